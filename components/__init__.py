@@ -1,0 +1,1 @@
+"""Components: one per URI scheme, each turning a URI into an endpoint."""

@@ -1,0 +1,1 @@
+"""Configuration: service settings (``settings``) and integrators' YAML routes (``routes/``)."""

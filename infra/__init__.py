@@ -1,0 +1,52 @@
+"""The real servers the project runs on: installed, started and stopped by its own code.
+
+``python -m infra up`` (or ``scripts/infra.sh up``) installs Apache Kafka and FerretDB
+into a cache outside the repository on first use, starts both on 127.0.0.1 and prints
+the settings that point the orchestrator and the tests at them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from infra.ferretdb import FerretDB
+from infra.kafka import Kafka
+from infra.server import InfraError, ManagedServer
+
+__all__ = ["InfraError", "ManagedServer", "Stack"]
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(os.environ.get("PAYORCH_CACHE_DIR", str(Path(base) / "payorch")))
+
+
+class Stack:
+    """Kafka and FerretDB sharing one cache (installs) and one state folder (data, logs)."""
+
+    def __init__(self, state_dir: Path | None = None) -> None:
+        cache = _cache_dir()
+        state = state_dir or Path(os.environ.get("PAYORCH_STATE_DIR", str(cache / "state")))
+        self.kafka = Kafka(cache, state)
+        self.ferretdb = FerretDB(cache, state)
+        self.servers: tuple[ManagedServer, ...] = (self.kafka, self.ferretdb)
+
+    def install(self) -> None:
+        for server in self.servers:
+            if not server.installed():
+                server.install()
+
+    def up(self) -> None:
+        for server in self.servers:
+            server.start()
+
+    def down(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def env(self) -> dict[str, str]:
+        settings: dict[str, str] = {}
+        for server in self.servers:
+            settings.update(server.env())
+        return settings

@@ -1,0 +1,1 @@
+"""Routes: the route model, the Python DSL, YAML loading and the engine that runs them."""

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against real servers, then ruff and mypy.
+# Kafka and FerretDB are installed on first use into ~/.cache/payorch and started
+# for the session by the tests themselves, unless KAFKA_BOOTSTRAP_SERVERS and
+# MONGO_URI name running servers (or USE_TESTCONTAINERS=1 and Docker runs).
+# Arguments go to pytest: scripts/test.sh -k kafka -x
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}${MONGO_URI:-}" ] && [ "${USE_TESTCONTAINERS:-}" != "1" ]; then
+  .venv/bin/python -m infra install
+fi
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy .
+exec .venv/bin/python -m pytest "$@"
