@@ -1,0 +1,135 @@
+"""``seda:name?size=1000&concurrentConsumers=4`` — a bounded in-process queue.
+
+Producers hand over a copy of the exchange and return (or, with
+``waitForTaskToComplete=true``, wait for the consuming route). A full queue makes
+producers wait (back-pressure), or fail at once with ``blockWhenFull=false``.
+At stop the consumers drain what is queued before they end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from pydantic import Field
+
+from components.base import Component, EndpointOptions
+from endpoints.base import Consumer, Endpoint, Producer, RouteHandler
+from endpoints.errors import EndpointError
+from routes.exchange import Exchange
+
+logger = logging.getLogger(__name__)
+
+
+class SedaQueueFull(RuntimeError):
+    pass
+
+
+class SedaOptions(EndpointOptions):
+    size: int = Field(default=1000, ge=1)
+    concurrent_consumers: int = Field(default=1, ge=1, le=1000)
+    block_when_full: bool = True
+    wait_for_task_to_complete: bool = False
+
+
+class _Work:
+    __slots__ = ("done", "exchange")
+
+    def __init__(self, exchange: Exchange, done: asyncio.Future[None] | None) -> None:
+        self.exchange = exchange
+        self.done = done
+
+
+class SedaEndpoint(Endpoint):
+    def __init__(self, uri: str, options: SedaOptions) -> None:
+        super().__init__(uri)
+        self.options = options
+        self.queue: asyncio.Queue[_Work] = asyncio.Queue(maxsize=options.size)
+        self.has_consumer = False
+
+    def create_producer(self) -> Producer:
+        return SedaProducer(self)
+
+    def create_consumer(self, handler: RouteHandler) -> Consumer:
+        return SedaConsumer(self, handler)
+
+
+class SedaProducer(Producer):
+    def __init__(self, endpoint: SedaEndpoint) -> None:
+        self.endpoint = endpoint
+
+    async def process(self, exchange: Exchange) -> None:
+        options = self.endpoint.options
+        done = (
+            asyncio.get_running_loop().create_future()
+            if options.wait_for_task_to_complete
+            else None
+        )
+        work = _Work(exchange if done else exchange.copy(), done)
+        if options.block_when_full:
+            await self.endpoint.queue.put(work)
+        else:
+            try:
+                self.endpoint.queue.put_nowait(work)
+            except asyncio.QueueFull:
+                raise SedaQueueFull(f"{self.endpoint.uri} is full ({options.size})") from None
+        if done is not None:
+            await done
+
+
+class SedaConsumer(Consumer):
+    endpoint: SedaEndpoint
+
+    def __init__(self, endpoint: Endpoint, handler: RouteHandler) -> None:
+        super().__init__(endpoint, handler)
+        self._workers: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        if self.endpoint.has_consumer:
+            raise EndpointError(self.endpoint.uri, "another route already consumes it")
+        self.endpoint.has_consumer = True
+        self._workers = [
+            asyncio.create_task(self._work(), name=f"{self.endpoint.uri}#{n}")
+            for n in range(self.endpoint.options.concurrent_consumers)
+        ]
+
+    async def _work(self) -> None:
+        queue = self.endpoint.queue
+        while True:
+            work = await queue.get()
+            try:
+                await self.handler(work.exchange)
+            except Exception:  # the route records failures; this guards the worker itself
+                logger.exception("%s: consumer failed", self.endpoint.uri)
+            finally:
+                if work.done is not None and not work.done.done():
+                    work.done.set_result(None)
+                queue.task_done()
+
+    async def stop(self) -> None:
+        """Drain the queue, then end the workers (also when the caller's grace runs out)."""
+        try:
+            if self._workers:
+                await self.endpoint.queue.join()
+        finally:
+            for worker in self._workers:
+                worker.cancel()
+            await asyncio.gather(*self._workers, return_exceptions=True)
+            self._workers = []
+            self.endpoint.has_consumer = False
+
+
+class SedaComponent(Component[SedaOptions]):
+    options_model = SedaOptions
+
+    def __init__(self) -> None:
+        self._queues: dict[str, SedaEndpoint] = {}
+
+    def make_endpoint(self, uri: str, path: str, options: SedaOptions) -> Endpoint:
+        """One queue per name: ``seda:q`` and ``seda:q?size=5`` share it, so the first
+        URI seen for a name sets the queue's options."""
+        if not path:
+            raise EndpointError(uri, "seda: needs a queue name, e.g. seda:orders")
+        if path not in self._queues:
+            self._queues[path] = SedaEndpoint(uri, options)
+        return self._queues[path]

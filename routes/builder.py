@@ -1,0 +1,177 @@
+"""Turns route definitions into running steps (Camel's reifier).
+
+Every leaf step is wrapped by the route's error handler; blocks (filter, choice,
+idempotent consumer) are not, so an error is handled once, where it happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from endpoints.base import Producer
+from routes import headers
+from routes.definition import (
+    ChoiceStep,
+    FilterStep,
+    IdempotentConsumerStep,
+    IdempotentRepository,
+    LogStep,
+    ProcessStep,
+    SetBodyStep,
+    SetHeaderStep,
+    StepDefinition,
+    ToStep,
+    WireTapStep,
+)
+from routes.error_handling import RedeliveryErrorHandler
+from routes.exchange import Exchange
+from routes.expressions import Expression, Ref
+from routes.pipeline import Step, call, run_steps
+
+
+class BuildContext(Protocol):
+    """What building a route needs from the engine."""
+
+    def resolve(self, reference: Ref) -> Any: ...
+
+    def producer(self, uri: str) -> Producer: ...
+
+    def track(self, task: asyncio.Task[None]) -> None:
+        """Keep a background task (wire tap) so a graceful stop can wait for it."""
+
+
+class RouteStepsBuilder:
+    def __init__(
+        self, context: BuildContext, route_id: str, error_handler: RedeliveryErrorHandler
+    ) -> None:
+        self.context = context
+        self.route_id = route_id
+        self.error_handler = error_handler
+        self.logger = logging.getLogger(f"route.{route_id}")
+
+    def build(self, definitions: Sequence[StepDefinition]) -> list[Step]:
+        return [self._build(definition) for definition in definitions]
+
+    def _expression(self, expression: Expression) -> Expression:
+        resolved: Expression = (
+            self.context.resolve(expression) if isinstance(expression, Ref) else expression
+        )
+        return resolved
+
+    def _build(self, definition: StepDefinition) -> Step:
+        match definition:
+            case FilterStep(predicate, steps):
+                return self._filter(self._expression(predicate), self.build(steps))
+            case ChoiceStep(whens, otherwise):
+                clauses = [(self._expression(w.predicate), self.build(w.steps)) for w in whens]
+                return self._choice(clauses, self.build(otherwise or []))
+            case IdempotentConsumerStep(key, repository, steps):
+                repo = (
+                    self.context.resolve(repository) if isinstance(repository, Ref) else repository
+                )
+                return self._idempotent(self._expression(key), repo, self.build(steps))
+        return self.error_handler.wrap(self._leaf(definition))
+
+    def _leaf(self, definition: StepDefinition) -> Step:
+        match definition:
+            case ProcessStep(processor):
+                function = self._expression(processor)
+
+                async def process(exchange: Exchange) -> None:
+                    await call(function, exchange)
+
+                return process
+            case ToStep(uris):
+                producers = [self.context.producer(uri) for uri in uris]
+
+                async def to(exchange: Exchange) -> None:
+                    for producer in producers:
+                        await producer.process(exchange)
+
+                return to
+            case SetHeaderStep(name, expression):
+                value_of = self._expression(expression)
+
+                async def set_header(exchange: Exchange) -> None:
+                    exchange.headers[name] = await call(value_of, exchange)
+
+                return set_header
+            case SetBodyStep(expression):
+                value_of = self._expression(expression)
+
+                async def set_body(exchange: Exchange) -> None:
+                    exchange.body = await call(value_of, exchange)
+
+                return set_body
+            case LogStep(message, level):
+                render = self._expression(message)
+                number = logging.getLevelName(level)
+
+                async def log(exchange: Exchange) -> None:
+                    if self.logger.isEnabledFor(number):
+                        self.logger.log(number, "%s", await call(render, exchange))
+
+                return log
+            case WireTapStep(uri):
+                return self._wire_tap(self.context.producer(uri))
+        raise TypeError(f"route {self.route_id}: unknown step {definition!r}")
+
+    @staticmethod
+    def _filter(predicate: Expression, steps: list[Step]) -> Step:
+        async def filter_(exchange: Exchange) -> None:
+            if await call(predicate, exchange):
+                await run_steps(steps, exchange)
+
+        return filter_
+
+    @staticmethod
+    def _choice(clauses: list[tuple[Expression, list[Step]]], otherwise: list[Step]) -> Step:
+        async def choice(exchange: Exchange) -> None:
+            for predicate, steps in clauses:
+                if await call(predicate, exchange):
+                    await run_steps(steps, exchange)
+                    return
+            await run_steps(otherwise, exchange)
+
+        return choice
+
+    def _idempotent(
+        self, key_of: Expression, repository: IdempotentRepository, steps: list[Step]
+    ) -> Step:
+        async def idempotent_consumer(exchange: Exchange) -> None:
+            key = await call(key_of, exchange)
+            if key is None:
+                exchange.exception = ValueError("idempotent consumer: the message has no key")
+                return
+            key = str(key)
+            if not await repository.add(key):
+                self.logger.info("duplicate message %s skipped", key)
+                exchange.headers[headers.DUPLICATE_MESSAGE] = True
+                exchange.stopped = True
+                return
+            try:
+                await run_steps(steps, exchange)
+            except BaseException:
+                await repository.remove(key)
+                raise
+            if exchange.failed:  # let a redelivery of this message be processed again
+                await repository.remove(key)
+            else:
+                await repository.confirm(key)
+
+        return idempotent_consumer
+
+    def _wire_tap(self, producer: Producer) -> Step:
+        async def send_copy(copy: Exchange) -> None:
+            try:
+                await producer.process(copy)
+            except Exception:
+                self.logger.exception("wire tap failed")
+
+        async def wire_tap(exchange: Exchange) -> None:
+            self.context.track(asyncio.create_task(send_copy(exchange.copy())))
+
+        return wire_tap

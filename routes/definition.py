@@ -1,0 +1,164 @@
+"""Route definitions: plain data that says what a route does, not how it runs.
+
+The Python DSL and the YAML loader both produce these; ``routes.builder`` turns them
+into running pipelines. Keeping the model apart from the runtime (Camel's model →
+reifier split) is what lets a YAML route and its Python twin compare equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from routes.exchange import Exchange
+from routes.expressions import Expression, Ref
+from routes.redelivery_policy import NO_REDELIVERY, RedeliveryPolicy
+
+# A processor is any callable taking the exchange; it may be async.
+Processor = Callable[[Exchange], Any]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class IdempotentRepository(Protocol):
+    """Remembers message keys; ``add`` must be atomic (true only for the first caller)."""
+
+    async def add(self, key: str) -> bool: ...
+
+    async def contains(self, key: str) -> bool: ...
+
+    async def remove(self, key: str) -> None: ...
+
+    async def confirm(self, key: str) -> None: ...
+
+
+@dataclass
+class ProcessStep:
+    processor: Processor | Ref
+
+
+@dataclass
+class ToStep:
+    uris: list[str]
+
+
+@dataclass
+class LogStep:
+    message: Expression
+    level: LogLevel = "INFO"
+
+
+@dataclass
+class SetHeaderStep:
+    name: str
+    expression: Expression
+
+
+@dataclass
+class SetBodyStep:
+    expression: Expression
+
+
+@dataclass
+class WireTapStep:
+    uri: str
+
+
+@dataclass
+class FilterStep:
+    predicate: Expression
+    steps: list[StepDefinition] = field(default_factory=list)
+
+
+@dataclass
+class WhenClause:
+    predicate: Expression
+    steps: list[StepDefinition] = field(default_factory=list)
+
+
+@dataclass
+class ChoiceStep:
+    whens: list[WhenClause] = field(default_factory=list)
+    otherwise: list[StepDefinition] | None = None
+
+
+@dataclass
+class IdempotentConsumerStep:
+    key: Expression
+    repository: IdempotentRepository | Ref
+    steps: list[StepDefinition] = field(default_factory=list)
+
+
+StepDefinition = (
+    ProcessStep
+    | ToStep
+    | LogStep
+    | SetHeaderStep
+    | SetBodyStep
+    | WireTapStep
+    | FilterStep
+    | ChoiceStep
+    | IdempotentConsumerStep
+)
+
+
+@dataclass
+class OnException:
+    """What to do when a step raises one of ``exceptions`` (or a subclass).
+
+    ``handled``: stop routing; the exchange counts as done and its body is the answer.
+    ``continued``: ignore the error and go on with the next step.
+    Neither: run ``steps``, then let the error handler finish (dead-letter or fail).
+    """
+
+    exceptions: list[type[BaseException]]
+    redelivery: RedeliveryPolicy = NO_REDELIVERY
+    handled: bool = False
+    continued: bool = False
+    steps: list[StepDefinition] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.handled and self.continued:
+            raise ValueError("on_exception cannot be both handled and continued")
+        if not self.exceptions:
+            raise ValueError("on_exception needs at least one exception type")
+
+
+@dataclass
+class ErrorHandler:
+    """Redelivery for errors no ``on_exception`` matches; then a dead-letter channel, if any.
+
+    With ``dead_letter_uri`` the original message (``use_original_message``) goes there
+    with failure headers and the exchange counts as handled; without, the exchange
+    fails and its source decides (redeliver a Kafka record, answer HTTP 500).
+    """
+
+    redelivery: RedeliveryPolicy = NO_REDELIVERY
+    dead_letter_uri: str | None = None
+    use_original_message: bool = True
+    on_prepare_failure: Processor | Ref | None = None
+
+
+def dead_letter_channel(
+    uri: str,
+    redelivery: RedeliveryPolicy = NO_REDELIVERY,
+    *,
+    use_original_message: bool = True,
+    on_prepare_failure: Processor | Ref | None = None,
+) -> ErrorHandler:
+    return ErrorHandler(redelivery, uri, use_original_message, on_prepare_failure)
+
+
+def default_error_handler(redelivery: RedeliveryPolicy = NO_REDELIVERY) -> ErrorHandler:
+    return ErrorHandler(redelivery)
+
+
+@dataclass
+class RouteDefinition:
+    from_uri: str
+    route_id: str | None = None
+    steps: list[StepDefinition] = field(default_factory=list)
+    on_exceptions: list[OnException] = field(default_factory=list)
+    error_handler: ErrorHandler | None = None
+    # Where the route was written (a YAML file, or "python"), for error messages.
+    source: str = field(default="python", compare=False)

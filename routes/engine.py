@@ -1,0 +1,235 @@
+"""The engine (Camel's CamelContext): components, endpoints, named beans and routes.
+
+``start()`` builds every route first, so a bad URI, option or reference stops the
+start with a message naming the route, before anything connects. Then components,
+endpoints and producers start, and consumers last, once everything they feed is
+ready. ``stop()`` reverses that: each route's consumer stops taking work and its
+in-flight exchanges finish before producers and connections close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from components.base import Component
+from components.registry import BUILTIN_COMPONENTS, load_component
+from endpoints.base import Endpoint, Producer, Service
+from endpoints.errors import EndpointError
+from endpoints.uri import EndpointUri, InvalidUri
+from routes.builder import RouteStepsBuilder
+from routes.definition import ErrorHandler, OnException, RouteDefinition, default_error_handler
+from routes.dsl import RouteBuilder
+from routes.error_handling import ExceptionPolicy, RedeliveryErrorHandler, Sleeper
+from routes.exchange import Exchange
+from routes.expressions import Ref
+from routes.metrics import RouteMetrics
+from routes.route import Route, RouteStatus
+
+logger = logging.getLogger(__name__)
+
+
+class RouteStartError(Exception):
+    """One or more routes cannot be built; the message names each route and reason."""
+
+
+class UnresolvedReference(LookupError):
+    pass
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        sleeper: Sleeper = asyncio.sleep,
+        rng: random.Random | None = None,
+        component_registry: Mapping[str, str] = BUILTIN_COMPONENTS,
+    ) -> None:
+        self.sleeper = sleeper
+        self.rng = rng
+        self._component_registry = dict(component_registry)
+        self._components: dict[str, Component[Any]] = {}
+        self._endpoints: dict[str, Endpoint] = {}
+        self._producers: dict[str, Producer] = {}
+        self._beans: dict[str, Any] = {}
+        self._definitions: list[RouteDefinition] = []
+        self._on_exceptions: list[OnException] = []
+        self._error_handler: ErrorHandler = default_error_handler()
+        self._background: set[asyncio.Task[None]] = set()
+        self._started: list[Service] = []  # in start order; stopped in reverse
+        self.routes: dict[str, Route] = {}
+
+    # -- configuration ---------------------------------------------------------------
+    def bind(self, name: str, bean: Any) -> None:
+        """Register a processor, predicate, repository … that routes refer to by name."""
+        self._beans[name] = bean
+
+    def add_component(self, scheme: str, component: Component[Any]) -> None:
+        self._components[scheme] = component
+
+    def register_scheme(self, scheme: str, target: str) -> None:
+        """Make ``scheme`` load ``"module:Class"`` on first use (plugins)."""
+        self._component_registry[scheme] = target
+
+    def add_routes(self, routes: RouteBuilder | Iterable[RouteDefinition]) -> None:
+        if isinstance(routes, RouteBuilder):
+            self._on_exceptions.extend(routes.on_exceptions)
+            if routes.default_error_handler is not None:
+                self._error_handler = routes.default_error_handler
+            routes = routes.routes
+        self._definitions.extend(routes)
+
+    # -- lookups used while building -------------------------------------------------------
+    def resolve(self, reference: Ref) -> Any:
+        try:
+            return self._beans[reference.name]
+        except KeyError:
+            known = ", ".join(sorted(self._beans)) or "none"
+            raise UnresolvedReference(
+                f"nothing is bound under the name {reference.name!r} (bound: {known})"
+            ) from None
+
+    def component(self, scheme: str, uri: str) -> Component[Any]:
+        if scheme not in self._components:
+            if scheme not in self._component_registry:
+                known = ", ".join(sorted({*self._component_registry, *self._components}))
+                raise EndpointError(uri, f"unknown scheme {scheme!r} (known: {known})")
+            self._components[scheme] = load_component(scheme, self._component_registry)
+        return self._components[scheme]
+
+    def endpoint(self, uri: str) -> Endpoint:
+        if uri not in self._endpoints:
+            try:
+                scheme = EndpointUri.parse(uri).scheme
+            except InvalidUri as error:
+                raise EndpointError(uri, str(error)) from None
+            self._endpoints[uri] = self.component(scheme, uri).create_endpoint(uri)
+        return self._endpoints[uri]
+
+    def producer(self, uri: str) -> Producer:
+        if uri not in self._producers:
+            self._producers[uri] = self.endpoint(uri).create_producer()
+        return self._producers[uri]
+
+    def track(self, task: asyncio.Task[None]) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- building ------------------------------------------------------------------------
+    def _build_routes(self) -> None:
+        problems: list[str] = []
+        seen: set[str] = set()
+        for number, definition in enumerate(self._definitions, start=1):
+            route_id = definition.route_id or f"route{number}"
+            if route_id in seen:
+                problems.append(f"route {route_id!r} ({definition.source}): duplicate route id")
+                continue
+            seen.add(route_id)
+            try:
+                self.routes[route_id] = self._build_route(route_id, definition)
+            except (EndpointError, UnresolvedReference, ValueError, TypeError) as error:
+                problems.append(f"route {route_id!r} ({definition.source}): {error}")
+        if problems:
+            self.routes.clear()
+            raise RouteStartError("cannot start routes:\n  " + "\n  ".join(problems))
+
+    def _build_route(self, route_id: str, definition: RouteDefinition) -> Route:
+        metrics = RouteMetrics()
+        handler_definition = definition.error_handler or self._error_handler
+        dead_letter_uri = handler_definition.dead_letter_uri
+        prepare = handler_definition.on_prepare_failure
+        error_handler = RedeliveryErrorHandler(
+            route_id,
+            handler_definition,
+            policies=[],
+            metrics=metrics,
+            sleeper=self.sleeper,
+            dead_letter=self.producer(dead_letter_uri) if dead_letter_uri else None,
+            on_prepare_failure=self.resolve(prepare) if isinstance(prepare, Ref) else prepare,
+            rng=self.rng,
+        )
+        builder = RouteStepsBuilder(self, route_id, error_handler)
+        # Steps of an on_exception run unguarded: an error there fails the exchange.
+        error_handler.policies = [
+            ExceptionPolicy(policy, builder.build(policy.steps))
+            for policy in [*definition.on_exceptions, *self._on_exceptions]
+        ]
+        route = Route(route_id, definition, builder.build(definition.steps), metrics)
+        route.consumer = self.endpoint(definition.from_uri).create_consumer(route.handle)
+        return route
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        self._build_routes()
+        try:
+            for service in [
+                *self._components.values(),
+                *self._endpoints.values(),
+                *self._producers.values(),
+            ]:
+                await self._start(service)
+            for route in self.routes.values():
+                route.status = RouteStatus.STARTING
+                assert route.consumer is not None
+                await route.consumer.start()
+                route.status = RouteStatus.STARTED
+                logger.info("route %s started from %s", route.route_id, route.definition.from_uri)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self, grace_period: float = 30.0) -> None:
+        """Stop consumers, let in-flight exchanges finish (up to ``grace_period`` s), then close."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_period
+        for route in self.routes.values():
+            if route.status in (RouteStatus.STARTED, RouteStatus.STARTING):
+                route.status = RouteStatus.STOPPING
+                assert route.consumer is not None
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        await route.consumer.stop()
+                        await route.wait_idle()
+                except TimeoutError:
+                    logger.warning(
+                        "route %s: %d exchange(s) still in flight at stop",
+                        route.route_id,
+                        route.metrics.in_flight,
+                    )
+            route.status = RouteStatus.STOPPED
+        if self._background:
+            await asyncio.wait(self._background, timeout=max(0.0, deadline - loop.time()))
+        while self._started:
+            await self._started.pop().stop()
+
+    async def _start(self, service: Service) -> None:
+        if service not in self._started:
+            await service.start()
+            self._started.append(service)
+
+    # -- sending ---------------------------------------------------------------------------
+    async def send(
+        self, uri: str, body: Any = None, headers: Mapping[str, Any] | None = None
+    ) -> Exchange:
+        """Send a message to ``uri`` and return the exchange as the endpoint left it
+        (Camel's ProducerTemplate). A failure is in ``exchange.exception``, not raised."""
+        exchange = Exchange.of(body, dict(headers or {}))
+        try:
+            producer = self.producer(uri)
+            endpoint = self._endpoints[uri]
+            for service in (self._components[EndpointUri.parse(uri).scheme], endpoint, producer):
+                await self._start(service)
+            await producer.process(exchange)
+        except Exception as error:  # reported through the exchange
+            exchange.exception = error
+        return exchange
+
+    # -- observing -------------------------------------------------------------------------
+    def route_status(self) -> dict[str, str]:
+        return {route_id: str(route.status) for route_id, route in self.routes.items()}
+
+    def metrics(self) -> dict[str, dict[str, float]]:
+        return {route_id: route.metrics.snapshot() for route_id, route in self.routes.items()}

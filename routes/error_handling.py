@@ -1,0 +1,169 @@
+"""The redelivery error handler: one mechanism behind ``on_exception`` policies, the
+default error handler and the dead-letter channel (Camel's RedeliveryErrorHandler).
+
+It wraps each leaf step, so a redelivery repeats the step that failed, not the
+route. The policy for an error is the ``on_exception`` whose type is nearest in the
+error's class hierarchy (route-level before engine-level on a tie); errors that no
+policy names use the error handler's own redelivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from endpoints.base import Producer
+from routes import headers
+from routes.definition import ErrorHandler, OnException, Processor
+from routes.exchange import Exchange, utcnow
+from routes.metrics import RouteMetrics
+from routes.pipeline import Step, call, run_steps
+
+logger = logging.getLogger(__name__)
+
+Sleeper = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class ExceptionPolicy:
+    """An ``on_exception`` definition with its steps built."""
+
+    definition: OnException
+    steps: Sequence[Step]
+
+
+def failure_headers(error: BaseException, route_id: str, attempts: int) -> dict[str, object]:
+    kind = type(error)
+    return {
+        headers.EXCEPTION_TYPE: f"{kind.__module__}.{kind.__qualname__}",
+        headers.EXCEPTION_MESSAGE: str(error),
+        headers.ATTEMPTS: attempts,
+        headers.FAILURE_ROUTE_ID: route_id,
+        headers.FAILED_AT: utcnow().isoformat(),
+    }
+
+
+class RedeliveryErrorHandler:
+    def __init__(
+        self,
+        route_id: str,
+        definition: ErrorHandler,
+        policies: Sequence[ExceptionPolicy],
+        metrics: RouteMetrics,
+        sleeper: Sleeper,
+        dead_letter: Producer | None = None,
+        on_prepare_failure: Processor | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.route_id = route_id
+        self.definition = definition
+        self.policies = policies
+        self.metrics = metrics
+        self.sleeper = sleeper
+        self.dead_letter = dead_letter
+        self.on_prepare_failure = on_prepare_failure
+        self.rng = rng
+
+    def wrap(self, step: Step) -> Step:
+        async def channel(exchange: Exchange) -> None:
+            await self.run(step, exchange)
+
+        return channel
+
+    def policy_for(self, error: BaseException) -> ExceptionPolicy | None:
+        hierarchy = type(error).__mro__
+        best: ExceptionPolicy | None = None
+        best_distance = len(hierarchy)
+        for policy in self.policies:
+            for kind in policy.definition.exceptions:
+                if kind in hierarchy and hierarchy.index(kind) < best_distance:
+                    best, best_distance = policy, hierarchy.index(kind)
+        return best
+
+    async def run(self, step: Step, exchange: Exchange) -> None:
+        redeliveries = 0
+        delays: Iterator[float] | None = None
+        while True:
+            try:
+                await step(exchange)
+                return
+            except Exception as error:  # every error is the handler's business
+                policy = self.policy_for(error)
+                redelivery = policy.definition.redelivery if policy else self.definition.redelivery
+                if not redelivery.should_redeliver(error, redeliveries):
+                    await self._exhausted(exchange, error, policy, attempts=redeliveries + 1)
+                    return
+                delays = delays or redelivery.delays(self.rng)
+                redeliveries += 1
+                exchange.headers[headers.REDELIVERED] = True
+                exchange.headers[headers.REDELIVERY_COUNTER] = redeliveries
+                self.metrics.redelivered += 1
+                delay = next(delays)
+                logger.info(
+                    "route %s: %s: %s; redelivery %d/%d in %.3fs",
+                    self.route_id,
+                    type(error).__name__,
+                    error,
+                    redeliveries,
+                    redelivery.maximum_redeliveries,
+                    delay,
+                )
+                await self.sleeper(delay)
+
+    async def _exhausted(
+        self, exchange: Exchange, error: Exception, policy: ExceptionPolicy | None, attempts: int
+    ) -> None:
+        exchange.headers.update(failure_headers(error, self.route_id, attempts))
+        exchange.properties[headers.EXCEPTION_CAUGHT] = error
+        if policy is not None:
+            await run_steps(policy.steps, exchange)
+            if exchange.failed:  # a step of the policy itself failed
+                return
+            if policy.definition.handled:
+                exchange.stopped = True
+                return
+            if policy.definition.continued:
+                return
+        exchange.exception = error
+        if self.dead_letter is not None:
+            await self._send_to_dead_letter(exchange, error, attempts)
+        else:
+            logger.warning(
+                "route %s: %s after %d attempt(s): %s",
+                self.route_id,
+                type(error).__name__,
+                attempts,
+                error,
+            )
+
+    async def _send_to_dead_letter(
+        self, exchange: Exchange, error: Exception, attempts: int
+    ) -> None:
+        assert self.dead_letter is not None
+        try:
+            if self.on_prepare_failure is not None:
+                await call(self.on_prepare_failure, exchange)
+            message = (
+                exchange.original if self.definition.use_original_message else exchange.message
+            ).copy()
+            message.headers.update(failure_headers(error, self.route_id, attempts))
+            letter = Exchange(message, route_id=self.route_id)
+            await self.dead_letter.process(letter)
+        except Exception as dead_letter_error:  # the exchange stays failed
+            logger.exception("route %s: dead-letter channel failed", self.route_id)
+            exchange.exception = dead_letter_error
+            return
+        logger.warning(
+            "route %s: %s after %d attempt(s), sent to %s: %s",
+            self.route_id,
+            type(error).__name__,
+            attempts,
+            self.definition.dead_letter_uri,
+            error,
+        )
+        exchange.exception = None
+        exchange.stopped = True
+        exchange.properties[headers.DEAD_LETTERED] = True
+        self.metrics.dead_lettered += 1

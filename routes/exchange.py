@@ -1,0 +1,78 @@
+"""The unit of work a route carries: an Exchange holding one Message.
+
+Camel splits in/out messages; one mutable message is enough here. The original
+message is kept apart so a dead-letter channel can forward what actually arrived,
+not what half a route made of it.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from routes.headers import EXCEPTION_CAUGHT
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Message:
+    body: Any = None
+    headers: dict[str, Any] = field(default_factory=dict)
+
+    def copy(self) -> Message:
+        return Message(copy.deepcopy(self.body), dict(self.headers))
+
+
+@dataclass
+class Exchange:
+    message: Message
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    properties: dict[str, Any] = field(default_factory=dict)
+    exception: BaseException | None = None
+    created_at: datetime = field(default_factory=utcnow)
+    completed_at: datetime | None = None
+    route_id: str | None = None
+    # Set when a filter, an idempotent consumer or a handled error ends routing early.
+    stopped: bool = False
+    original: Message = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.original = self.message.copy()
+
+    @classmethod
+    def of(cls, body: Any = None, headers: dict[str, Any] | None = None) -> Exchange:
+        return cls(Message(body, dict(headers or {})))
+
+    @property
+    def body(self) -> Any:
+        return self.message.body
+
+    @body.setter
+    def body(self, value: Any) -> None:
+        self.message.body = value
+
+    @property
+    def headers(self) -> dict[str, Any]:
+        return self.message.headers
+
+    @property
+    def caught_exception(self) -> BaseException | None:
+        """The error being handled: unhandled, or caught by an error handler."""
+        caught = self.properties.get(EXCEPTION_CAUGHT)
+        return self.exception or (caught if isinstance(caught, BaseException) else None)
+
+    @property
+    def failed(self) -> bool:
+        return self.exception is not None
+
+    def copy(self) -> Exchange:
+        """An independent exchange with the same message, e.g. for a wire tap."""
+        twin = Exchange(self.message.copy(), properties=dict(self.properties))
+        twin.route_id = self.route_id
+        return twin

@@ -1,0 +1,30 @@
+"""Names of the headers and properties the engine itself reads or writes."""
+
+# Written by the error handler on every redelivery and on the dead-letter message.
+REDELIVERED = "x-redelivered"
+REDELIVERY_COUNTER = "x-redelivery-counter"
+EXCEPTION_TYPE = "x-exception-type"
+EXCEPTION_MESSAGE = "x-exception-message"
+FAILURE_ROUTE_ID = "x-failure-route-id"
+FAILED_AT = "x-failed-at"
+ATTEMPTS = "x-attempts"
+
+# Written by the idempotent consumer when it drops a duplicate.
+DUPLICATE_MESSAGE = "x-duplicate-message"
+
+# Read by the kafka producer (record key) and written by the kafka consumer.
+KAFKA_KEY = "kafka.key"
+KAFKA_TOPIC = "kafka.topic"
+KAFKA_PARTITION = "kafka.partition"
+KAFKA_OFFSET = "kafka.offset"
+
+# Read by the http consumer to build its response; written with the request.
+HTTP_STATUS = "http.status"
+HTTP_METHOD = "http.method"
+HTTP_PATH = "http.path"
+HTTP_QUERY = "http.query"
+HTTP_CONTENT_TYPE = "http.content-type"
+
+# Exchange properties (not headers: they never leave the process).
+EXCEPTION_CAUGHT = "exception-caught"  # the error an on_exception or dead-letter handled
+DEAD_LETTERED = "dead-lettered"

@@ -1,0 +1,58 @@
+"""A running route: its consumer feeds exchanges into its steps."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from enum import StrEnum
+
+from endpoints.base import Consumer
+from routes.definition import RouteDefinition
+from routes.exchange import Exchange, utcnow
+from routes.metrics import RouteMetrics
+from routes.pipeline import Step, run_steps
+
+
+class RouteStatus(StrEnum):
+    STOPPED = "Stopped"
+    STARTING = "Starting"
+    STARTED = "Started"
+    STOPPING = "Stopping"
+
+
+class Route:
+    def __init__(
+        self, route_id: str, definition: RouteDefinition, steps: list[Step], metrics: RouteMetrics
+    ) -> None:
+        self.route_id = route_id
+        self.definition = definition
+        self.steps = steps
+        self.metrics = metrics
+        self.status = RouteStatus.STOPPED
+        self.consumer: Consumer | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def handle(self, exchange: Exchange) -> None:
+        """Run the exchange through the route; when this returns the route is done with it."""
+        self.metrics.in_flight += 1
+        self._idle.clear()
+        started = time.perf_counter()
+        # A stop (filter, handled error) ends this route only, not a route that called it.
+        caller_stopped, exchange.stopped = exchange.stopped, False
+        if exchange.route_id is None:
+            exchange.route_id = self.route_id
+        try:
+            await run_steps(self.steps, exchange)
+        except Exception as error:  # e.g. an idempotent repository is down
+            exchange.exception = error
+        finally:
+            exchange.stopped = caller_stopped
+            exchange.completed_at = utcnow()
+            self.metrics.record(time.perf_counter() - started, exchange.failed)
+            self.metrics.in_flight -= 1
+            if self.metrics.in_flight == 0:
+                self._idle.set()
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()

@@ -1,0 +1,34 @@
+"""Fixtures for engine tests: start routes on an engine that never really sleeps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from routes.dsl import RouteBuilder
+from routes.engine import Engine
+from tests.engine.support import Build, RecordingSleeper, StartRoutes
+
+
+@pytest.fixture
+def sleeper() -> RecordingSleeper:
+    return RecordingSleeper()
+
+
+@pytest.fixture
+async def run(sleeper: RecordingSleeper) -> AsyncIterator[StartRoutes]:
+    engines: list[Engine] = []
+
+    async def start(build: Build) -> Engine:
+        builder = RouteBuilder()
+        build(builder)
+        engine = Engine(sleeper=sleeper)
+        engine.add_routes(builder)
+        await engine.start()
+        engines.append(engine)
+        return engine
+
+    yield start
+    for engine in engines:
+        await engine.stop()
