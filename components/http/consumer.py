@@ -1,0 +1,166 @@
+"""``http:/path/{param}?method=GET``: a route served by the component's server.
+
+A request becomes an exchange: the body as ``bodyFormat`` says (JSON by default,
+numbers with a fraction as ``Decimal``), request headers by lowercased name, plus
+``http.method``, ``http.path``, ``http.query`` and one ``http.path.<name>`` per path
+parameter. When the route is done its exchange becomes the response: status from
+``http.status`` (else 200, or 204 without a body), headers from ``http.response.*``,
+the body encoded by its type. A failed exchange answers as problem details.
+
+``http.status`` is also written by the ``http://`` producer, so a route that calls
+a service answers with that service's status unless it sets its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import hdrs, web
+
+from components.http.codec import decode_json, encode_body
+from components.http.headers import (
+    PATH_PARAM_PREFIX,
+    RESERVED_PREFIX,
+    RESPONSE_HEADER_PREFIX,
+    with_prefix,
+)
+from components.http.options import HttpOptions
+from components.http.problem import ProblemError
+from components.http.server import HttpServer
+from endpoints.base import Consumer, Endpoint, Producer, RouteHandler
+from endpoints.errors import EndpointError
+from routes import headers
+from routes.exchange import Exchange
+
+logger = logging.getLogger(__name__)
+
+
+class HttpServerEndpoint(Endpoint):
+    def __init__(self, uri: str, path: str, options: HttpOptions, server: HttpServer) -> None:
+        super().__init__(uri)
+        self.path = path
+        self.options = options
+        self.server = server
+
+    def create_producer(self) -> Producer:
+        raise EndpointError(
+            self.uri, "http:/path is served, not sent to; call a service with http://host:port/path"
+        )
+
+    def create_consumer(self, handler: RouteHandler) -> Consumer:
+        consumer = HttpConsumer(self, handler)
+        method = self.options.method or "*"
+        try:
+            self.server.add_route(method, self.path, consumer.serve)
+        except RuntimeError as error:  # frozen router, or the same method and path twice
+            raise EndpointError(self.uri, f"cannot serve {method} {self.path}: {error}") from None
+        except ValueError as error:
+            raise EndpointError(self.uri, f"bad path {self.path!r}: {error}") from None
+        return consumer
+
+
+class HttpConsumer(Consumer):
+    """Serves its route while started; stopping refuses new requests (503) and waits
+    for those in flight."""
+
+    endpoint: HttpServerEndpoint
+
+    def __init__(self, endpoint: HttpServerEndpoint, handler: RouteHandler) -> None:
+        super().__init__(endpoint, handler)
+        self.accepting = False
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def start(self) -> None:
+        await self.endpoint.server.start()
+        self.accepting = True
+
+    async def stop(self) -> None:
+        self.accepting = False
+        try:
+            await asyncio.wait_for(self._idle.wait(), self.endpoint.server.shutdown_timeout)
+        except TimeoutError:
+            logger.warning("%s: %d request(s) still in flight", self.endpoint.uri, self._in_flight)
+
+    async def serve(self, request: web.Request) -> web.StreamResponse:
+        if not self.accepting:
+            raise ProblemError(HTTPStatus.SERVICE_UNAVAILABLE, "this route is not running")
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            exchange = Exchange.of(await self._read_body(request), request_headers(request))
+            try:
+                await self.handler(exchange)
+            except Exception as error:  # a plain handler; a route records it itself
+                exchange.exception = error
+            if exchange.exception is not None:
+                raise exchange.exception
+            return response_for(exchange)
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    async def _read_body(self, request: web.Request) -> Any:
+        raw = await read_limited(request, self.endpoint.options.max_body_size)
+        body_format = self.endpoint.options.body_format
+        if body_format == "bytes":
+            return raw
+        try:
+            if body_format == "text":
+                return raw.decode(request.charset or "utf-8")
+            return decode_json(raw, request.charset or "utf-8") if raw.strip() else None
+        except (ValueError, LookupError) as error:  # bad syntax, bytes or charset name
+            raise ProblemError(
+                HTTPStatus.BAD_REQUEST, f"malformed {body_format} body: {error}"
+            ) from None
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    too_large = ProblemError(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the request body exceeds {limit} bytes"
+    )
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+def request_headers(request: web.Request) -> dict[str, Any]:
+    """Request headers by lowercased name (repeats joined by commas), then the
+    component's own; a request header named like those is dropped."""
+    result: dict[str, Any] = {}
+    for name, value in request.headers.items():
+        key = name.lower()
+        if not key.startswith(RESERVED_PREFIX):
+            result[key] = f"{result[key]}, {value}" if key in result else value
+    result[headers.HTTP_METHOD] = request.method
+    result[headers.HTTP_PATH] = request.path
+    result[headers.HTTP_QUERY] = {key: request.query[key] for key in request.query}
+    if hdrs.CONTENT_TYPE in request.headers:
+        result[headers.HTTP_CONTENT_TYPE] = request.content_type
+    for name, value in request.match_info.items():
+        result[PATH_PARAM_PREFIX + name] = value
+    return result
+
+
+def response_for(exchange: Exchange) -> web.Response:
+    body = exchange.body
+    status = exchange.headers.get(headers.HTTP_STATUS)
+    if status is None:
+        status = HTTPStatus.OK if body is not None else HTTPStatus.NO_CONTENT
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise TypeError(f"header {headers.HTTP_STATUS} must be an HTTP status, not {status!r}")
+    payload, content_type = encode_body(body)
+    response_headers = with_prefix(exchange.headers, RESPONSE_HEADER_PREFIX)
+    if content_type and not any(name.lower() == "content-type" for name in response_headers):
+        response_headers["Content-Type"] = content_type
+    return web.Response(status=status, body=payload, headers=response_headers)

@@ -1,0 +1,31 @@
+"""Names of the exchange headers the ``http:`` component reads and writes, beyond the
+engine-wide ``routes.headers.HTTP_*`` ones.
+
+Every name here starts with ``http.``: request headers with that prefix are dropped
+on the way in, so a client can never set a response header or a path parameter.
+"""
+
+RESERVED_PREFIX = "http."
+
+# Written by the consumer: ``http:/orders/{id}`` puts the ``id`` segment in ``http.path.id``.
+PATH_PARAM_PREFIX = "http.path."
+
+# Read by the consumer: ``http.response.Location`` becomes the response's Location header.
+RESPONSE_HEADER_PREFIX = "http.response."
+
+# Read by the producer: ``http.request.Idempotency-Key`` is sent as that request header.
+REQUEST_HEADER_PREFIX = "http.request."
+
+
+def path_param(name: str) -> str:
+    """The header holding the path parameter ``name``."""
+    return PATH_PARAM_PREFIX + name
+
+
+def with_prefix(headers: dict[str, object], prefix: str) -> dict[str, str]:
+    """The headers under ``prefix``, named without it, their values as text."""
+    return {
+        name[len(prefix) :]: str(value)
+        for name, value in headers.items()
+        if name.startswith(prefix) and len(name) > len(prefix)
+    }

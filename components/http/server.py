@@ -1,0 +1,83 @@
+"""The one aiohttp server of an ``HttpComponent``: every ``http:/path`` route of the
+component and the application's own handlers (``/health``, ``/openapi.json`` …)
+share it, behind the problem-details middleware.
+
+aiohttp freezes its router when the server starts, so routes are added before:
+the engine builds every route (creating its consumer) before anything starts.
+Stopping closes the listening socket first, then lets requests in flight finish
+for up to ``shutdown_timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from components.http.problem import problem_middleware
+
+logger = logging.getLogger(__name__)
+
+
+class ServerNotRunning(RuntimeError):
+    pass
+
+
+class HttpServer:
+    def __init__(self, host: str, port: int, shutdown_timeout: float) -> None:
+        self.host = host
+        self.configured_port = port
+        self.shutdown_timeout = shutdown_timeout
+        # Add plain handlers, sub-apps and middlewares here before the server starts;
+        # middlewares appended run inside the problem-details one.
+        self.app = web.Application(middlewares=[problem_middleware])
+        self._runner: web.AppRunner | None = None
+        self._methods: dict[str, set[str]] = {}  # by path: what routes serve ("*": any)
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    @property
+    def has_routes(self) -> bool:
+        return bool(self.app.router.resources())
+
+    @property
+    def port(self) -> int:
+        """The port bound (the chosen one when configured with 0)."""
+        if self._runner is None or not self._runner.addresses:
+            raise ServerNotRunning(f"the HTTP server for {self.host} is not listening")
+        port: int = self._runner.addresses[0][1]
+        return port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def add_route(self, method: str, path: str, handler: Handler) -> None:
+        """Raises RuntimeError once the server runs or when a route already serves
+        ``method`` on ``path``, ValueError on a bad path."""
+        served = self._methods.setdefault(path, set())
+        if method in served or "*" in served or (method == "*" and served):
+            raise RuntimeError(f"a route already serves {', '.join(sorted(served))} {path}")
+        self.app.router.add_route(method, path, handler)
+        served.add(method)
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            return
+        runner = web.AppRunner(self.app, shutdown_timeout=self.shutdown_timeout)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.host, self.configured_port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        logger.info("HTTP server listening on %s", self.url)
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
