@@ -1,0 +1,6 @@
+"""``mongodb:<database>.<collection>?operation=...`` on pymongo's native async client."""
+
+from components.mongodb.component import MongoComponent
+from components.mongodb.idempotent import MongoIdempotentRepository
+
+__all__ = ["MongoComponent", "MongoIdempotentRepository"]
