@@ -1,0 +1,159 @@
+"""Consuming a topic: a Faust agent hands each record to the route, at least once.
+
+The agent's actors (``concurrency`` of them) take records from one queue. A record
+is acked (see ``acks``) only once the route handled it without failing; a failed
+record goes to the route again, after a growing delay, until it succeeds, the
+consumer stops or its partition moves to another worker; in the last two cases it
+is read again from the last committed offset. ``stop()`` lets exchanges in flight
+finish and commits what is done before the app stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+import faust
+from faust.types import TP, EventT, Message, StreamT
+from mode.types.signals import BaseSignalT
+
+from components.kafka.acks import InOrderAcks
+from components.kafka.app import consumer_app
+from components.kafka.codec import decode_headers, decode_text, decode_value
+from components.kafka.options import ValueFormat
+from endpoints.base import Consumer, Endpoint, RouteHandler
+from routes.exchange import Exchange
+from routes.headers import KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TOPIC
+
+if TYPE_CHECKING:
+    from components.kafka.endpoint import KafkaEndpoint
+
+logger = logging.getLogger(__name__)
+
+# How long stop() waits for exchanges in flight before the app stops (and cancels them).
+STOP_GRACE_PERIOD = 30.0
+
+
+def record_exchange(message: Message, value_format: ValueFormat) -> Exchange:
+    """The exchange for one record; raises ValueError when its value cannot be decoded."""
+    raw_headers = message.headers or ()
+    pairs = raw_headers.items() if isinstance(raw_headers, Mapping) else raw_headers
+    headers = decode_headers(pairs)
+    if message.key is not None:
+        headers[KAFKA_KEY] = decode_text(message.key)
+    headers[KAFKA_TOPIC] = message.topic
+    headers[KAFKA_PARTITION] = message.partition
+    headers[KAFKA_OFFSET] = message.offset
+    return Exchange.of(decode_value(message.value, value_format), headers)
+
+
+class KafkaConsumer(Consumer):
+    endpoint: KafkaEndpoint
+
+    def __init__(self, endpoint: Endpoint, handler: RouteHandler) -> None:
+        super().__init__(endpoint, handler)
+        self._app: faust.App | None = None
+        self._datadir: tempfile.TemporaryDirectory[str] | None = None
+        self._acks = InOrderAcks()
+        self._stopping = asyncio.Event()
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def start(self) -> None:
+        endpoint = self.endpoint
+        self._stopping.clear()
+        self._acks = InOrderAcks()
+        self._datadir = tempfile.TemporaryDirectory(prefix="faust-")
+        app = consumer_app(
+            endpoint.group_id,
+            bootstrap_servers=endpoint.component.require_bootstrap(endpoint.uri),
+            client_id=endpoint.component.app_id,
+            auto_offset_reset=endpoint.options.auto_offset_reset,
+            datadir=self._datadir.name,
+        )
+        topic = app.topic(endpoint.topic)
+        app.agent(topic, name=endpoint.topic, concurrency=endpoint.options.concurrency)(self._agent)
+        app.on_partitions_revoked.connect(self._on_partitions_revoked)
+        self._app = app
+        try:
+            await app.start()
+        except BaseException:
+            await self._close(app)
+            raise
+
+    async def _agent(self, stream: StreamT[bytes]) -> None:
+        manual_acks = cast(faust.Stream[bytes], stream).noack()
+        async for event in manual_acks.events():
+            self._acks.taken(event)  # before any await: keeps the offset order
+            if not self._stopping.is_set():
+                await self._deliver(event)
+
+    async def _deliver(self, event: EventT[bytes]) -> None:
+        message = event.message
+        for delay in self.endpoint.options.redelivery_policy().delays():
+            if await self._handled(event):
+                self._acks.handled(event)
+                return
+            logger.warning(
+                "%s: record %s[%d]@%d failed; handing it to the route again in %.2fs",
+                self.endpoint.uri,
+                message.topic,
+                message.partition,
+                message.offset,
+                delay,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            if self._stopping.is_set() or not self._acks.holds(event):
+                return  # not acked: read again from the last committed offset
+
+    async def _handled(self, event: EventT[bytes]) -> bool:
+        """Run one exchange of the record through the route; True when it succeeded."""
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            exchange = record_exchange(event.message, self.endpoint.options.value_format)
+            await self.handler(exchange)
+        except Exception:  # an undecodable record or a raising handler: both failures
+            logger.exception("%s: record not handled", self.endpoint.uri)
+            return False
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+        return not exchange.failed
+
+    def _on_partitions_revoked(
+        self, app: Any, /, *revoked: set[TP], signal: BaseSignalT[Any], **kwargs: Any
+    ) -> None:
+        for partitions in revoked:
+            self._acks.forget(partitions)
+
+    async def stop(self) -> None:
+        """Take no more records, let exchanges in flight finish, commit, stop the app."""
+        app, self._app = self._app, None
+        if app is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(self._idle.wait(), STOP_GRACE_PERIOD)
+        except TimeoutError:
+            logger.warning("%s: exchanges still in flight at stop", self.endpoint.uri)
+        try:
+            await app.commit({self.endpoint.topic})
+        finally:
+            await self._close(app)
+
+    async def _close(self, app: faust.App) -> None:
+        app.on_partitions_revoked.disconnect(self._on_partitions_revoked)
+        try:
+            await app.stop()
+        finally:
+            if self._datadir is not None:
+                self._datadir.cleanup()
+                self._datadir = None

@@ -1,0 +1,75 @@
+"""Sending exchanges to a topic, each one acknowledged by every in-sync replica.
+
+The component shares one aiokafka producer among its endpoints, started on first
+use so that a process that only consumes never opens one. It is idempotent
+(``enable_idempotence=True``, which implies ``acks=all``): a retried send never
+writes a record twice, and a send returns only once the broker has it for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from aiokafka import AIOKafkaProducer
+
+from components.kafka.codec import encode_headers, encode_key, encode_value
+from endpoints.base import Producer
+from routes.exchange import Exchange
+from routes.headers import KAFKA_OFFSET, KAFKA_PARTITION
+
+if TYPE_CHECKING:
+    from components.kafka.endpoint import KafkaEndpoint
+
+
+class SharedProducer:
+    def __init__(self, client_id: str) -> None:
+        self.client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self, bootstrap_servers: str) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=bootstrap_servers,
+                    client_id=self.client_id,
+                    enable_idempotence=True,
+                )
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()  # closes the half-opened client
+                    raise
+                self._producer = producer
+            return self._producer
+
+    async def stop(self) -> None:
+        async with self._lock:
+            producer, self._producer = self._producer, None
+            if producer is not None:
+                await producer.stop()
+
+
+class KafkaProducer(Producer):
+    def __init__(self, endpoint: KafkaEndpoint) -> None:
+        self.endpoint = endpoint
+
+    async def _producer(self) -> AIOKafkaProducer:
+        component = self.endpoint.component
+        return await component.producer.get(component.require_bootstrap(self.endpoint.uri))
+
+    async def start(self) -> None:
+        await self._producer()
+
+    async def process(self, exchange: Exchange) -> None:
+        """Send the body keyed by the ``kafka.key`` header; when the broker has it,
+        record where it landed in ``kafka.partition`` and ``kafka.offset``."""
+        headers = exchange.headers
+        key, value = encode_key(headers), encode_value(exchange.body)
+        producer = await self._producer()
+        metadata = await producer.send_and_wait(
+            self.endpoint.topic, value, key=key, headers=encode_headers(headers)
+        )
+        headers[KAFKA_PARTITION] = metadata.partition
+        headers[KAFKA_OFFSET] = metadata.offset
