@@ -169,6 +169,8 @@ class Engine:
                 *self._components.values(),
                 *self._endpoints.values(),
                 *self._producers.values(),
+                # Bound beans with a lifecycle, e.g. a repository that creates its index.
+                *(bean for bean in self._beans.values() if isinstance(bean, Service)),
             ]:
                 await self._start(service)
             for route in self.routes.values():
