@@ -108,7 +108,9 @@ class OnException:
 
     ``handled``: stop routing; the exchange counts as done and its body is the answer.
     ``continued``: ignore the error and go on with the next step.
-    Neither: run ``steps``, then let the error handler finish (dead-letter or fail).
+    Neither: run ``steps``, then fail the exchange, so its source redelivers it (a
+    Kafka record is read again, an HTTP caller gets an error). The dead-letter channel
+    is for errors no ``on_exception`` names.
     """
 
     exceptions: list[type[BaseException]]

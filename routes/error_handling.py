@@ -126,17 +126,23 @@ class RedeliveryErrorHandler:
                 return
             if policy.definition.continued:
                 return
+            exchange.exception = error  # the policy owns this error: no dead letter
+            self._log_failure(error, attempts)
+            return
         exchange.exception = error
         if self.dead_letter is not None:
             await self._send_to_dead_letter(exchange, error, attempts)
         else:
-            logger.warning(
-                "route %s: %s after %d attempt(s): %s",
-                self.route_id,
-                type(error).__name__,
-                attempts,
-                error,
-            )
+            self._log_failure(error, attempts)
+
+    def _log_failure(self, error: Exception, attempts: int) -> None:
+        logger.warning(
+            "route %s: %s after %d attempt(s): %s",
+            self.route_id,
+            type(error).__name__,
+            attempts,
+            error,
+        )
 
     async def _send_to_dead_letter(
         self, exchange: Exchange, error: Exception, attempts: int

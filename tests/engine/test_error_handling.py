@@ -236,3 +236,23 @@ async def test_jitter_draws_each_delay_below_the_exponential_bound() -> None:
 def test_a_nonsensical_policy_is_refused(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field.split("_")[0]):
         RedeliveryPolicy(**{field: value})  # type: ignore[arg-type]
+
+
+async def test_an_error_an_on_exception_names_fails_the_exchange_instead_of_dead_lettering(
+    run: StartRoutes, sleeper: RecordingSleeper
+) -> None:
+    """E.g. a store outage: the source must redeliver later, not bury the message."""
+    flaky = Flaky(failures=10, error=ConnectionRefusedError)
+    engine = await run(
+        lambda r: (
+            r.from_("direct:in")
+            .error_handler(dead_letter_channel("mock:dlq"))
+            .on_exception(ConnectionError, redelivery=RedeliveryPolicy(2, redelivery_delay=0.1))
+            .end()
+            .process(flaky)
+        )
+    )
+    exchange = await engine.send("direct:in", "x")
+    assert isinstance(exchange.exception, ConnectionRefusedError)
+    assert flaky.calls == 3
+    assert mock(engine, "mock:dlq").received == []
