@@ -18,6 +18,7 @@ BUILTIN_COMPONENTS: Mapping[str, str] = {
     "seda": "components.seda:SedaComponent",
     "log": "components.log:LogComponent",
     "mock": "components.mock:MockComponent",
+    "timer": "components.timer:TimerComponent",
     "kafka": "components.kafka:KafkaComponent",
     "mongodb": "components.mongodb:MongoComponent",
     "http": "components.http:HttpComponent",

@@ -40,12 +40,26 @@ class _Work:
         self.done = done
 
 
+class SedaQueue:
+    """The queue behind every endpoint of one name; ``has_consumer`` keeps it to one route."""
+
+    def __init__(self, size: int) -> None:
+        self.items: asyncio.Queue[_Work] = asyncio.Queue(maxsize=size)
+        self.has_consumer = False
+
+
 class SedaEndpoint(Endpoint):
-    def __init__(self, uri: str, options: SedaOptions) -> None:
+    """``seda:q`` and ``seda:q?concurrentConsumers=8`` share the queue ``q``; each
+    endpoint's own options say how it sends or consumes."""
+
+    def __init__(self, uri: str, options: SedaOptions, queue: SedaQueue) -> None:
         super().__init__(uri)
         self.options = options
-        self.queue: asyncio.Queue[_Work] = asyncio.Queue(maxsize=options.size)
-        self.has_consumer = False
+        self.shared = queue
+
+    @property
+    def queue(self) -> asyncio.Queue[_Work]:
+        return self.shared.items
 
     def create_producer(self) -> Producer:
         return SedaProducer(self)
@@ -85,9 +99,9 @@ class SedaConsumer(Consumer):
         self._workers: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        if self.endpoint.has_consumer:
+        if self.endpoint.shared.has_consumer:
             raise EndpointError(self.endpoint.uri, "another route already consumes it")
-        self.endpoint.has_consumer = True
+        self.endpoint.shared.has_consumer = True
         self._workers = [
             asyncio.create_task(self._work(), name=f"{self.endpoint.uri}#{n}")
             for n in range(self.endpoint.options.concurrent_consumers)
@@ -116,20 +130,18 @@ class SedaConsumer(Consumer):
                 worker.cancel()
             await asyncio.gather(*self._workers, return_exceptions=True)
             self._workers = []
-            self.endpoint.has_consumer = False
+            self.endpoint.shared.has_consumer = False
 
 
 class SedaComponent(Component[SedaOptions]):
     options_model = SedaOptions
 
     def __init__(self) -> None:
-        self._queues: dict[str, SedaEndpoint] = {}
+        self._queues: dict[str, SedaQueue] = {}
 
     def make_endpoint(self, uri: str, path: str, options: SedaOptions) -> Endpoint:
-        """One queue per name: ``seda:q`` and ``seda:q?size=5`` share it, so the first
-        URI seen for a name sets the queue's options."""
+        """One queue per name, sized by the first URI that names it."""
         if not path:
             raise EndpointError(uri, "seda: needs a queue name, e.g. seda:orders")
-        if path not in self._queues:
-            self._queues[path] = SedaEndpoint(uri, options)
-        return self._queues[path]
+        queue = self._queues.setdefault(path, SedaQueue(options.size))
+        return SedaEndpoint(uri, options, queue)

@@ -27,7 +27,7 @@ async def test_seda_consumers_process_concurrently(run: StartRoutes) -> None:
         lambda r: r.from_("seda:work?concurrentConsumers=4").process(wait_for_peers).to("mock:done")
     )
     for n in range(4):
-        await engine.send("seda:work?concurrentConsumers=4", n)
+        await engine.send("seda:work", n)  # another URI of the same queue
     done = await mock(engine, "mock:done").expect(4, within=5)
     assert sorted(exchange.body for exchange in done) == [0, 1, 2, 3]
 
@@ -149,3 +149,11 @@ async def test_metrics_count_completed_failed_and_time(run: StartRoutes) -> None
     assert (metrics["completed"], metrics["failed"], metrics["in_flight"]) == (3, 2, 0)
     assert metrics["processing_seconds_total"] > 0
     assert metrics["processing_seconds_max"] >= metrics["processing_seconds_mean"]
+
+
+async def test_timer_ticks_until_stopped(run: StartRoutes) -> None:
+    engine = await run(lambda r: r.from_("timer:tick?period=0.01").route_id("t").to("mock:ticks"))
+    ticks = await mock(engine, "mock:ticks").expect(3)
+    assert [exchange.headers["timer.counter"] for exchange in ticks[:3]] == [1, 2, 3]
+    await engine.stop()
+    assert engine.route_status() == {"t": "Stopped"}
