@@ -6,6 +6,7 @@ COPY routes ./routes
 COPY endpoints ./endpoints
 COPY components ./components
 COPY config ./config
+COPY payments ./payments
 RUN pip install --no-cache-dir .
 ENV HTTP_HOST=0.0.0.0
 EXPOSE 8080

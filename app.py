@@ -1,40 +1,68 @@
 """Entry point: ``python app.py [all|ingest|process|gateway]``.
 
-``all`` (the default) runs every service in one process on the embedded defaults
-unless ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGO_URI`` point at real servers.
+``all`` (the default) runs the API and the processor in one process, on the embedded
+defaults unless ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGO_URI`` point at real servers.
+``ingest`` and ``process`` run the two services apart; ``gateway`` runs the simulated
+bank. SIGTERM or Ctrl-C stops gracefully: in-flight orders finish first.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import signal
+import sys
+from typing import get_args
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from config.settings import Settings
+from payments.gateway import GatewaySettings, create_gateway_app
+from payments.service import ConfigurationError, Mode, build_service
 
-MODES = ("all",)
-
-
-async def health(_: web.Request) -> web.Response:
-    return web.json_response({"status": "UP"})
+MODES = (*get_args(Mode), "gateway")
 
 
-def build_app(settings: Settings) -> web.Application:
-    app = web.Application()
-    app["settings"] = settings
-    app.router.add_get("/health", health)
-    return app
+async def serve(mode: str, settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if mode == "gateway":
+        runner = web.AppRunner(create_gateway_app(GatewaySettings().bank()))
+        await runner.setup()
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+        return
+    service = build_service(settings, mode)  # type: ignore[arg-type]
+    await service.start()
+    try:
+        await stop.wait()
+    finally:
+        await service.stop()
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("mode", nargs="?", default="all", choices=MODES)
-    parser.parse_args(argv)
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = Settings()
-    web.run_app(build_app(settings), host=settings.http_host, port=settings.http_port)
+    try:
+        settings = Settings()
+        asyncio.run(serve(args.mode, settings))
+    except ValidationError as error:
+        print(f"app.py: invalid settings:\n{error}", file=sys.stderr)
+        return 2
+    except ConfigurationError as error:
+        print(f"app.py: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

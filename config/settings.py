@@ -1,10 +1,13 @@
 """Service settings, read from the environment (and a ``.env`` file) by pydantic-settings.
 
-Unset ``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGO_URI`` mean the embedded defaults, so a
-fresh clone runs without any server.
+Unset ``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGO_URI`` mean the embedded defaults (in-process
+queues, an SQLite file), so a fresh clone runs without any server. A mistake names the
+variable and the reason, and stops the start.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,8 +19,35 @@ class Settings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to.")
     http_port: int = Field(default=8080, ge=0, le=65535, description="Port of the HTTP API.")
     kafka_bootstrap_servers: str | None = Field(
-        default=None, description="Kafka brokers, host:port[,host:port]; unset = embedded queues."
+        default=None, description="Kafka brokers, host:port[,host:port]; unset = in-process queues."
     )
     mongo_uri: str | None = Field(
-        default=None, description="MongoDB connection string; unset = embedded store."
+        default=None, description="MongoDB connection string; unset = the embedded SQLite store."
     )
+    kafka_topic_prefix: str = Field(
+        default="", description="Prefix of every topic and consumer group, e.g. 'staging.'."
+    )
+    mongo_database: str = Field(default="payments", min_length=1)
+    store_path: Path = Field(
+        default=Path("data/orders.sqlite3"), description="File of the embedded store."
+    )
+    execute_topic_partitions: int = Field(default=6, ge=1, le=1000)
+    processor_concurrency: int = Field(
+        default=16, ge=1, le=100, description="Orders one worker executes at once."
+    )
+    gateway_url: str | None = Field(
+        default=None, description="URL of the bank gateway; unset = the in-process simulated bank."
+    )
+    gateway_timeout: float = Field(default=5.0, gt=0)
+    gateway_max_redeliveries: int = Field(default=5, ge=0)
+    gateway_redelivery_delay: float = Field(default=0.2, ge=0)
+    gateway_backoff_multiplier: float = Field(default=2.0, ge=1)
+    gateway_max_redelivery_delay: float = Field(default=5.0, ge=0)
+    gateway_latency: float = Field(default=0.0, ge=0, description="Simulated bank only.")
+    gateway_transient_failure_rate: float = Field(default=0.0, ge=0, le=1)
+    gateway_permanent_failure_rate: float = Field(default=0.0, ge=0, le=1)
+    recovery_period: float = Field(default=10.0, gt=0, description="Seconds between sweeps.")
+    recovery_after: float = Field(
+        default=30.0, gt=0, description="Seconds an order may sit unfinished before a sweep."
+    )
+    routes_dir: Path = Field(default=Path("config/routes"), description="Extra YAML routes.")

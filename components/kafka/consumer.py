@@ -128,6 +128,13 @@ class KafkaConsumer(Consumer):
                 self._idle.set()
         return not exchange.failed
 
+    def assigned_partitions(self) -> list[int]:
+        """The partitions of the topic this worker owns now (empty while rebalancing)."""
+        if self._app is None:
+            return []
+        topic = self.endpoint.topic
+        return sorted(tp.partition for tp in self._app.consumer.assignment() if tp.topic == topic)
+
     def _on_partitions_revoked(
         self, app: Any, /, *revoked: set[TP], signal: BaseSignalT[Any], **kwargs: Any
     ) -> None:

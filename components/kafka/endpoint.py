@@ -14,6 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from components.kafka.consumer import KafkaConsumer
 from components.kafka.options import KafkaOptions
 from components.kafka.producer import KafkaProducer
+from components.kafka.topics import missing_topics
 from endpoints.base import Consumer, Endpoint, Producer, RouteHandler
 from endpoints.errors import EndpointError
 
@@ -47,10 +48,10 @@ class KafkaEndpoint(Endpoint):
         )
         await admin.start()
         try:
-            topics = await admin.list_topics()
+            missing = await missing_topics(admin, [self.topic])
         finally:
             await admin.close()
-        if self.topic not in topics:
+        if missing:
             raise EndpointError(
                 self.uri, f"topic {self.topic!r} does not exist (create it with its partitions)"
             )

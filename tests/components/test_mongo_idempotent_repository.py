@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,14 +25,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-async def component(mongo_uri: str) -> AsyncIterator[MongoComponent]:
-    component = MongoComponent(mongo_uri)
-    await component.start()
-    yield component
-    await component.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import asyncio
 import gc
 import socket
 import warnings
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -25,14 +24,6 @@ from routes.exchange import Exchange
 pytestmark = pytest.mark.mongo
 
 Database = AsyncDatabase[dict[str, object]]
-
-
-@pytest.fixture
-async def component(mongo_uri: str) -> AsyncIterator[MongoComponent]:
-    component = MongoComponent(mongo_uri)
-    await component.start()
-    yield component
-    await component.stop()
 
 
 @pytest.fixture

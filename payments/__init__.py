@@ -1,0 +1,1 @@
+"""The payment order domain, built on the routing engine: nothing in the engine knows it."""

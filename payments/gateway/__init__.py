@@ -1,0 +1,28 @@
+"""``gateway:`` — paying execute-payment commands through a bank, simulated in process
+or called over HTTP, and the simulated bank itself (ledger, failures, web service)."""
+
+from payments.gateway.bank import Bank, Booking, Payment, PaymentRequest, SimulatedBank
+from payments.gateway.component import GATEWAY_REFERENCE, GatewayComponent
+from payments.gateway.errors import (
+    GatewayError,
+    InvalidPaymentCommand,
+    PaymentRejected,
+    TransientGatewayError,
+)
+from payments.gateway.service import GatewaySettings, create_gateway_app
+
+__all__ = [
+    "GATEWAY_REFERENCE",
+    "Bank",
+    "Booking",
+    "GatewayComponent",
+    "GatewayError",
+    "GatewaySettings",
+    "InvalidPaymentCommand",
+    "Payment",
+    "PaymentRejected",
+    "PaymentRequest",
+    "SimulatedBank",
+    "TransientGatewayError",
+    "create_gateway_app",
+]

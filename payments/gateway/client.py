@@ -1,0 +1,50 @@
+"""A bank service called over HTTP (``payments.gateway.service`` or one like it).
+
+The call goes through the ``http:`` component's client producer; its outcomes
+become the gateway's: no answer or a 5xx (and 408/429) is a transient failure, any
+other 4xx a rejection whose reason is the problem's ``detail``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from components.http import HttpClientError, HttpNoResponse, HttpServerError
+from components.http.headers import REQUEST_HEADER_PREFIX
+from endpoints.base import Producer
+from payments.gateway.bank import Payment, PaymentRequest
+from payments.gateway.errors import PaymentRejected, TransientGatewayError
+from payments.gateway.service import IDEMPOTENCY_KEY
+from routes.exchange import Exchange
+
+# Client errors that mean "not now" rather than "never".
+RETRYABLE_CLIENT_STATUSES = frozenset({408, 429})
+
+
+class RemoteBank:
+    def __init__(self, producer: Producer) -> None:
+        """``producer``: an ``http://host:port/payments?method=POST`` producer."""
+        self._producer = producer
+
+    async def pay(
+        self, idempotency_key: str, debtor: str, creditor: str, amount: Decimal, currency: str
+    ) -> Payment:
+        request = PaymentRequest(
+            debtor_account=debtor, creditor_account=creditor, amount=amount, currency=currency
+        )
+        exchange = Exchange.of(request, {REQUEST_HEADER_PREFIX + IDEMPOTENCY_KEY: idempotency_key})
+        try:
+            await self._producer.process(exchange)
+        except (HttpNoResponse, HttpServerError) as error:
+            raise TransientGatewayError(str(error)) from error
+        except HttpClientError as error:
+            if error.status in RETRYABLE_CLIENT_STATUSES:
+                raise TransientGatewayError(str(error)) from error
+            raise PaymentRejected(idempotency_key, _detail(error.body)) from error
+        return Payment.model_validate(exchange.body)
+
+
+def _detail(problem: Any) -> str:
+    detail = problem.get("detail") if isinstance(problem, dict) else None
+    return detail if isinstance(detail, str) else repr(problem)

@@ -1,0 +1,99 @@
+"""The simulated bank as its own small web service, so the orchestrator can pay over
+HTTP as it would pay a real bank (``gateway:bank?url=...``).
+
+``POST /payments`` (header ``Idempotency-Key``) answers 201 with the payment, 200
+when the key was paid before, 503 when the bank is unavailable (try again) and 422
+when the payment is rejected, errors as problem details; ``GET /ledger`` lists
+every booked payment and ``GET /health`` answers 200.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from components.http.codec import JSON, decode_json, encode_json
+from components.http.problem import ProblemError, problem_middleware
+from payments.gateway.bank import PaymentRequest, SimulatedBank
+from payments.gateway.errors import PaymentRejected, TransientGatewayError
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+PAYMENTS_PATH = "/payments"
+BANK = web.AppKey("bank", SimulatedBank)
+
+
+class GatewaySettings(BaseSettings):
+    """``GATEWAY_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=9000, ge=0, le=65535)
+    latency: float = 0.0
+    transient_failure_rate: float = 0.0
+    permanent_failure_rate: float = 0.0
+    seed: int | None = None
+
+    def bank(self) -> SimulatedBank:
+        return SimulatedBank(
+            self.latency, self.transient_failure_rate, self.permanent_failure_rate, self.seed
+        )
+
+
+def create_gateway_app(bank: SimulatedBank) -> web.Application:
+    app = web.Application(middlewares=[problem_middleware])
+    app[BANK] = bank
+    app.router.add_post(PAYMENTS_PATH, pay)
+    app.router.add_get("/ledger", ledger)
+    app.router.add_get("/health", health)
+    return app
+
+
+def _json(document: Any, status: int = HTTPStatus.OK) -> web.Response:
+    return web.Response(status=status, body=encode_json(document), content_type=JSON)
+
+
+async def pay(request: web.Request) -> web.Response:
+    key = request.headers.get(IDEMPOTENCY_KEY, "").strip()
+    if not key:
+        raise ProblemError(HTTPStatus.BAD_REQUEST, f"the {IDEMPOTENCY_KEY} header is required")
+    try:
+        document = decode_json(await request.read(), request.charset or "utf-8")
+    except (ValueError, LookupError) as error:
+        raise ProblemError(HTTPStatus.BAD_REQUEST, f"malformed JSON body: {error}") from None
+    payment = PaymentRequest.model_validate(document)  # invalid fields answer 422
+    try:
+        booking = await request.app[BANK].execute(
+            key,
+            payment.debtor_account,
+            payment.creditor_account,
+            payment.amount,
+            payment.currency,
+        )
+    except TransientGatewayError as error:
+        raise ProblemError(HTTPStatus.SERVICE_UNAVAILABLE, str(error)) from None
+    except PaymentRejected as error:
+        raise ProblemError(
+            HTTPStatus.UNPROCESSABLE_ENTITY, error.reason, title="Payment rejected"
+        ) from None
+    return _json(booking.payment, HTTPStatus.OK if booking.replayed else HTTPStatus.CREATED)
+
+
+async def ledger(request: web.Request) -> web.Response:
+    entries = request.app[BANK].ledger()
+    return _json({"count": len(entries), "entries": entries})
+
+
+async def health(_: web.Request) -> web.Response:
+    return _json({"status": "UP"})
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = GatewaySettings()
+    web.run_app(create_gateway_app(settings.bank()), host=settings.host, port=settings.port)

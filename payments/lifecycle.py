@@ -1,0 +1,319 @@
+"""The processors that move a payment order through its lifecycle.
+
+Each one is a step of a route (see ``payments.routes``); each store write is a
+compare-and-set on the order's current status, so a duplicate, a replay or a
+second worker can never move an order backwards or out of a terminal state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from components.http import FieldError, ProblemError, path_param
+from components.http.headers import RESPONSE_HEADER_PREFIX
+from payments.model import (
+    ExecutePaymentCommand,
+    OrderStatus,
+    PaymentEvent,
+    PaymentOrder,
+    Transition,
+)
+from payments.request import CreatePaymentOrder
+from payments.store import IdempotencyConflict, OrderStore
+from routes import headers
+from routes.exchange import Exchange, utcnow
+from routes.redelivery_policy import NonRetryable
+
+logger = logging.getLogger(__name__)
+
+# Exchange headers of the payment routes.
+ORDER_CREATED = "payment.created"
+ORDER_ID = "payment.orderId"
+
+# The path a client reads an order at.
+ORDERS_PATH = "/payment-orders"
+
+Clock = Callable[[], datetime]
+Send = Callable[[str, Any, Mapping[str, Any]], Awaitable[Exchange]]
+
+_ADVANCE = (OrderStatus.VALIDATED, OrderStatus.ACCEPTED, OrderStatus.EXECUTING)
+_REASONS = {
+    OrderStatus.PENDING: "order received",
+    OrderStatus.VALIDATED: "request validated",
+    OrderStatus.ACCEPTED: "accepted for execution",
+    OrderStatus.EXECUTING: "execution command issued",
+}
+
+
+class PoisonCommand(NonRetryable):
+    """A command that no retry can make sense of: unreadable, or for no known order."""
+
+
+class Lifecycle:
+    def __init__(self, store: OrderStore, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+
+    # -- ingestion -----------------------------------------------------------------------
+    async def create(self, exchange: Exchange) -> None:
+        """Validate the request and persist the order PENDING (once per idempotency key)."""
+        if not isinstance(exchange.body, dict):
+            raise ProblemError(400, "the request body must be a JSON object")
+        request = CreatePaymentOrder.model_validate(exchange.body)
+        problems = request.problems()
+        if problems:
+            raise ProblemError(422, "the payment order is not valid", errors=problems)
+        key = exchange.headers.get("idempotency-key")
+        if key is not None and not 1 <= len(key) <= 255:
+            raise ProblemError(
+                400,
+                "the Idempotency-Key header must have 1 to 255 characters",
+                errors=[FieldError("Idempotency-Key", "must have 1 to 255 characters")],
+            )
+        now = self.clock()
+        order = PaymentOrder(
+            id=str(uuid.uuid4()),
+            debtor_account=request.debtor_account,
+            creditor_account=request.creditor_account,
+            amount=request.normalized_amount(),
+            currency=request.currency,
+            status=OrderStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+            history=(
+                Transition(
+                    status=OrderStatus.PENDING, at=now, reason=_REASONS[OrderStatus.PENDING]
+                ),
+            ),
+            idempotency_key=key,
+            request_hash=request.fingerprint(),
+        )
+        try:
+            stored, created = await self.store.create(order)
+        except IdempotencyConflict as conflict:
+            raise ProblemError(
+                422,
+                f"Idempotency-Key {key!r} was already used with a different request "
+                f"(order {conflict.existing.id})",
+                title="Idempotency key reused",
+                errors=[FieldError("Idempotency-Key", "already used with another request")],
+            ) from None
+        exchange.body = stored
+        exchange.headers[ORDER_CREATED] = created
+        exchange.headers[ORDER_ID] = stored.id
+        exchange.headers[headers.HTTP_STATUS] = 201 if created else 200
+        exchange.headers[RESPONSE_HEADER_PREFIX + "Location"] = f"{ORDERS_PATH}/{stored.id}"
+
+    async def _order_at_path(self, exchange: Exchange) -> PaymentOrder:
+        order_id = exchange.headers[path_param("id")]
+        order = await self.store.get(order_id)
+        if order is None:
+            raise ProblemError(404, f"no payment order {order_id}", title="Unknown payment order")
+        return order
+
+    async def get(self, exchange: Exchange) -> None:
+        exchange.body = await self._order_at_path(exchange)
+
+    async def history(self, exchange: Exchange) -> None:
+        order = await self._order_at_path(exchange)
+        exchange.body = {
+            "id": order.id,
+            "status": order.status,
+            "history": [
+                transition.model_dump(mode="json", by_alias=True) for transition in order.history
+            ],
+        }
+
+    async def list_orders(self, exchange: Exchange) -> None:
+        query: Mapping[str, str] = exchange.headers.get(headers.HTTP_QUERY) or {}
+        errors: list[FieldError] = []
+        status: OrderStatus | None = None
+        if "status" in query:
+            try:
+                status = OrderStatus(query["status"].upper())
+            except ValueError:
+                known = ", ".join(OrderStatus)
+                errors.append(FieldError("status", f"must be one of {known}"))
+        limit = 20
+        if "limit" in query:
+            if query["limit"].isdigit() and 1 <= int(query["limit"]) <= 100:
+                limit = int(query["limit"])
+            else:
+                errors.append(FieldError("limit", "must be a whole number from 1 to 100"))
+        unknown = sorted(set(query) - {"status", "limit", "after"})
+        errors += [FieldError(name, "unknown query parameter") for name in unknown]
+        if errors:
+            raise ProblemError(400, "invalid query parameters", errors=errors)
+        page = await self.store.list(status, limit + 1, query.get("after"))
+        items = list(page[:limit])
+        exchange.body = {
+            "items": items,
+            "next": items[-1].id if len(page) > limit else None,
+        }
+
+    # -- lifecycle up to the execution command ---------------------------------------------
+    async def advance(self, exchange: Exchange) -> None:
+        """PENDING → VALIDATED → ACCEPTED → EXECUTING, from wherever the order is now;
+        then the body becomes the execution command, keyed by order id."""
+        order = await self._current(exchange)
+        for target in _ADVANCE:
+            if _ADVANCE.index(target) < _position(order.status):
+                continue
+            moved = await self.store.transition(
+                order.id, order.status, target, self.clock(), _REASONS[target]
+            )
+            if moved is None:  # someone else moved it: continue from what is stored
+                order = await self._require(order.id)
+                if order.status.terminal:
+                    exchange.stopped = True
+                    return
+                continue
+            order = moved
+        exchange.body = command_for(order)
+        exchange.headers[headers.KAFKA_KEY] = order.id
+        exchange.headers[ORDER_ID] = order.id
+
+    async def mark_published(self, exchange: Exchange) -> None:
+        await self.store.mark_command_published(exchange.headers[ORDER_ID], self.clock())
+
+    async def _current(self, exchange: Exchange) -> PaymentOrder:
+        body = exchange.body
+        order_id = body.id if isinstance(body, PaymentOrder) else str(body)
+        return await self._require(order_id)
+
+    async def _require(self, order_id: str) -> PaymentOrder:
+        order = await self.store.get(order_id)
+        if order is None:
+            raise LookupError(f"payment order {order_id} vanished")
+        return order
+
+    async def recover(
+        self, send: Send, advance_uri: str, older_than: timedelta, republish: bool
+    ) -> int:
+        """Finish what a crash interrupted: an order stuck before EXECUTING, or EXECUTING
+        without a published command, goes through ``advance_uri`` again. With
+        ``republish`` (in-process queues lose commands on a restart) a published one
+        does too: executing twice is harmless, the gateway pays each order once."""
+        stuck = await self.store.stale(
+            [
+                OrderStatus.PENDING,
+                OrderStatus.VALIDATED,
+                OrderStatus.ACCEPTED,
+                OrderStatus.EXECUTING,
+            ],
+            self.clock() - older_than,
+            limit=500,
+        )
+        resumed = 0
+        for order in stuck:
+            if order.command_published_at is not None and not republish:
+                continue
+            sent = await send(advance_uri, order, {})
+            if sent.exception is not None:
+                raise sent.exception
+            resumed += 1
+        if resumed:
+            logger.warning("recovery: resumed %d unfinished payment order(s)", resumed)
+        return resumed
+
+    # -- execution -----------------------------------------------------------------------
+    async def begin_execution(self, exchange: Exchange) -> None:
+        """Read the command; skip it when its order is already terminal (a duplicate)."""
+        command = read_command(exchange.body)
+        order = await self.store.get(command.order_id)
+        if order is None:
+            raise PoisonCommand(f"no payment order {command.order_id}")
+        exchange.headers[ORDER_ID] = order.id
+        if order.status.terminal:
+            logger.info("order %s is already %s: duplicate command skipped", order.id, order.status)
+            exchange.headers[headers.DUPLICATE_MESSAGE] = True
+            exchange.stopped = True
+            return
+        if order.status is not OrderStatus.EXECUTING:
+            raise PoisonCommand(f"order {order.id} is {order.status}, not EXECUTING")
+        exchange.body = command
+
+    async def complete(self, exchange: Exchange) -> None:
+        """EXECUTING → EXECUTED; the body becomes the ``payment.executed`` event."""
+        order_id = exchange.headers[ORDER_ID]
+        reference = getattr(exchange.body, "reference", None)
+        attempts = int(exchange.headers.get(headers.REDELIVERY_COUNTER, 0)) + 1
+        at = self.clock()
+        done = await self.store.transition(
+            order_id,
+            OrderStatus.EXECUTING,
+            OrderStatus.EXECUTED,
+            at,
+            f"paid, gateway reference {reference}",
+            attempts=attempts,
+        )
+        if done is None:  # another worker finished it first: it published the event
+            exchange.stopped = True
+            return
+        exchange.body = PaymentEvent(
+            order_id=order_id,
+            status=OrderStatus.EXECUTED,
+            at=at,
+            attempts=attempts,
+            gateway_reference=reference,
+        )
+        exchange.headers[headers.KAFKA_KEY] = order_id
+
+    async def fail(self, exchange: Exchange, send: Send, failed_uri: str) -> None:
+        """Before the command goes to the dead-letter topic: EXECUTING → FAILED with the
+        reason and attempt count, and a ``payment.failed`` event."""
+        order_id = exchange.headers.get(ORDER_ID)
+        if order_id is None:
+            return  # unreadable command: nothing to fail, the dead-letter record says why
+        order = await self.store.get(order_id)
+        if order is None or order.status.terminal:
+            return
+        reason = str(exchange.headers.get(headers.EXCEPTION_MESSAGE) or "execution failed")
+        attempts = int(exchange.headers.get(headers.ATTEMPTS, 1))
+        at = self.clock()
+        failed = await self.store.transition(
+            order.id, order.status, OrderStatus.FAILED, at, reason, attempts=attempts
+        )
+        if failed is None:
+            return
+        event = PaymentEvent(
+            order_id=order.id, status=OrderStatus.FAILED, at=at, reason=reason, attempts=attempts
+        )
+        sent = await send(failed_uri, event, {headers.KAFKA_KEY: order.id})
+        if sent.exception is not None:
+            raise sent.exception
+
+
+def _position(status: OrderStatus) -> int:
+    return {OrderStatus.PENDING: 0, OrderStatus.VALIDATED: 1, OrderStatus.ACCEPTED: 2}.get(
+        status, 3
+    )
+
+
+def command_for(order: PaymentOrder) -> ExecutePaymentCommand:
+    return ExecutePaymentCommand(
+        order_id=order.id,
+        debtor_account=order.debtor_account,
+        creditor_account=order.creditor_account,
+        amount=order.amount,
+        currency=order.currency,
+    )
+
+
+def read_command(body: object) -> ExecutePaymentCommand:
+    """The command from a Kafka record's bytes, a decoded dict, or the model itself."""
+    if isinstance(body, ExecutePaymentCommand):
+        return body
+    try:
+        if isinstance(body, bytes | str):
+            return ExecutePaymentCommand.model_validate_json(body)
+        return ExecutePaymentCommand.model_validate(body)
+    except (ValidationError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise PoisonCommand(f"unreadable execution command: {error}") from None

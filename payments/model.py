@@ -1,0 +1,109 @@
+"""A payment order, its lifecycle and the commands and events about it.
+
+The lifecycle is a state machine: every change is a transition from the current
+status to an allowed next one, persisted as a compare-and-set on the status and
+appended to the order's history. Terminal states never change again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    VALIDATED = "VALIDATED"
+    ACCEPTED = "ACCEPTED"
+    EXECUTING = "EXECUTING"
+    EXECUTED = "EXECUTED"
+    FAILED = "FAILED"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({OrderStatus.EXECUTED, OrderStatus.FAILED})
+
+ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.VALIDATED, OrderStatus.FAILED}),
+    OrderStatus.VALIDATED: frozenset({OrderStatus.ACCEPTED, OrderStatus.FAILED}),
+    OrderStatus.ACCEPTED: frozenset({OrderStatus.EXECUTING, OrderStatus.FAILED}),
+    OrderStatus.EXECUTING: frozenset({OrderStatus.EXECUTED, OrderStatus.FAILED}),
+    OrderStatus.EXECUTED: frozenset(),
+    OrderStatus.FAILED: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, current: OrderStatus, target: OrderStatus) -> None:
+        super().__init__(f"no transition from {current} to {target}")
+        self.current = current
+        self.target = target
+
+
+def check_transition(current: OrderStatus, target: OrderStatus) -> None:
+    if target not in ALLOWED_TRANSITIONS[current]:
+        raise IllegalTransition(current, target)
+
+
+class CamelModel(BaseModel):
+    """JSON in camelCase, as the original Spring service spoke it."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class Transition(CamelModel):
+    status: OrderStatus
+    at: datetime
+    reason: str | None = None
+
+
+class PaymentOrder(CamelModel):
+    id: str
+    debtor_account: str
+    creditor_account: str
+    amount: Decimal
+    currency: str
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    history: tuple[Transition, ...] = ()
+    attempts: int = 0
+    failure_reason: str | None = None
+    # The idempotency key as the client sent it, and a digest of the request body,
+    # so a repeated key with another body can be refused.
+    idempotency_key: str | None = Field(default=None, exclude=True)
+    request_hash: str | None = Field(default=None, exclude=True)
+    # Outbox: set once the execution command reached Kafka.
+    command_published_at: datetime | None = Field(default=None, exclude=True)
+
+
+class ExecutePaymentCommand(CamelModel):
+    """The message on ``payment.execute``, keyed by order id. Version 1 only: a reader
+    refuses a version it does not know rather than guess at it."""
+
+    schema_version: Literal[1] = 1
+    order_id: str
+    debtor_account: str
+    creditor_account: str
+    amount: Decimal
+    currency: str
+
+
+class PaymentEvent(CamelModel):
+    """The message on ``payment.executed`` / ``payment.failed``."""
+
+    schema_version: int = 1
+    order_id: str
+    status: OrderStatus
+    at: datetime
+    reason: str | None = None
+    attempts: int = 0
+    gateway_reference: str | None = None

@@ -1,0 +1,128 @@
+"""The create-order request: field names of the original Spring service, strict checks.
+
+Money is a Decimal from the JSON text itself (the http component parses numbers with
+``parse_float=Decimal``); a float never touches it. Each rule that fails names its
+field, so one response lists everything the client must fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from iso4217 import Currency
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from components.http import FieldError
+
+MAX_AMOUNT = Decimal("1e15")
+_IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
+_AMOUNT_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+
+
+def _amount(value: Any) -> Decimal:
+    """Accept a JSON number (int or Decimal) or a plain decimal string; nothing else."""
+    if isinstance(value, bool | float):
+        raise ValueError("must be a decimal number written exactly, not a binary float")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("must be a finite number")
+        return value
+    if isinstance(value, str) and _AMOUNT_TEXT.match(value.strip()):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            pass
+    raise ValueError("must be a decimal number, e.g. 12.50")
+
+
+Account = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, to_upper=True)
+]
+Amount = Annotated[Decimal, BeforeValidator(_amount)]
+
+
+class CreatePaymentOrder(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True)
+
+    debtor_account: Account
+    creditor_account: Account
+    amount: Amount
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
+
+    def problems(self) -> list[FieldError]:
+        """The rules that need more than one field or a lookup; empty when all hold."""
+        found: list[FieldError] = []
+        minor_units = currency_minor_units(self.currency)
+        if minor_units is None:
+            found.append(FieldError("currency", f"{self.currency} is not an ISO 4217 currency"))
+        if self.amount <= 0:
+            found.append(FieldError("amount", "must be greater than zero"))
+        elif self.amount >= MAX_AMOUNT:
+            found.append(FieldError("amount", f"must be less than {MAX_AMOUNT:,.0f}"))
+        elif minor_units is not None and _fraction_digits(self.amount) > minor_units:
+            found.append(
+                FieldError(
+                    "amount",
+                    f"{self.currency} has {minor_units} minor unit digit(s); "
+                    f"{self.amount} has {_fraction_digits(self.amount)}",
+                )
+            )
+        for field, account in (
+            ("debtorAccount", self.debtor_account),
+            ("creditorAccount", self.creditor_account),
+        ):
+            if looks_like_iban(account) and not iban_checksum_ok(account):
+                found.append(FieldError(field, "IBAN check digits are wrong (mod 97)"))
+        if self.debtor_account == self.creditor_account:
+            found.append(FieldError("creditorAccount", "must differ from debtorAccount"))
+        return found
+
+    def normalized_amount(self) -> Decimal:
+        """The amount with exactly the currency's minor units (10.5 EUR → 10.50)."""
+        units = currency_minor_units(self.currency) or 0
+        return self.amount.quantize(Decimal(1).scaleb(-units))
+
+    def fingerprint(self) -> str:
+        """Identifies the request's meaning, so a replayed idempotency key can be checked."""
+        canonical = "|".join(
+            (
+                self.debtor_account,
+                self.creditor_account,
+                str(self.normalized_amount()),
+                self.currency,
+            )
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def currency_minor_units(code: str) -> int | None:
+    """Minor unit digits of an ISO 4217 currency; None for unknown codes and for
+    codes without minor units (precious metals, testing codes)."""
+    try:
+        exponent: int | None = Currency(code).exponent
+    except ValueError:
+        return None
+    return exponent
+
+
+def _fraction_digits(amount: Decimal) -> int:
+    exponent = amount.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def looks_like_iban(account: str) -> bool:
+    return bool(_IBAN_SHAPE.match(account.replace(" ", "")))
+
+
+def iban_checksum_ok(account: str) -> bool:
+    """ISO 13616: move the first four characters to the end, letters to numbers, mod 97."""
+    compact = account.replace(" ", "")
+    rearranged = compact[4:] + compact[:4]
+    digits = "".join(str(int(char, 36)) for char in rearranged)
+    return int(digits) % 97 == 1

@@ -1,0 +1,193 @@
+"""The payment routes: the HTTP API, the lifecycle up to the execution command, the
+execution itself and the recovery sweep, written in the engine's DSL.
+
+Where commands and events travel is a ``Topology`` of endpoint URIs: Kafka topics
+with real servers, ``seda:`` queues when embedded. The routes are the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from components.http import ProblemError
+from payments.gateway import TransientGatewayError
+from payments.lifecycle import ORDER_CREATED, ORDERS_PATH, Lifecycle, Send
+from payments.store import StoreUnavailable
+from routes.definition import dead_letter_channel, default_error_handler
+from routes.dsl import RouteBuilder, RouteDsl
+from routes.exchange import Exchange
+from routes.expressions import header
+from routes.redelivery_policy import RedeliveryPolicy
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    """The payment topics; a prefix keeps tenants (or test runs) apart on one cluster."""
+
+    prefix: str = ""
+
+    @property
+    def execute(self) -> str:
+        return f"{self.prefix}payment.execute"
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.execute}.DLT"
+
+    @property
+    def executed(self) -> str:
+        return f"{self.prefix}payment.executed"
+
+    @property
+    def failed(self) -> str:
+        return f"{self.prefix}payment.failed"
+
+
+LIFECYCLE_QUEUE = "seda:payment-lifecycle?concurrentConsumers=32&size=10000"
+ADVANCE = "direct:advance-payment-order"
+
+# A store or broker outage: retry a little, then fail the exchange so its source
+# (a Kafka record, the recovery sweep) brings it back later. Never dead-lettered.
+OUTAGE_RETRY = RedeliveryPolicy(
+    maximum_redeliveries=3, redelivery_delay=0.2, backoff_multiplier=2, maximum_redelivery_delay=2
+)
+
+
+@dataclass(frozen=True)
+class Topology:
+    commands: str  # where the execution command is sent
+    commands_in: str  # where the processor reads it
+    dead_letter: str
+    executed: str
+    failed: str
+    gateway: str
+
+    @classmethod
+    def kafka(cls, topics: TopicNames, gateway: str, group_id: str, concurrency: int) -> Topology:
+        return cls(
+            commands=f"kafka:{topics.execute}",
+            commands_in=(
+                f"kafka:{topics.execute}?groupId={group_id}&concurrency={concurrency}"
+                "&valueFormat=bytes"
+            ),
+            dead_letter=f"kafka:{topics.dead_letter}",
+            executed=f"kafka:{topics.executed}",
+            failed=f"kafka:{topics.failed}",
+            gateway=gateway,
+        )
+
+    @classmethod
+    def embedded(cls, gateway: str, concurrency: int) -> Topology:
+        topics = TopicNames()
+        return cls(
+            commands=f"seda:{topics.execute}?size=10000",
+            commands_in=f"seda:{topics.execute}?concurrentConsumers={concurrency}",
+            dead_letter=f"log:{topics.dead_letter}?level=WARNING&showHeaders=true",
+            executed=f"log:{topics.executed}?level=DEBUG",
+            failed=f"log:{topics.failed}?level=INFO",
+            gateway=gateway,
+        )
+
+
+def store_unavailable(exchange: Exchange) -> None:
+    raise ProblemError(
+        503, "the payment order store is not answering; try again shortly", title="Unavailable"
+    )
+
+
+def _api(builder: RouteBuilder, method: str, path: str, route_id: str) -> RouteDsl:
+    return (
+        builder.from_(f"http:{path}?method={method}&maxBodySize=16384")
+        .route_id(route_id)
+        .on_exception(StoreUnavailable)
+        .process(store_unavailable)
+        .end()
+    )
+
+
+def ingestion_routes(
+    builder: RouteBuilder,
+    lifecycle: Lifecycle,
+    topology: Topology,
+    send: Send,
+    recovery_period: float,
+    recovery_after: float,
+) -> None:
+    """The API, and the lifecycle up to the execution command. An order is stored
+    PENDING before the API answers; the rest runs after, so a crash in between leaves
+    a PENDING order that the recovery sweep finishes."""
+    (
+        _api(builder, "POST", ORDERS_PATH, "create-payment-order")
+        .process(lifecycle.create)
+        .filter(header(ORDER_CREATED))
+        .to(LIFECYCLE_QUEUE)
+    )
+    _api(builder, "GET", f"{ORDERS_PATH}/{{id}}", "get-payment-order").process(lifecycle.get)
+    _api(builder, "GET", f"{ORDERS_PATH}/{{id}}/history", "get-payment-order-history").process(
+        lifecycle.history
+    )
+    _api(builder, "GET", ORDERS_PATH, "list-payment-orders").process(lifecycle.list_orders)
+    builder.from_(LIFECYCLE_QUEUE).route_id("queue-payment-order").to(ADVANCE)
+    (
+        builder.from_(ADVANCE)
+        .route_id("advance-payment-order")
+        .error_handler(default_error_handler(OUTAGE_RETRY))
+        .process(lifecycle.advance)
+        .to(topology.commands)
+        .process(lifecycle.mark_published)
+    )
+    recover = partial(
+        lifecycle.recover,
+        send,
+        ADVANCE,
+        timedelta(seconds=recovery_after),
+        topology.commands.startswith("seda:"),
+    )
+
+    async def sweep(exchange: Exchange) -> None:
+        exchange.body = await recover()
+
+    builder.from_(f"timer:payment-recovery?period={recovery_period}").route_id(
+        "recover-payment-orders"
+    ).process(sweep)
+
+
+def processor_routes(
+    builder: RouteBuilder,
+    lifecycle: Lifecycle,
+    topology: Topology,
+    send: Send,
+    gateway_retry: RedeliveryPolicy,
+) -> None:
+    """Execute each command once: transient gateway errors are retried with backoff;
+    what still fails is marked FAILED and dead-lettered; an outage of the store fails
+    the exchange so the command is read again later."""
+    fail = partial(lifecycle.fail, send=send, failed_uri=topology.failed)
+    (
+        builder.from_(topology.commands_in)
+        .route_id("execute-payment-order")
+        .error_handler(
+            dead_letter_channel(topology.dead_letter, gateway_retry, on_prepare_failure=fail)
+        )
+        .on_exception(StoreUnavailable, redelivery=OUTAGE_RETRY)
+        .end()
+        .process(lifecycle.begin_execution)
+        .to(topology.gateway)
+        .process(lifecycle.complete)
+        .to(topology.executed)
+    )
+
+
+def gateway_retry_policy(
+    maximum_redeliveries: int, delay: float, multiplier: float, maximum_delay: float
+) -> RedeliveryPolicy:
+    return RedeliveryPolicy(
+        maximum_redeliveries=maximum_redeliveries,
+        redelivery_delay=delay,
+        backoff_multiplier=multiplier,
+        maximum_redelivery_delay=maximum_delay,
+        jitter=True,
+        retry_on=lambda error: isinstance(error, TransientGatewayError),
+    )

@@ -1,0 +1,188 @@
+"""Assembles a service of the orchestrator from settings: the store, the components, the
+payment routes on one engine, and the health endpoints.
+
+``ingest`` serves the API and issues execution commands, ``process`` executes them,
+``all`` does both in one process. With Kafka and MongoDB configured they talk through
+``payment.execute``; without, ``all`` runs on in-process queues and an SQLite file.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aiohttp import web
+
+from components.http import HttpComponent
+from components.kafka import KafkaComponent
+from components.kafka.consumer import KafkaConsumer
+from config.settings import Settings
+from payments.gateway import GatewayComponent, SimulatedBank
+from payments.lifecycle import Lifecycle
+from payments.openapi import openapi_document
+from payments.routes import (
+    TopicNames,
+    Topology,
+    gateway_retry_policy,
+    ingestion_routes,
+    processor_routes,
+)
+from payments.store import OrderStore, StoreUnavailable
+from payments.stores import MongoOrderStore, SqliteOrderStore
+from payments.topics import ensure_topics
+from routes.dsl import RouteBuilder
+from routes.engine import Engine
+from routes.yaml_dsl import load_route_directory
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["all", "ingest", "process"]
+PROCESSOR_GROUP = "payment-processor"
+
+
+class ConfigurationError(ValueError):
+    pass
+
+
+@dataclass
+class PaymentService:
+    mode: Mode
+    settings: Settings
+    engine: Engine
+    http: HttpComponent
+    store: OrderStore
+    bank: SimulatedBank | None = None
+    _running: bool = field(default=False, init=False)
+
+    async def start(self) -> None:
+        if self.settings.kafka_bootstrap_servers:
+            await ensure_topics(
+                self.settings.kafka_bootstrap_servers,
+                TopicNames(self.settings.kafka_topic_prefix),
+                self.settings.execute_topic_partitions,
+            )
+        await self.store.start()
+        try:
+            await self.engine.start()
+        except BaseException:
+            await self.store.stop()
+            raise
+        self._running = True
+        logger.info("%s service listening on %s", self.mode, self.http.url)
+
+    async def stop(self) -> None:
+        if self._running:
+            self._running = False
+            await self.engine.stop()
+            await self.store.stop()
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            await self.store.ping()
+            checks["store"] = "UP"
+        except StoreUnavailable as error:
+            checks["store"] = f"DOWN: {error}"
+        statuses = set(self.engine.route_status().values())
+        checks["routes"] = "UP" if statuses == {"Started"} else f"DOWN: {sorted(statuses)}"
+        execute = self.engine.routes.get("execute-payment-order")
+        if execute is not None and isinstance(execute.consumer, KafkaConsumer):
+            partitions = execute.consumer.assigned_partitions()
+            checks["partitions"] = (
+                f"UP: {','.join(map(str, partitions))}" if partitions else "DOWN: none assigned"
+            )
+        return checks
+
+
+def build_service(
+    settings: Settings, mode: Mode, *, bank: SimulatedBank | None = None
+) -> PaymentService:
+    embedded = not settings.kafka_bootstrap_servers
+    if mode != "all" and (embedded or not settings.mongo_uri):
+        raise ConfigurationError(
+            f"mode {mode!r} needs KAFKA_BOOTSTRAP_SERVERS and MONGO_URI; "
+            "only 'all' runs on the embedded defaults"
+        )
+    store: OrderStore = (
+        MongoOrderStore(settings.mongo_uri, database=settings.mongo_database)
+        if settings.mongo_uri
+        else SqliteOrderStore(settings.store_path)
+    )
+    engine = Engine()
+    http = HttpComponent(host=settings.http_host, port=settings.http_port)
+    engine.add_component("http", http)
+    if not embedded:
+        engine.add_component("kafka", KafkaComponent(settings.kafka_bootstrap_servers, "payorch"))
+    if settings.gateway_url:
+        gateway_uri = f"gateway:bank?url={settings.gateway_url}&timeout={settings.gateway_timeout}"
+        engine.add_component("gateway", GatewayComponent())
+    else:
+        bank = bank or SimulatedBank(
+            latency=settings.gateway_latency,
+            transient_failure_rate=settings.gateway_transient_failure_rate,
+            permanent_failure_rate=settings.gateway_permanent_failure_rate,
+        )
+        gateway_uri = "gateway:simulated"
+        engine.add_component("gateway", GatewayComponent(banks={"simulated": bank}))
+
+    topology = (
+        Topology.embedded(gateway_uri, settings.processor_concurrency)
+        if embedded
+        else Topology.kafka(
+            TopicNames(settings.kafka_topic_prefix),
+            gateway_uri,
+            settings.kafka_topic_prefix + PROCESSOR_GROUP,
+            settings.processor_concurrency,
+        )
+    )
+    lifecycle = Lifecycle(store)
+    builder = RouteBuilder()
+    if mode in ("all", "ingest"):
+        ingestion_routes(
+            builder,
+            lifecycle,
+            topology,
+            engine.send,
+            settings.recovery_period,
+            settings.recovery_after,
+        )
+    if mode in ("all", "process"):
+        retry = gateway_retry_policy(
+            settings.gateway_max_redeliveries,
+            settings.gateway_redelivery_delay,
+            settings.gateway_backoff_multiplier,
+            settings.gateway_max_redelivery_delay,
+        )
+        processor_routes(builder, lifecycle, topology, engine.send, retry)
+    if settings.routes_dir.is_dir():
+        load_route_directory(settings.routes_dir, builder)
+    engine.add_routes(builder)
+    service = PaymentService(mode, settings, engine, http, store, bank)
+    _add_service_endpoints(http.app, service, openapi=mode != "process")
+    return service
+
+
+def _add_service_endpoints(app: web.Application, service: PaymentService, openapi: bool) -> None:
+    """Health for every mode; the API's OpenAPI document where the API is served."""
+
+    async def live(_: web.Request) -> web.Response:
+        return web.json_response({"status": "UP"})
+
+    async def ready(_: web.Request) -> web.Response:
+        checks = await service.readiness()
+        up = all(state.startswith("UP") for state in checks.values())
+        return web.json_response(
+            {"status": "UP" if up else "DOWN", "checks": checks}, status=200 if up else 503
+        )
+
+    app.router.add_get("/health", live)
+    app.router.add_get("/health/live", live)
+    app.router.add_get("/health/ready", ready)
+    if openapi:
+        document = openapi_document()
+
+        async def describe(_: web.Request) -> web.Response:
+            return web.json_response(document)
+
+        app.router.add_get("/openapi.json", describe)

@@ -1,0 +1,70 @@
+"""The order store contract: what the lifecycle needs from a database.
+
+Every write is a single-document atomic operation (FerretDB has no multi-document
+transactions; MongoDB gives the same guarantee per document). Two implementations
+keep it: ``MongoOrderStore`` and the embedded ``SqliteOrderStore``; one contract
+suite tests both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from payments.model import OrderStatus, PaymentOrder
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached now; the caller may answer 503 and try later."""
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key was used before with a different request."""
+
+    def __init__(self, existing: PaymentOrder) -> None:
+        super().__init__(f"idempotency key already used for order {existing.id}")
+        self.existing = existing
+
+
+class OrderStore(Protocol):
+    async def start(self) -> None:
+        """Connect and create indexes (unique idempotency key, status + createdAt)."""
+
+    async def stop(self) -> None: ...
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless the store answers now."""
+
+    async def create(self, order: PaymentOrder) -> tuple[PaymentOrder, bool]:
+        """Insert a PENDING order. With an idempotency key already taken, return the
+        order that holds it and False when its request hash matches, else raise
+        IdempotencyConflict. Enforced by a unique index, never by read-then-write."""
+
+    async def get(self, order_id: str) -> PaymentOrder | None: ...
+
+    async def transition(
+        self,
+        order_id: str,
+        expected: OrderStatus,
+        target: OrderStatus,
+        at: datetime,
+        reason: str | None = None,
+        attempts: int | None = None,
+    ) -> PaymentOrder | None:
+        """Move the order from ``expected`` to ``target`` and append the transition to
+        its history, atomically; None when the order is not in ``expected`` (a stale or
+        duplicate update). An illegal transition raises IllegalTransition unwritten."""
+
+    async def mark_command_published(self, order_id: str, at: datetime) -> None: ...
+
+    async def list(
+        self, status: OrderStatus | None, limit: int, after: str | None
+    ) -> Sequence[PaymentOrder]:
+        """Newest first; ``after`` is the id of the last order of the previous page."""
+
+    async def stale(
+        self, statuses: Sequence[OrderStatus], updated_before: datetime, limit: int
+    ) -> Sequence[PaymentOrder]:
+        """Orders in ``statuses`` last updated before ``updated_before``, oldest first
+        (the recovery sweep decides what to do with each)."""

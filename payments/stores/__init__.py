@@ -1,0 +1,7 @@
+"""The two implementations of ``payments.store.OrderStore``: MongoDB and embedded SQLite."""
+
+from payments.stores.common import OrderIdTaken
+from payments.stores.mongo import MongoOrderStore
+from payments.stores.sqlite import SqliteOrderStore
+
+__all__ = ["MongoOrderStore", "OrderIdTaken", "SqliteOrderStore"]

@@ -1,0 +1,118 @@
+"""What both order stores share: the stored document and the rules of every change.
+
+A stored order is the API's camelCase JSON plus the fields the API hides (idempotency
+key, request hash, outbox mark). A change is a function from the current order to the
+next one (None: nothing to do), applied by each store under its own guarantee of
+exclusivity. Both stores keep times to the millisecond (BSON's precision), so an order
+reads back exactly as ``create`` and ``transition`` return it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from payments.model import OrderStatus, PaymentOrder, Transition
+from payments.store import IdempotencyConflict
+
+Change = Callable[[PaymentOrder], PaymentOrder | None]
+
+
+class OrderIdTaken(ValueError):
+    """``create`` got an order whose id another order has (ids must be unique, e.g. UUIDs)."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order id {order_id} is taken")
+        self.order_id = order_id
+
+
+class _StoredOrder(PaymentOrder):
+    """The order with the fields the API hides made visible again, for the database."""
+
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    command_published_at: datetime | None = None
+
+
+def store_time(at: datetime) -> datetime:
+    """``at`` in UTC, cut to whole milliseconds; a naive time is a programming error."""
+    if at.tzinfo is None:
+        raise ValueError(f"naive datetime {at!r}: the order store needs timezone-aware times")
+    at = at.astimezone(UTC)
+    return at.replace(microsecond=at.microsecond - at.microsecond % 1000)
+
+
+def storable(order: PaymentOrder) -> PaymentOrder:
+    """The order as the store will give it back: its times cut to milliseconds."""
+    return order.model_copy(
+        update={
+            "created_at": store_time(order.created_at),
+            "updated_at": store_time(order.updated_at),
+            "history": tuple(
+                step.model_copy(update={"at": store_time(step.at)}) for step in order.history
+            ),
+            "command_published_at": (
+                None
+                if order.command_published_at is None
+                else store_time(order.command_published_at)
+            ),
+        }
+    )
+
+
+def to_document(order: PaymentOrder, mode: Literal["python", "json"]) -> dict[str, Any]:
+    """camelCase fields without the unset ones (an absent key is what a sparse index skips)."""
+    stored = _StoredOrder.model_validate(order, from_attributes=True)
+    return stored.model_dump(mode=mode, by_alias=True, exclude_none=True)
+
+
+def from_document(document: dict[str, Any]) -> PaymentOrder:
+    return PaymentOrder.model_validate(document)
+
+
+def transitioned(
+    order: PaymentOrder,
+    expected: OrderStatus,
+    target: OrderStatus,
+    at: datetime,
+    reason: str | None,
+    attempts: int | None,
+) -> PaymentOrder | None:
+    """The order moved to ``target`` with the step appended to its history; None when it
+    is not in ``expected``. The caller checked the transition is legal."""
+    if order.status is not expected:
+        return None
+    at = store_time(at)
+    update: dict[str, Any] = {
+        "status": target,
+        "updated_at": at,
+        "history": (*order.history, Transition(status=target, at=at, reason=reason)),
+    }
+    if attempts is not None:
+        update["attempts"] = attempts
+    if target is OrderStatus.FAILED:
+        update["failure_reason"] = reason
+    return order.model_copy(update=update)
+
+
+def published(order: PaymentOrder, at: datetime) -> PaymentOrder | None:
+    """The order with its execution command marked published; None when it already was
+    (the first time stays: it is when the command reached Kafka)."""
+    if order.command_published_at is not None:
+        return None
+    return order.model_copy(update={"command_published_at": store_time(at)})
+
+
+def page_size(limit: int) -> int:
+    """``limit``, checked: a database reads a limit of 0 as "no limit" or as "nothing"."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    return limit
+
+
+def replay(order: PaymentOrder, holder: PaymentOrder) -> tuple[PaymentOrder, bool]:
+    """The answer to a create whose idempotency key ``holder`` already took."""
+    if holder.request_hash != order.request_hash:
+        raise IdempotencyConflict(holder)
+    return holder, False

@@ -1,0 +1,230 @@
+"""The embedded order store, for runs without MongoDB: SQLite from the standard library.
+
+A row per order holds its JSON document (money as exact text, never float) beside
+the columns that are indexed or compared: id, a unique idempotency key (SQLite lets
+any number of rows have none), status and the times in epoch milliseconds. Each write
+is atomic: an insert guarded by the unique key, or a read and an update of one order
+in one IMMEDIATE transaction (SQLite's write lock, so the compare-and-set holds even
+for several processes on one file). One connection lives in one worker thread, so the
+event loop never blocks on the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from payments.model import OrderStatus, PaymentOrder, check_transition
+from payments.store import StoreUnavailable
+from payments.stores.common import (
+    Change,
+    OrderIdTaken,
+    page_size,
+    published,
+    replay,
+    storable,
+    store_time,
+    to_document,
+    transitioned,
+)
+
+T = TypeVar("T")
+Work = Callable[[sqlite3.Connection], T]
+
+MEMORY = ":memory:"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY,
+    idempotency_key TEXT UNIQUE,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    document TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_status_created ON orders (status, created_at);
+CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at);
+"""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _millis(at: datetime) -> int:
+    return (store_time(at) - _EPOCH) // timedelta(milliseconds=1)
+
+
+def _document(order: PaymentOrder) -> str:
+    return json.dumps(to_document(order, "json"), separators=(",", ":"))
+
+
+def _orders(rows: list[tuple[str]]) -> list[PaymentOrder]:
+    return [PaymentOrder.model_validate_json(document) for (document,) in rows]
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    # isolation_level=None: autocommit, so each statement is its own transaction.
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA busy_timeout=5000")
+    connection.executescript(_SCHEMA)
+    return connection
+
+
+class SqliteOrderStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._executor: ThreadPoolExecutor | None = None
+        self._connection: sqlite3.Connection | None = None
+
+    async def start(self) -> None:
+        if self.path != MEMORY:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-orders")
+        try:
+            connection = await asyncio.get_running_loop().run_in_executor(
+                executor, _connect, self.path
+            )
+        except sqlite3.Error as error:
+            executor.shutdown(wait=False)
+            raise StoreUnavailable(
+                f"cannot open the order database {self.path}: {error}"
+            ) from error
+        self._executor, self._connection = executor, connection
+
+    async def stop(self) -> None:
+        executor, connection = self._executor, self._connection
+        self._executor = self._connection = None
+        if executor is not None and connection is not None:
+            await asyncio.get_running_loop().run_in_executor(executor, connection.close)
+            executor.shutdown(wait=False)
+
+    async def _run(self, work: Work[T]) -> T:
+        executor, connection = self._executor, self._connection
+        if executor is None or connection is None:
+            raise StoreUnavailable("the SQLite order store is not started")
+        try:
+            return await asyncio.get_running_loop().run_in_executor(executor, work, connection)
+        except sqlite3.OperationalError as error:  # locked past the busy timeout, disk I/O
+            raise StoreUnavailable(f"the order database {self.path} failed: {error}") from error
+
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """One statement's rows; fetching them all ends it, and with it its transaction."""
+        return await self._run(lambda db: db.execute(sql, params).fetchall())
+
+    async def ping(self) -> None:
+        await self._fetch("SELECT 1")
+
+    async def create(self, order: PaymentOrder) -> tuple[PaymentOrder, bool]:
+        order = storable(order)
+        row = (
+            order.id,
+            order.idempotency_key,
+            order.status.value,
+            _millis(order.created_at),
+            _millis(order.updated_at),
+            _document(order),
+        )
+
+        def insert(db: sqlite3.Connection) -> tuple[PaymentOrder, bool]:
+            try:
+                db.execute("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?)", row)
+            except sqlite3.IntegrityError:
+                holder = db.execute(
+                    "SELECT document FROM orders WHERE idempotency_key = ?",
+                    (order.idempotency_key,),
+                ).fetchall()
+                if not holder:
+                    raise OrderIdTaken(order.id) from None
+                return replay(order, _orders(holder)[0])
+            return order, True
+
+        return await self._run(insert)
+
+    async def get(self, order_id: str) -> PaymentOrder | None:
+        rows = await self._fetch("SELECT document FROM orders WHERE id = ?", (order_id,))
+        return _orders(rows)[0] if rows else None
+
+    async def transition(
+        self,
+        order_id: str,
+        expected: OrderStatus,
+        target: OrderStatus,
+        at: datetime,
+        reason: str | None = None,
+        attempts: int | None = None,
+    ) -> PaymentOrder | None:
+        check_transition(expected, target)
+        return await self._modify(
+            order_id, lambda order: transitioned(order, expected, target, at, reason, attempts)
+        )
+
+    async def mark_command_published(self, order_id: str, at: datetime) -> None:
+        await self._modify(order_id, lambda order: published(order, at))
+
+    async def _modify(self, order_id: str, change: Change) -> PaymentOrder | None:
+        """Read, change and write the order in one IMMEDIATE transaction: it takes the
+        write lock first, so no one (no other process either) changes the order between."""
+
+        def work(db: sqlite3.Connection) -> PaymentOrder | None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                rows = db.execute("SELECT document FROM orders WHERE id = ?", (order_id,))
+                found = _orders(rows.fetchall())
+                changed = change(found[0]) if found else None
+                if changed is not None:
+                    db.execute(
+                        "UPDATE orders SET status = ?, updated_at = ?, document = ? WHERE id = ?",
+                        (
+                            changed.status.value,
+                            _millis(changed.updated_at),
+                            _document(changed),
+                            order_id,
+                        ),
+                    )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return changed
+
+        return await self._run(work)
+
+    async def list(
+        self, status: OrderStatus | None, limit: int, after: str | None
+    ) -> Sequence[PaymentOrder]:
+        where = ["1"]
+        params: list[Any] = []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status.value)
+        sql = "SELECT document FROM orders WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?"
+        size = page_size(limit)
+
+        def page(db: sqlite3.Connection) -> list[tuple[str]]:
+            if after is None:
+                return db.execute(sql.format(" AND ".join(where)), (*params, size)).fetchall()
+            last = db.execute("SELECT created_at FROM orders WHERE id = ?", (after,)).fetchall()
+            if not last:
+                return []
+            (created,) = last[0]
+            clause = "(created_at < ? OR (created_at = ? AND id < ?))"
+            query = sql.format(" AND ".join([*where, clause]))
+            return db.execute(query, (*params, created, created, after, size)).fetchall()
+
+        return _orders(await self._run(page))
+
+    async def stale(
+        self, statuses: Sequence[OrderStatus], updated_before: datetime, limit: int
+    ) -> Sequence[PaymentOrder]:
+        marks = ", ".join("?" * len(statuses))
+        sql = (
+            f"SELECT document FROM orders WHERE status IN ({marks}) AND updated_at < ? "
+            "ORDER BY updated_at, id LIMIT ?"
+        )
+        params = (*(status.value for status in statuses), _millis(updated_before), page_size(limit))
+        return _orders(await self._fetch(sql, params))

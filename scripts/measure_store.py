@@ -1,0 +1,111 @@
+"""Rough cost of the order write pattern on each store: create + 4 transitions per order.
+
+Run: ``.venv/bin/python scripts/measure_store.py [--mongo-uri URI] [--orders 200]
+[--concurrency 16] [--prefill 0]``. Without a MongoDB URI (option or ``MONGO_URI``)
+only SQLite is measured. ``--prefill`` adds that many orders first, to show how the
+cost grows with the collection. A figure to compare choices, not a benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from pymongo import AsyncMongoClient
+
+from payments.model import OrderStatus, PaymentOrder, Transition
+from payments.store import OrderStore
+from payments.stores import MongoOrderStore, SqliteOrderStore
+
+_LIFECYCLE = [
+    (OrderStatus.PENDING, OrderStatus.VALIDATED),
+    (OrderStatus.VALIDATED, OrderStatus.ACCEPTED),
+    (OrderStatus.ACCEPTED, OrderStatus.EXECUTING),
+    (OrderStatus.EXECUTING, OrderStatus.EXECUTED),
+]
+OPERATIONS_PER_ORDER = 1 + len(_LIFECYCLE)
+
+
+def _order() -> PaymentOrder:
+    now = datetime.now(UTC)
+    return PaymentOrder(
+        id=str(uuid.uuid4()),
+        debtor_account="DE89370400440532013000",
+        creditor_account="FR1420041010050500013M02606",
+        amount=Decimal("125.40"),
+        currency="EUR",
+        status=OrderStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+        history=(Transition(status=OrderStatus.PENDING, at=now),),
+        idempotency_key=str(uuid.uuid4()),
+        request_hash="measure",
+    )
+
+
+async def _one_order(store: OrderStore) -> None:
+    order, _ = await store.create(_order())
+    for expected, target in _LIFECYCLE:
+        if await store.transition(order.id, expected, target, datetime.now(UTC)) is None:
+            raise RuntimeError(f"order {order.id} did not move to {target}")
+
+
+async def _run(store: OrderStore, orders: int, concurrency: int) -> float:
+    """Seconds for ``orders`` orders, ``concurrency`` at a time."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def gated() -> None:
+        async with gate:
+            await _one_order(store)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(gated() for _ in range(orders)))
+    return time.perf_counter() - started
+
+
+async def _measure(name: str, store: OrderStore, args: argparse.Namespace) -> None:
+    await store.start()
+    try:
+        await _run(store, args.prefill, args.concurrency)
+        for concurrency in (1, args.concurrency):
+            seconds = await _run(store, args.orders, concurrency)
+            print(
+                f"{name:8} prefill={args.prefill:<6} concurrency={concurrency:<3} "
+                f"{args.orders} orders in {seconds:6.2f}s: {args.orders / seconds:7.1f} orders/s, "
+                f"{seconds * 1000 / (args.orders * OPERATIONS_PER_ORDER):6.2f} ms per operation"
+            )
+    finally:
+        await store.stop()
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        await _measure("sqlite", SqliteOrderStore(Path(folder) / "orders.sqlite3"), args)
+    if args.mongo_uri:
+        database = f"measure_{uuid.uuid4().hex[:8]}"
+        try:
+            await _measure("mongodb", MongoOrderStore(args.mongo_uri, database), args)
+        finally:
+            client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(args.mongo_uri)
+            await client.drop_database(database)
+            await client.close()
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mongo-uri", default=os.environ.get("MONGO_URI"))
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--prefill", type=int, default=0)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(_arguments()))

@@ -1,0 +1,17 @@
+"""Fixtures shared by the component tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from components.mongodb import MongoComponent
+
+
+@pytest.fixture
+async def component(mongo_uri: str) -> AsyncIterator[MongoComponent]:
+    component = MongoComponent(mongo_uri)
+    await component.start()
+    yield component
+    await component.stop()

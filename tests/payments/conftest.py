@@ -1,0 +1,74 @@
+"""Payment services running in the test's own event loop, on the real servers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+
+from config.settings import Settings
+from infra.server import free_port
+from payments.gateway import SimulatedBank
+from payments.service import Mode, PaymentService, build_service
+
+StartService = Callable[..., Awaitable[PaymentService]]
+
+# A payment order every rule accepts; tests change one field at a time.
+VALID_ORDER = {
+    "debtorAccount": "DE89370400440532013000",
+    "creditorAccount": "GB82WEST12345698765432",
+    "amount": "125.50",
+    "currency": "EUR",
+}
+
+
+@pytest.fixture
+def tenant() -> str:
+    """A topic prefix and database of this test's own, so tests never see each other."""
+    return f"t{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+async def start_service(
+    kafka_bootstrap: str, mongo_uri: str, tenant: str, tmp_path: Any
+) -> AsyncIterator[StartService]:
+    started: list[PaymentService] = []
+
+    async def start(
+        mode: Mode = "all",
+        *,
+        bank: SimulatedBank | None = None,
+        embedded: bool = False,
+        **overrides: Any,
+    ) -> PaymentService:
+        values: dict[str, Any] = {
+            "http_port": free_port(),
+            "kafka_bootstrap_servers": None if embedded else kafka_bootstrap,
+            "mongo_uri": None if embedded else mongo_uri,
+            "mongo_database": tenant,
+            "kafka_topic_prefix": f"{tenant}.",
+            "store_path": tmp_path / "orders.sqlite3",
+            "execute_topic_partitions": 6,
+            "processor_concurrency": 8,
+            "gateway_redelivery_delay": 0.01,
+            "gateway_max_redelivery_delay": 0.05,
+            "routes_dir": tmp_path / "no-routes",
+        }
+        values.update(overrides)
+        service = build_service(Settings(**values), mode, bank=bank)
+        await service.start()
+        started.append(service)
+        return service
+
+    yield start
+    for service in reversed(started):
+        await service.stop()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        yield session

@@ -1,0 +1,378 @@
+"""One contract, two stores: every test runs on MongoDB-wire (real FerretDB) and SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from infra.server import free_port
+from payments.model import IllegalTransition, OrderStatus, PaymentOrder, Transition
+from payments.store import IdempotencyConflict, OrderStore, StoreUnavailable
+from payments.stores import MongoOrderStore, OrderIdTaken, SqliteOrderStore
+from tests.conftest import unique_name
+
+PENDING, VALIDATED, ACCEPTED = OrderStatus.PENDING, OrderStatus.VALIDATED, OrderStatus.ACCEPTED
+EXECUTING, EXECUTED, FAILED = OrderStatus.EXECUTING, OrderStatus.EXECUTED, OrderStatus.FAILED
+T0 = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
+
+Opener = Callable[[], Awaitable[OrderStore]]
+
+
+@pytest.fixture(params=[pytest.param("mongo", marks=pytest.mark.mongo), "sqlite"])
+async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
+    """Opens stores on one database of this test's own (a second one sees the same data)."""
+    opened: list[OrderStore] = []
+    database = unique_name("orders").replace("-", "_")
+
+    async def open_() -> OrderStore:
+        store: OrderStore
+        if request.param == "mongo":
+            store = MongoOrderStore(request.getfixturevalue("mongo_uri"), database)
+        else:
+            store = SqliteOrderStore(tmp_path / "orders.sqlite3")
+        await store.start()
+        opened.append(store)
+        return store
+
+    yield open_
+    for store in opened:
+        await store.stop()
+    if request.param == "mongo":
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+            request.getfixturevalue("mongo_uri")
+        )
+        await client.drop_database(database)
+        await client.close()
+
+
+@pytest.fixture
+async def store(open_store: Opener) -> OrderStore:
+    return await open_store()
+
+
+def new_order(
+    *,
+    at: datetime = T0,
+    key: str | None = None,
+    request_hash: str = "hash-1",
+    amount: Decimal = Decimal("1234.50"),
+) -> PaymentOrder:
+    return PaymentOrder(
+        id=str(uuid.uuid4()),
+        debtor_account="DE89370400440532013000",
+        creditor_account="FR1420041010050500013M02606",
+        amount=amount,
+        currency="EUR",
+        status=PENDING,
+        created_at=at,
+        updated_at=at,
+        history=(Transition(status=PENDING, at=at, reason="order received"),),
+        idempotency_key=key,
+        request_hash=request_hash,
+    )
+
+
+async def created(store: OrderStore, order: PaymentOrder) -> PaymentOrder:
+    stored, is_new = await store.create(order)
+    assert is_new
+    return stored
+
+
+async def test_an_order_reads_back_exactly_as_created(store: OrderStore) -> None:
+    at = datetime(2026, 3, 1, 13, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
+    amount = Decimal("12345678901234567890.10")
+    order = new_order(at=at, key="key-1", amount=amount)
+
+    stored = await created(store, order)
+    read = await store.get(order.id)
+
+    assert read == stored
+    assert read.amount == amount
+    assert str(read.amount) == "12345678901234567890.10"
+    assert read.created_at == datetime(2026, 3, 1, 11, 0, 0, 123000, tzinfo=UTC)
+    assert read.created_at.utcoffset() == timedelta(0)
+    assert read.history == (
+        Transition(status=PENDING, at=read.created_at, reason="order received"),
+    )
+    assert (read.idempotency_key, read.request_hash) == ("key-1", "hash-1")
+    assert read.command_published_at is None
+
+
+async def test_an_unknown_order_is_none(store: OrderStore) -> None:
+    assert await store.get("no-such-order") is None
+
+
+async def test_a_repeated_key_with_the_same_request_returns_the_first_order(
+    store: OrderStore,
+) -> None:
+    first = await created(store, new_order(key="key-1"))
+
+    again, is_new = await store.create(new_order(key="key-1", at=T0 + timedelta(seconds=5)))
+
+    assert (again, is_new) == (first, False)
+    assert await store.list(None, 10, None) == [first]
+
+
+async def test_a_repeated_key_with_another_request_is_a_conflict(store: OrderStore) -> None:
+    first = await created(store, new_order(key="key-1"))
+
+    with pytest.raises(IdempotencyConflict) as conflict:
+        await store.create(new_order(key="key-1", request_hash="hash-2"))
+
+    assert conflict.value.existing == first
+    assert await store.list(None, 10, None) == [first]
+
+
+async def test_orders_without_a_key_never_collide(store: OrderStore) -> None:
+    orders = [await created(store, new_order()) for _ in range(3)]
+
+    assert {order.id for order in await store.list(None, 10, None)} == {o.id for o in orders}
+
+
+async def test_a_taken_order_id_is_refused(store: OrderStore) -> None:
+    order = await created(store, new_order())
+
+    with pytest.raises(OrderIdTaken):
+        await store.create(order.model_copy(update={"request_hash": "hash-2"}))
+
+
+async def test_concurrent_creates_with_one_key_create_exactly_one_order(
+    store: OrderStore,
+) -> None:
+    async with asyncio.timeout(20):
+        results = await asyncio.gather(*(store.create(new_order(key="key-1")) for _ in range(30)))
+
+    assert [is_new for _, is_new in results].count(True) == 1
+    assert len({order.id for order, _ in results}) == 1
+    assert len(await store.list(None, 100, None)) == 1
+
+
+async def test_transitions_are_compare_and_set_and_recorded_in_the_history(
+    store: OrderStore,
+) -> None:
+    order = await created(store, new_order())
+    times = [T0 + timedelta(seconds=n) for n in range(1, 5)]
+
+    first = await store.transition(order.id, PENDING, VALIDATED, times[0], "validated")
+    stale = await store.transition(order.id, PENDING, VALIDATED, times[1], "late duplicate")
+    await store.transition(order.id, VALIDATED, ACCEPTED, times[1])
+    await store.transition(order.id, ACCEPTED, EXECUTING, times[2], "command issued")
+    done = await store.transition(order.id, EXECUTING, EXECUTED, times[3], "paid", attempts=2)
+
+    assert first is not None
+    assert stale is None
+    assert done is not None
+    assert done == await store.get(order.id)
+    assert (done.status, done.updated_at, done.attempts, done.failure_reason) == (
+        EXECUTED,
+        times[3],
+        2,
+        None,
+    )
+    assert done.history == (
+        Transition(status=PENDING, at=T0, reason="order received"),
+        Transition(status=VALIDATED, at=times[0], reason="validated"),
+        Transition(status=ACCEPTED, at=times[1]),
+        Transition(status=EXECUTING, at=times[2], reason="command issued"),
+        Transition(status=EXECUTED, at=times[3], reason="paid"),
+    )
+
+
+async def test_of_many_racing_transitions_exactly_one_wins_per_order(store: OrderStore) -> None:
+    orders = [await created(store, new_order()) for _ in range(10)]
+
+    async def race(order: PaymentOrder) -> list[PaymentOrder | None]:
+        return await asyncio.gather(
+            *(store.transition(order.id, PENDING, VALIDATED, T0, f"racer {n}") for n in range(8))
+        )
+
+    async with asyncio.timeout(20):
+        results = await asyncio.gather(*(race(order) for order in orders))
+
+    assert [sum(moved is not None for moved in result) for result in results] == [1] * 10
+    for order, result in zip(orders, results, strict=True):
+        (winner,) = [moved for moved in result if moved is not None]
+        assert await store.get(order.id) == winner
+        assert [step.status for step in winner.history] == [PENDING, VALIDATED]
+
+
+async def test_a_transition_and_the_outbox_mark_at_once_both_stay(store: OrderStore) -> None:
+    orders = [await created(store, new_order()) for _ in range(10)]
+    for order in orders:
+        for expected, target in (
+            (PENDING, VALIDATED),
+            (VALIDATED, ACCEPTED),
+            (ACCEPTED, EXECUTING),
+        ):
+            await store.transition(order.id, expected, target, T0)
+    done_at, published_at = T0 + timedelta(seconds=2), T0 + timedelta(seconds=1)
+
+    async with asyncio.timeout(20):
+        await asyncio.gather(
+            *(store.mark_command_published(order.id, published_at) for order in orders),
+            *(store.transition(order.id, EXECUTING, EXECUTED, done_at, "paid") for order in orders),
+        )
+
+    for order in orders:
+        final = await store.get(order.id)
+        assert final is not None
+        assert (final.status, final.command_published_at) == (EXECUTED, published_at)
+        assert [step.status for step in final.history][-2:] == [EXECUTING, EXECUTED]
+
+
+async def test_a_failure_keeps_its_reason_and_attempts(store: OrderStore) -> None:
+    order = await created(store, new_order())
+    at = T0 + timedelta(seconds=1)
+
+    failed = await store.transition(order.id, PENDING, FAILED, at, "gateway refused", attempts=3)
+
+    assert failed is not None
+    assert (failed.status, failed.failure_reason, failed.attempts) == (FAILED, "gateway refused", 3)
+    assert failed.history[-1] == Transition(status=FAILED, at=at, reason="gateway refused")
+
+
+async def test_an_illegal_transition_raises_and_writes_nothing(store: OrderStore) -> None:
+    order = await created(store, new_order())
+
+    with pytest.raises(IllegalTransition):
+        await store.transition(order.id, PENDING, EXECUTED, T0 + timedelta(seconds=1))
+
+    assert await store.get(order.id) == order
+
+
+async def test_a_terminal_state_is_final(store: OrderStore) -> None:
+    order = await created(store, new_order())
+    done = await store.transition(order.id, PENDING, FAILED, T0 + timedelta(seconds=1), "bad")
+
+    with pytest.raises(IllegalTransition):
+        await store.transition(order.id, FAILED, VALIDATED, T0 + timedelta(seconds=2))
+    late = await store.transition(order.id, PENDING, VALIDATED, T0 + timedelta(seconds=2))
+
+    assert late is None
+    assert await store.get(order.id) == done
+
+
+async def test_a_transition_of_an_unknown_order_is_none(store: OrderStore) -> None:
+    assert await store.transition("no-such-order", PENDING, VALIDATED, T0) is None
+
+
+async def test_list_pages_newest_first_through_the_cursor(store: OrderStore) -> None:
+    # Pairs share a creation time, so the cursor must break ties by id.
+    orders = [await created(store, new_order(at=T0 + timedelta(seconds=n // 2))) for n in range(8)]
+    newest_first = sorted(orders, key=lambda order: (order.created_at, order.id), reverse=True)
+
+    pages = [await store.list(None, 3, None)]
+    while pages[-1]:
+        pages.append(await store.list(None, 3, pages[-1][-1].id))
+
+    assert [len(page) for page in pages] == [3, 3, 2, 0]
+    assert [order for page in pages for order in page] == newest_first
+    assert await store.list(None, 3, "no-such-order") == []
+
+
+async def test_list_filters_by_status_across_pages(store: OrderStore) -> None:
+    orders = [await created(store, new_order(at=T0 + timedelta(seconds=n))) for n in range(7)]
+    validated = [
+        await store.transition(order.id, PENDING, VALIDATED, T0 + timedelta(minutes=1))
+        for order in orders[::2]
+    ]
+
+    first = await store.list(VALIDATED, 2, None)
+    second = await store.list(VALIDATED, 2, first[-1].id)
+    third = await store.list(VALIDATED, 2, second[-1].id)
+
+    assert [*first, *second, *third] == validated[::-1]
+    assert [len(page) for page in (first, second, third)] == [2, 2, 0]
+    assert await store.list(PENDING, 10, None) == orders[1::2][::-1]
+
+
+async def test_stale_lists_orders_not_updated_since_oldest_first(store: OrderStore) -> None:
+    old, older, recent, done = [
+        await created(store, new_order(at=T0 + timedelta(minutes=n))) for n in (2, 1, 9, 0)
+    ]
+    await store.transition(done.id, PENDING, FAILED, T0 + timedelta(minutes=3), "bad")
+    moved = await store.transition(old.id, PENDING, VALIDATED, T0 + timedelta(minutes=4))
+    cutoff = T0 + timedelta(minutes=5)
+
+    assert await store.stale([PENDING, VALIDATED], cutoff, 10) == [older, moved]
+    assert await store.stale([PENDING, VALIDATED], cutoff, 1) == [older]
+    assert await store.stale([VALIDATED], cutoff, 10) == [moved]
+    assert await store.stale([PENDING], T0 + timedelta(minutes=10), 10) == [older, recent]
+    assert await store.stale([PENDING, FAILED], T0 + timedelta(minutes=1), 10) == []
+
+
+async def test_mark_command_published_sets_the_outbox_time(store: OrderStore) -> None:
+    order = await created(store, new_order())
+    at = T0 + timedelta(seconds=3, microseconds=4567)
+
+    await store.mark_command_published(order.id, at)
+    await store.mark_command_published(order.id, at + timedelta(seconds=1))  # the first stays
+
+    published = await store.get(order.id)
+    assert published is not None
+    assert published.command_published_at == T0 + timedelta(seconds=3, microseconds=4000)
+    assert published == order.model_copy(
+        update={"command_published_at": published.command_published_at}
+    )
+
+
+async def test_orders_outlive_the_store_that_wrote_them(open_store: Opener) -> None:
+    first = await open_store()
+    order = await created(first, new_order(key="key-1"))
+    await first.stop()
+
+    second = await open_store()
+
+    assert await second.get(order.id) == order
+    assert await second.create(new_order(key="key-1")) == (order, False)
+
+
+@pytest.mark.mongo
+async def test_a_mongo_order_document_left_behind_is_read_through_and_repaired(
+    mongo_uri: str, mongo_db: AsyncDatabase[dict[str, object]]
+) -> None:
+    store = MongoOrderStore(mongo_uri, mongo_db.name)
+    await store.start()
+    try:
+        order = await created(store, new_order())
+        behind = await store.orders.find_one({"_id": order.id})
+        moved = await store.transition(order.id, PENDING, VALIDATED, T0 + timedelta(seconds=1))
+        assert behind is not None
+        # As if the writer of the version had crashed before updating the orders document:
+        await store.orders.replace_one({"_id": order.id}, behind)
+
+        assert await store.list(PENDING, 10, None) == []  # read through, and repaired
+        assert await store.list(VALIDATED, 10, None) == [moved]
+        assert await store.get(order.id) == moved
+        assert await store.transition(order.id, PENDING, VALIDATED, T0) is None
+    finally:
+        await store.stop()
+
+
+async def test_an_unreachable_mongo_answers_store_unavailable_within_3_seconds() -> None:
+    store = MongoOrderStore(f"mongodb://127.0.0.1:{free_port()}/")
+    calls: list[Awaitable[object]] = [
+        store.start(),
+        store.ping(),
+        store.create(new_order()),
+        store.get("order-1"),
+        store.transition("order-1", PENDING, VALIDATED, T0),
+        store.mark_command_published("order-1", T0),
+        store.list(None, 10, None),
+        store.stale([PENDING], T0, 10),
+    ]
+    try:
+        async with asyncio.timeout(3):
+            results = await asyncio.gather(*calls, return_exceptions=True)
+    finally:
+        await store.stop()
+
+    assert [type(result) for result in results] == [StoreUnavailable] * len(calls)

@@ -1,0 +1,93 @@
+"""Services of the orchestrator run as real processes (``python app.py MODE``), for
+tests that need several workers or must kill one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from infra.server import free_port
+from tests.polling import eventually
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class ServiceProcess:
+    mode: str
+    url: str
+    process: asyncio.subprocess.Process
+    log: Path
+
+    async def ready(self, path: str = "/health/ready", deadline: float = 60) -> None:
+        async def answers(session: aiohttp.ClientSession) -> bool:
+            if self.process.returncode is not None:
+                raise RuntimeError(f"{self.mode} exited {self.process.returncode}:\n{self.tail()}")
+            try:
+                async with session.get(self.url + path) as response:
+                    return response.status == 200
+            except aiohttp.ClientConnectionError:
+                return False
+
+        async with aiohttp.ClientSession() as session:
+            try:
+                await eventually(lambda: answers(session), deadline, interval=0.2)
+            except TimeoutError:
+                raise TimeoutError(f"{self.mode} not ready:\n{self.tail()}") from None
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    async def stop(self, sig: signal.Signals = signal.SIGTERM, deadline: float = 30) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+            try:
+                await asyncio.wait_for(self.process.wait(), deadline)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        return self.process.returncode or 0
+
+
+@contextlib.asynccontextmanager
+async def service_processes(log_dir: Path, inherit: bool = True) -> AsyncIterator[ServiceStarter]:
+    """Start services; stop them all on the way out. ``inherit=False``: the given
+    environment replaces this process's instead of adding to it."""
+    starter = ServiceStarter(log_dir, inherit)
+    try:
+        yield starter
+    finally:
+        for service in reversed(starter.started):
+            await service.stop()
+
+
+class ServiceStarter:
+    def __init__(self, log_dir: Path, inherit: bool) -> None:
+        self.log_dir = log_dir
+        self.inherit = inherit
+        self.started: list[ServiceProcess] = []
+
+    async def start(self, mode: str, env: Mapping[str, str]) -> ServiceProcess:
+        port = free_port()
+        log = self.log_dir / f"{mode}-{len(self.started)}.log"
+        with log.open("wb") as out:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "app.py",
+                mode,
+                cwd=ROOT,
+                env={**(os.environ if self.inherit else {}), **env, "HTTP_PORT": str(port)},
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        service = ServiceProcess(mode, f"http://127.0.0.1:{port}", process, log)
+        self.started.append(service)
+        return service
