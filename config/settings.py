@@ -8,6 +8,7 @@ variable and the reason, and stops the start.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to.")
     http_port: int = Field(default=8080, ge=0, le=65535, description="Port of the HTTP API.")
     kafka_bootstrap_servers: str | None = Field(

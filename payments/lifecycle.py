@@ -184,9 +184,10 @@ class Lifecycle:
         await self.store.mark_command_published(exchange.headers[ORDER_ID], self.clock())
 
     async def _current(self, exchange: Exchange) -> PaymentOrder:
+        """The order as the body carries it (its compare-and-set catches a stale copy),
+        or read by id."""
         body = exchange.body
-        order_id = body.id if isinstance(body, PaymentOrder) else str(body)
-        return await self._require(order_id)
+        return body if isinstance(body, PaymentOrder) else await self._require(str(body))
 
     async def _require(self, order_id: str) -> PaymentOrder:
         order = await self.store.get(order_id)

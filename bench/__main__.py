@@ -1,0 +1,164 @@
+"""``python -m bench``: how many payment orders per second this orchestrator carries on
+this machine, how fast, and how close that is to what Kafka and the store allow.
+
+Starts the real stack (Kafka and FerretDB from ``infra`` unless KAFKA_BOOTSTRAP_SERVERS
+and MONGO_URI are set), the simulated bank with zero latency, one ingestion process
+and ``--workers`` processor workers; measures the raw limits in the same run; drives
+orders at several closed-loop concurrencies and one open-loop rate; verifies every
+order is EXECUTED and paid exactly once, then writes JSON, Markdown and a PNG plot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.limits import kafka_rate, store_rate
+from bench.load import ExecutedWatcher, Run, closed_loop, open_loop
+from bench.report import Level, summarise, write_reports
+from infra import Stack
+from infra.services import ServiceProcess, service_processes
+from payments.routes import TopicNames
+
+
+@contextlib.asynccontextmanager
+async def servers(state_dir: Path) -> AsyncIterator[dict[str, str]]:
+    given = {k: os.environ[k] for k in ("KAFKA_BOOTSTRAP_SERVERS", "MONGO_URI") if k in os.environ}
+    if len(given) == 2:
+        yield given
+        return
+    stack = Stack(state_dir)
+    stack.up()
+    try:
+        yield stack.env()
+    finally:
+        stack.down()
+
+
+async def _measure(run: Run, watcher: ExecutedWatcher, deadline: float) -> Level:
+    ids = [submission.order_id for submission in run.submissions]
+    missing = await watcher.wait_for(ids, deadline)
+    return summarise(run, watcher.executed_at, missing)
+
+
+async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="payorch-bench-"))
+    tenant = f"bench{uuid.uuid4().hex[:8]}"
+    async with servers(work / "servers") as env:
+        print("measuring raw limits …", file=sys.stderr)
+        kafka_limit = await kafka_rate(env["KAFKA_BOOTSTRAP_SERVERS"], args.limit_messages, 6)
+        store_limits = {
+            c: await store_rate(env["MONGO_URI"], args.limit_orders, c)
+            for c in (1, args.store_concurrency)
+        }
+        service_env = {
+            **env,
+            "MONGO_DATABASE": tenant,
+            "KAFKA_TOPIC_PREFIX": f"{tenant}.",
+            "GATEWAY_LATENCY": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        async with service_processes(work) as processes:
+            bank = await processes.start("gateway", service_env)
+            await bank.ready("/health")
+            ingest = await processes.start("ingest", {**service_env, "GATEWAY_URL": bank.url})
+            await ingest.ready()
+            workers = [
+                await processes.start("process", {**service_env, "GATEWAY_URL": bank.url})
+                for _ in range(args.workers)
+            ]
+            for worker in workers:
+                await worker.ready(deadline=90)
+            everything: list[ServiceProcess] = [ingest, *workers, bank]
+            cpu_before = {id(p): p.cpu_seconds() for p in everything}
+
+            watcher = ExecutedWatcher(
+                env["KAFKA_BOOTSTRAP_SERVERS"], TopicNames(f"{tenant}.").executed
+            )
+            await watcher.start()
+            levels: list[Level] = []
+            try:
+                await closed_loop(ingest.url, min(50, args.orders), 8)  # warm-up, not reported
+                for concurrency in args.concurrency:
+                    run = await closed_loop(ingest.url, args.orders, concurrency)
+                    levels.append(await _measure(run, watcher, args.deadline))
+                best = max(level.executed_per_s for level in levels)
+                rate = args.rate or max(1.0, best / 2)
+                run = await open_loop(ingest.url, args.orders, rate)
+                levels.append(await _measure(run, watcher, args.deadline))
+            finally:
+                await watcher.stop()
+            cpu: dict[str, float] = {}
+            for index, process in enumerate(everything):
+                name = process.mode if process.mode != "process" else f"process-{index}"
+                cpu[name] = process.cpu_seconds() - cpu_before[id(process)]
+            async with aiohttp.ClientSession() as session, session.get(f"{bank.url}/ledger") as r:
+                ledger = await r.json()
+
+    submitted = [s.order_id for level in levels for s in level.run.submissions]
+    paid = [entry["idempotencyKey"] for entry in ledger["entries"]]
+    executed_all = all(not level.missing for level in levels)
+    total_orders = len(submitted) + min(50, args.orders)
+    verification = {
+        "orders_submitted": len(submitted),
+        "every_order_executed": executed_all,
+        "ledger_entries": len(paid),
+        "paid_exactly_once": sorted(set(paid)) == sorted(paid) and set(submitted) <= set(paid),
+    }
+    return {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "workers": args.workers,
+        "limits": {
+            "kafka_messages_per_s": kafka_limit,
+            "store_orders_per_s": {str(c): rate for c, rate in store_limits.items()},
+        },
+        "levels": [level.as_json() for level in levels],
+        "cpu_seconds_per_order": {name: seconds / total_orders for name, seconds in cpu.items()},
+        "verification": verification,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--orders", type=int, default=300, help="orders per load level")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64, 256])
+    parser.add_argument(
+        "--rate", type=float, default=None, help="open-loop orders/s (default: half the best)"
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--deadline", type=float, default=300, help="seconds to wait for EXECUTED")
+    parser.add_argument("--limit-messages", type=int, default=5000)
+    parser.add_argument("--limit-orders", type=int, default=200)
+    parser.add_argument("--store-concurrency", type=int, default=16)
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    args = parser.parse_args(argv)
+    result = asyncio.run(benchmark(args))
+    write_reports(result, args.out)
+    print((args.out / "results.md").read_text())
+    if not (
+        result["verification"]["every_order_executed"]
+        and result["verification"]["paid_exactly_once"]
+    ):
+        print("bench: FAILED verification: " + json.dumps(result["verification"]), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

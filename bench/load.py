@@ -1,0 +1,144 @@
+"""Drives orders over HTTP and watches them reach EXECUTED on ``payment.executed``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiokafka import AIOKafkaConsumer
+
+ORDER = {
+    "debtorAccount": "DE89370400440532013000",
+    "creditorAccount": "GB82WEST12345698765432",
+    "amount": "125.50",
+    "currency": "EUR",
+}
+
+
+@dataclass
+class Submission:
+    order_id: str
+    sent_at: float  # time.perf_counter() when the POST was sent
+    post_seconds: float
+
+
+@dataclass
+class Run:
+    label: str
+    submissions: list[Submission] = field(default_factory=list)
+    failures: int = 0
+    started: float = 0.0
+    accepted_by: float = 0.0  # when the last POST was answered
+
+
+class Progress:
+    """One line on stderr: ``label [#####.....] 120/400``."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.done = label, total, 0
+
+    def step(self) -> None:
+        self.done += 1
+        if self.done % max(1, self.total // 50) == 0 or self.done == self.total:
+            filled = 30 * self.done // self.total
+            bar = "#" * filled + "." * (30 - filled)
+            print(f"\r{self.label:>18} [{bar}] {self.done}/{self.total}", end="", file=sys.stderr)
+            if self.done == self.total:
+                print(file=sys.stderr)
+
+
+async def _post(session: aiohttp.ClientSession, url: str, run: Run, progress: Progress) -> None:
+    sent = time.perf_counter()
+    try:
+        async with session.post(url, json=ORDER) as response:
+            body = await response.json()
+            ok = response.status == 201
+    except (aiohttp.ClientError, TimeoutError):
+        ok, body = False, {}
+    answered = time.perf_counter()
+    if ok:
+        run.submissions.append(Submission(body["id"], sent, answered - sent))
+    else:
+        run.failures += 1
+    run.accepted_by = max(run.accepted_by, answered)
+    progress.step()
+
+
+async def closed_loop(base_url: str, orders: int, concurrency: int) -> Run:
+    """``concurrency`` clients, each sending its next order when the last is answered."""
+    run = Run(f"closed c={concurrency}")
+    progress = Progress(run.label, orders)
+    remaining = iter(range(orders))
+    url = f"{base_url}/payment-orders"
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def client() -> None:
+            for _ in remaining:
+                await _post(session, url, run, progress)
+
+        run.started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+    return run
+
+
+async def open_loop(base_url: str, orders: int, rate: float) -> Run:
+    """Orders sent at a fixed rate, whether or not earlier ones were answered."""
+    run = Run(f"open {rate:.0f}/s")
+    progress = Progress(run.label, orders)
+    url = f"{base_url}/payment-orders"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000)) as session:
+        run.started = time.perf_counter()
+        tasks = []
+        for n in range(orders):
+            delay = run.started + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)  # pacing the open loop, not synchronising
+            tasks.append(asyncio.create_task(_post(session, url, run, progress)))
+        await asyncio.gather(*tasks)
+    return run
+
+
+class ExecutedWatcher:
+    """Records when each order's ``payment.executed`` event arrives."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=bootstrap, auto_offset_reset="latest"
+        )
+        self.executed_at: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        await self.consumer.seek_to_end()
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for record in self.consumer:
+            event = json.loads(record.value or b"{}")
+            self.executed_at.setdefault(event.get("orderId", ""), time.perf_counter())
+            self._arrived.set()
+
+    async def wait_for(self, order_ids: list[str], deadline: float) -> list[str]:
+        """The ids still missing after at most ``deadline`` seconds."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        while any(i not in self.executed_at for i in order_ids) and loop.time() < end:
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), max(0.0, end - loop.time()))
+            except TimeoutError:
+                break
+        return [i for i in order_ids if i not in self.executed_at]
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.consumer.stop()

@@ -1,0 +1,129 @@
+"""Figures of a benchmark run, as JSON, a Markdown table and a PNG plot."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.load import Run
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+@dataclass
+class Level:
+    run: Run
+    accepted_per_s: float
+    executed_per_s: float
+    post_ms: dict[str, float]
+    executed_ms: dict[str, float]
+    missing: list[str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "label": self.run.label,
+            "orders": len(self.run.submissions),
+            "http_failures": self.run.failures,
+            "accepted_per_s": self.accepted_per_s,
+            "executed_per_s": self.executed_per_s,
+            "post_latency_ms": self.post_ms,
+            "submit_to_executed_ms": self.executed_ms,
+            "not_executed": len(self.missing),
+        }
+
+
+def _quantiles(seconds: list[float]) -> dict[str, float]:
+    return {f"p{q}": 1000 * percentile(seconds, q) for q in (50, 95, 99)} | {
+        "mean": 1000 * statistics.fmean(seconds) if seconds else float("nan")
+    }
+
+
+def summarise(run: Run, executed_at: dict[str, float], missing: list[str]) -> Level:
+    done = [s for s in run.submissions if s.order_id in executed_at]
+    last = max((executed_at[s.order_id] for s in done), default=run.started)
+    orders = len(run.submissions)
+    return Level(
+        run=run,
+        accepted_per_s=orders / max(1e-9, run.accepted_by - run.started),
+        executed_per_s=len(done) / max(1e-9, last - run.started),
+        post_ms=_quantiles([s.post_seconds for s in run.submissions]),
+        executed_ms=_quantiles([executed_at[s.order_id] - s.sent_at for s in done]),
+        missing=missing,
+    )
+
+
+def markdown(result: dict[str, Any]) -> str:
+    limits = result["limits"]
+    store_limit = max(limits["store_orders_per_s"].values())
+    lines = [
+        f"Machine: {result['machine']['cpus']} CPUs, Python {result['machine']['python']}, "
+        f"{result['machine']['platform']}; {result['workers']} processor workers.",
+        "",
+        f"Raw limits: Kafka {limits['kafka_messages_per_s']:.0f} msg/s produced+consumed; "
+        "store, order write pattern (insert + 5 conditional updates): "
+        + ", ".join(
+            f"{rate:.1f} orders/s at c={c}" for c, rate in limits["store_orders_per_s"].items()
+        ),
+        "",
+        "| load | orders | accepted/s | executed/s | of store limit | POST p50/p95/p99 ms | "
+        "submit→EXECUTED p50/p95/p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for level in result["levels"]:
+        post, done = level["post_latency_ms"], level["submit_to_executed_ms"]
+        lines.append(
+            f"| {level['label']} | {level['orders']} | {level['accepted_per_s']:.1f} | "
+            f"{level['executed_per_s']:.1f} | {level['executed_per_s'] / store_limit:.0%} | "
+            f"{post['p50']:.0f} / {post['p95']:.0f} / {post['p99']:.0f} | "
+            f"{done['p50']:.0f} / {done['p95']:.0f} / {done['p99']:.0f} |"
+        )
+    lines += [
+        "",
+        "CPU seconds per order: "
+        + ", ".join(
+            f"{name} {seconds * 1000:.1f} ms"
+            for name, seconds in result["cpu_seconds_per_order"].items()
+        ),
+    ]
+    lines += ["", "Verification: " + json.dumps(result["verification"])]
+    return "\n".join(lines) + "\n"
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    levels = result["levels"]
+    rates = [level["executed_per_s"] for level in levels]
+    figure, axis = pyplot.subplots(figsize=(7, 4))
+    for key, label in (
+        ("post_latency_ms", "POST p99"),
+        ("submit_to_executed_ms", "submit→EXECUTED p99"),
+    ):
+        axis.plot(rates, [level[key]["p99"] for level in levels], marker="o", label=label)
+    for rate, level in zip(rates, levels, strict=True):
+        axis.annotate(level["label"], (rate, level["submit_to_executed_ms"]["p99"]), fontsize=7)
+    axis.set_xlabel("orders executed per second")
+    axis.set_ylabel("latency, ms (log)")
+    axis.set_yscale("log")
+    axis.legend()
+    axis.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+
+
+def write_reports(result: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(result, indent=2))
+    (out / "results.md").write_text(markdown(result))
+    plot(result, out / "latency.png")

@@ -1,0 +1,100 @@
+"""The orchestrator's own services run as real processes (``python app.py MODE``), for
+the benchmark and for tests that need several workers or must kill one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from infra.server import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class ServiceProcess:
+    mode: str
+    url: str
+    process: asyncio.subprocess.Process
+    log: Path
+
+    async def ready(self, path: str = "/health/ready", deadline: float = 60) -> None:
+        """Wait until ``path`` answers 200; fail early if the process exits."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        async with aiohttp.ClientSession() as session:
+            while loop.time() < end:
+                if self.process.returncode is not None:
+                    raise RuntimeError(
+                        f"{self.mode} exited {self.process.returncode}:\n{self.tail()}"
+                    )
+                try:
+                    async with session.get(self.url + path) as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.2)  # polling readiness until the deadline
+        raise TimeoutError(f"{self.mode} not ready after {deadline}s:\n{self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    async def stop(self, sig: signal.Signals = signal.SIGTERM, deadline: float = 30) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(sig)
+            try:
+                await asyncio.wait_for(self.process.wait(), deadline)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        return self.process.returncode or 0
+
+
+class ServiceStarter:
+    def __init__(self, log_dir: Path, inherit: bool) -> None:
+        self.log_dir = log_dir
+        self.inherit = inherit
+        self.started: list[ServiceProcess] = []
+
+    async def start(self, mode: str, env: Mapping[str, str]) -> ServiceProcess:
+        port = free_port()
+        log = self.log_dir / f"{mode}-{len(self.started)}.log"
+        with log.open("wb") as out:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "app.py",
+                mode,
+                cwd=ROOT,
+                env={**(os.environ if self.inherit else {}), **env, "HTTP_PORT": str(port)},
+                stdout=out,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        service = ServiceProcess(mode, f"http://127.0.0.1:{port}", process, log)
+        self.started.append(service)
+        return service
+
+
+@contextlib.asynccontextmanager
+async def service_processes(log_dir: Path, inherit: bool = True) -> AsyncIterator[ServiceStarter]:
+    """Start services; stop them all on the way out. ``inherit=False``: the given
+    environment replaces this process's instead of adding to it."""
+    starter = ServiceStarter(log_dir, inherit)
+    try:
+        yield starter
+    finally:
+        for service in reversed(starter.started):
+            await service.stop()
