@@ -12,6 +12,7 @@ from pathlib import Path
 
 from infra.ferretdb import FerretDB
 from infra.kafka import Kafka
+from infra.postgres import Postgres
 from infra.server import InfraError, ManagedServer
 
 __all__ = ["InfraError", "ManagedServer", "Stack"]
@@ -29,8 +30,16 @@ class Stack:
         cache = _cache_dir()
         state = state_dir or Path(os.environ.get("PAYORCH_STATE_DIR", str(cache / "state")))
         self.kafka = Kafka(cache, state)
-        self.ferretdb = FerretDB(cache, state)
-        self.servers: tuple[ManagedServer, ...] = (self.kafka, self.ferretdb)
+        backend = os.environ.get("FERRETDB_BACKEND", "sqlite")
+        if backend not in ("sqlite", "postgresql"):
+            raise InfraError(f"FERRETDB_BACKEND must be sqlite or postgresql, not {backend!r}")
+        self.postgres = Postgres(cache, state) if backend == "postgresql" else None
+        self.ferretdb = FerretDB(cache, state, self.postgres)
+        self.servers: tuple[ManagedServer, ...] = (
+            self.kafka,
+            *([self.postgres] if self.postgres else []),
+            self.ferretdb,
+        )
 
     def install(self) -> None:
         for server in self.servers:

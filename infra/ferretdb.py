@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from infra.postgres import Postgres
 from infra.probes import mongo_ping
 from infra.server import HOST, InfraError, ManagedServer, run_logged
 
@@ -24,6 +25,11 @@ class FerretDB(ManagedServer):
     name = "ferretdb"
     port_names = ("FERRETDB_PORT",)
     start_timeout_s = 30.0
+
+    def __init__(self, cache_dir: Path, state_dir: Path, postgres: Postgres | None = None) -> None:
+        """With ``postgres``, FerretDB stores in it; otherwise in SQLite files."""
+        super().__init__(cache_dir, state_dir)
+        self.postgres = postgres
 
     @property
     def _binary(self) -> Path:
@@ -67,16 +73,21 @@ class FerretDB(ManagedServer):
         shutil.rmtree(source, ignore_errors=True)
 
     def version(self) -> str:
-        return f"FerretDB {FERRETDB_VERSION} (SQLite backend)"
+        backend = "PostgreSQL" if self.postgres is not None else "SQLite"
+        return f"FerretDB {FERRETDB_VERSION} ({backend} backend)"
 
     def prepare(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
 
     def command(self) -> list[str]:
+        backend = (
+            ["--handler=postgresql", f"--postgresql-url={self.postgres.url()}"]
+            if self.postgres is not None
+            else ["--handler=sqlite", f"--sqlite-url=file:{self.data_dir}/"]
+        )
         return [
             str(self._binary),
-            "--handler=sqlite",
-            f"--sqlite-url=file:{self.data_dir}/",
+            *backend,
             f"--listen-addr={HOST}:{self.ports()['FERRETDB_PORT']}",
             f"--state-dir={self.home}",
             "--debug-addr=-",
