@@ -120,6 +120,9 @@ class OnException:
     steps: list[StepDefinition] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
         if self.handled and self.continued:
             raise ValueError("on_exception cannot be both handled and continued")
         if not self.exceptions:

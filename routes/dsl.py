@@ -124,12 +124,12 @@ class OnExceptionBlock(Block[ParentT]):
 
     def handled(self, value: bool = True) -> Self:
         self._definition.handled = value
-        self._definition.__post_init__()
+        self._definition.check()
         return self
 
     def continued(self, value: bool = True) -> Self:
         self._definition.continued = value
-        self._definition.__post_init__()
+        self._definition.check()
         return self
 
 

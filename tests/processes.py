@@ -56,6 +56,10 @@ class ServiceProcess:
                 await self.process.wait()
         return self.process.returncode or 0
 
+    async def kill(self) -> int:
+        """Crash the service (SIGKILL): nothing finishes, nothing is committed."""
+        return await self.stop(signal.SIGKILL)
+
 
 @contextlib.asynccontextmanager
 async def service_processes(log_dir: Path, inherit: bool = True) -> AsyncIterator[ServiceStarter]:
