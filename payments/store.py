@@ -1,9 +1,10 @@
 """The order store contract: what the lifecycle needs from a database.
 
-Every write is a single-document atomic operation (FerretDB has no multi-document
-transactions; MongoDB gives the same guarantee per document). Two implementations
-keep it: ``MongoOrderStore`` and the embedded ``SqliteOrderStore``; one contract
-suite tests both.
+No write spans two documents (FerretDB has no multi-document transactions). On
+FerretDB 1.24 only an insert under a unique index is atomic (its updates are a read
+and a separate write), so ``MongoOrderStore`` makes every change an insert of the
+order's next version; ``SqliteOrderStore`` uses one SQLite transaction per change.
+One contract suite tests both.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ from payments.model import OrderStatus, PaymentOrder
 
 class StoreUnavailable(Exception):
     """The store cannot be reached now; the caller may answer 503 and try later."""
+
+
+class OrderIdTaken(ValueError):
+    """An order with this id exists already (ids are generated: a bug, not a client error)."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order id {order_id} is taken")
+        self.order_id = order_id
 
 
 class IdempotencyConflict(Exception):

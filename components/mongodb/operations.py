@@ -6,9 +6,11 @@
 - ``findOneByQuery``: body = a filter; result = the first matching document, or None.
 - ``update`` (compare-and-set): body = ``{"filter": {...}, "update": {...}}``. The
   filter names the document *and the state the change expects* (e.g. ``{"_id": id,
-  "status": "PENDING"}``); the server applies it atomically, so a stale update matches
+  "status": "PENDING"}``); MongoDB applies it atomically, so a stale update matches
   nothing. Result = the document after the update, or None; header
-  ``mongodb.matchedCount`` = 1 or 0.
+  ``mongodb.matchedCount`` = 1 or 0. FerretDB 1.24 runs it as a read and a separate
+  write: there, two concurrent updates can both match. For races that must have one
+  winner on FerretDB, insert under a unique key instead (as ``MongoOrderStore`` does).
 - ``upsert``: same body; updates the match or inserts one built from the filter and
   the update. Result = the document after. Not a compare-and-set: a filter on state
   that misses an existing ``_id`` tries an insert and raises ``DuplicateKeyError``.

@@ -1,6 +1,6 @@
 """The two implementations of ``payments.store.OrderStore``: MongoDB and embedded SQLite."""
 
-from payments.stores.common import OrderIdTaken
+from payments.store import OrderIdTaken
 from payments.stores.mongo import MongoOrderStore
 from payments.stores.sqlite import SqliteOrderStore
 

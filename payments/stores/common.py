@@ -19,14 +19,6 @@ from payments.store import IdempotencyConflict
 Change = Callable[[PaymentOrder], PaymentOrder | None]
 
 
-class OrderIdTaken(ValueError):
-    """``create`` got an order whose id another order has (ids must be unique, e.g. UUIDs)."""
-
-    def __init__(self, order_id: str) -> None:
-        super().__init__(f"order id {order_id} is taken")
-        self.order_id = order_id
-
-
 class _StoredOrder(PaymentOrder):
     """The order with the fields the API hides made visible again, for the database."""
 

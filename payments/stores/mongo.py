@@ -1,18 +1,18 @@
-"""The order store on MongoDB or FerretDB, whose only atomic write is an insert.
+"""The order store on MongoDB or FerretDB, built on the one write both make atomic: an
+insert under a unique index.
 
-FerretDB 1.24 runs ``update`` and ``findAndModify`` as a read followed by a separate
-blind write by ``_id``: a filter on the status is no compare-and-set there (two
-concurrent transitions both "win"), and a concurrent update can be lost. Only a unique
-index decides races. So every change of an order inserts its next version,
-``order_versions._id = "<id>#<n>"``, with the whole new state: of several writers
-that read version n, one inserts n + 1 and the others retry from it. The ``orders``
-document (``_id`` = order id) is the newest version as far as known: created by
-``create`` (whose unique sparse index on the idempotency key refuses a second order
-with one key) and replaced after each change. The newest version is always found by
-probing the next ``_id``, so a crash or race that leaves the document behind never
-loses a change, and each read repairs what it finds behind. Every access is by
-``_id`` or an insert: FerretDB's SQLite backend indexes nothing else. It runs the same
-on MongoDB. Money goes through the Decimal codec of ``components.mongodb.codecs``.
+FerretDB 1.24 runs ``update`` and ``findAndModify`` as a read and then a separate
+write by ``_id``: a filter on the status is no compare-and-set there (concurrent
+transitions both "win") and concurrent updates overwrite each other. So each change of
+an order inserts its next version (``order_versions``, ``_id`` = ``"<id>#<n>"``, the
+whole new state): of the writers that read version n, one inserts n + 1 and the others
+retry from it. The ``orders`` document (``_id`` = order id) holds the newest version
+known, for queries: ``create`` inserts it (a unique sparse index on the idempotency key
+refuses a second order with one key; FerretDB ignores ``sparse`` but leaves absent keys
+out anyway, and lacks ``partialFilterExpression``), each change replaces it afterwards.
+Reads probe for a later version by ``_id``, so a document left behind by a crash or a
+race loses nothing and is repaired when found. Money goes through the Decimal codec of
+``components.mongodb.codecs``.
 """
 
 from __future__ import annotations
@@ -31,10 +31,9 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from components.mongodb.client_pool import Collection, Document
 from components.mongodb.codecs import DECIMAL_TYPES
 from payments.model import OrderStatus, PaymentOrder, check_transition
-from payments.store import StoreUnavailable
+from payments.store import OrderIdTaken, StoreUnavailable
 from payments.stores.common import (
     Change,
-    OrderIdTaken,
     from_document,
     page_size,
     published,
@@ -136,14 +135,13 @@ class MongoOrderStore:
                     holder = await self.orders.find_one({"idempotencyKey": order.idempotency_key})
                 if holder is None:
                     raise OrderIdTaken(order.id) from None
-                newest, _ = await self._newest(holder)
-                return replay(order, newest)
+                return replay(order, await self._newest_of(holder))
         return order, True
 
     async def get(self, order_id: str) -> PaymentOrder | None:
         with _reachable():
             document = await self.orders.find_one({"_id": order_id})
-            return None if document is None else (await self._newest(document))[0]
+            return None if document is None else await self._newest_of(document)
 
     async def transition(
         self,
@@ -198,35 +196,52 @@ class MongoOrderStore:
 
     async def _change(self, order_id: str, change: Change) -> PaymentOrder | None:
         """Apply ``change`` to the newest version as the next one; None when there is no
-        such order or ``change`` has nothing to do. Each retry follows a change by someone
-        else, and an order changes only a few times, so the loop ends."""
+        such order or ``change`` has nothing to do.
+
+        The ``orders`` document is tried first, unprobed: inserting the version after it
+        succeeds only if it is the newest. A refused insert, or a change with nothing to
+        do (which a document left behind could cause), probes for the newest and tries
+        again. Each retry follows a change by someone else, and an order changes only a
+        few times, so the loop ends."""
         with _reachable():
-            while (document := await self.orders.find_one({"_id": order_id})) is not None:
-                order, version = await self._newest(document, repair=False)
+            document = await self.orders.find_one({"_id": order_id})
+            if document is None:
+                return None
+            order, version, probed = _order(document), document["version"], False
+            while True:
                 changed = change(order)
                 if changed is None:
-                    return None
-                try:
-                    await self.versions.insert_one(_version_document(changed, version + 1))
-                except DuplicateKeyError:
-                    continue
-                await self.orders.replace_one(
-                    {"_id": order_id}, _order_document(changed, version + 1)
-                )
-                return changed
-        return None
+                    if probed:
+                        return None
+                elif await self._claim(changed, version + 1):
+                    await self.orders.replace_one(
+                        {"_id": order_id}, _order_document(changed, version + 1)
+                    )
+                    return changed
+                order, version = await self._newest(order, version)
+                probed = True
 
-    async def _newest(self, document: Document, *, repair: bool = True) -> Versioned:
-        """The order's newest version, from its ``orders`` document: the versions after it
-        are probed by ``_id``; with ``repair``, a document found behind is brought up to date."""
-        order_id, known = document["_id"], document["version"]
-        version = known
-        while later := await self.versions.find_one({"_id": _version_id(order_id, version + 1)}):
-            document, version = later, version + 1
-        order = _order(document)
-        if repair and version > known:
-            await self.orders.replace_one({"_id": order_id}, _order_document(order, version))
+    async def _claim(self, order: PaymentOrder, version: int) -> bool:
+        """Insert ``version`` of the order; False when someone else inserted it first."""
+        try:
+            await self.versions.insert_one(_version_document(order, version))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def _newest(self, order: PaymentOrder, version: int) -> Versioned:
+        """The order's newest version from a known one, probing the next ``_id`` until it
+        is missing; an ``orders`` document found behind is brought up to date."""
+        known = version
+        while later := await self.versions.find_one({"_id": _version_id(order.id, version + 1)}):
+            order, version = _order(later), version + 1
+        if version > known:
+            await self.orders.replace_one({"_id": order.id}, _order_document(order, version))
         return order, version
+
+    async def _newest_of(self, document: Document) -> PaymentOrder:
+        order, _ = await self._newest(_order(document), document["version"])
+        return order
 
     async def _find(
         self,
@@ -239,5 +254,5 @@ class MongoOrderStore:
         was behind and no longer matches is left out (so a page may come out short while
         writes to its orders are in flight)."""
         cursor = self.orders.find(query, sort=sort, limit=page_size(limit))
-        found = await asyncio.gather(*[self._newest(document) async for document in cursor])
-        return [order for order, _ in found if still_matches(order)]
+        found = await asyncio.gather(*[self._newest_of(document) async for document in cursor])
+        return [order for order in found if still_matches(order)]

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from payments.model import OrderStatus, PaymentOrder, check_transition
-from payments.store import StoreUnavailable
+from payments.store import OrderIdTaken, StoreUnavailable
 from payments.stores.common import (
     Change,
-    OrderIdTaken,
     page_size,
     published,
     replay,
