@@ -53,6 +53,10 @@ class ServiceProcess:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    async def kill(self) -> int:
+        """Crash the service (SIGKILL): nothing finishes, nothing is committed."""
+        return await self.stop(signal.SIGKILL)
+
     async def stop(self, sig: signal.Signals = signal.SIGTERM, deadline: float = 30) -> int:
         if self.process.returncode is None:
             self.process.send_signal(sig)
