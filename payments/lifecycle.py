@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ ORDERS_PATH = "/payment-orders"
 Clock = Callable[[], datetime]
 Send = Callable[[str, Any, Mapping[str, Any]], Awaitable[Exchange]]
 
+_LIMIT = re.compile(r"[0-9]{1,3}")  # ASCII digits only: int() takes "²" for no number
 _ADVANCE = (OrderStatus.VALIDATED, OrderStatus.ACCEPTED, OrderStatus.EXECUTING)
 _REASONS = {
     OrderStatus.PENDING: "order received",
@@ -71,11 +73,12 @@ class Lifecycle:
         if problems:
             raise ProblemError(422, "the payment order is not valid", errors=problems)
         key = exchange.headers.get("idempotency-key")
-        if key is not None and not 1 <= len(key) <= 255:
+        # isprintable: bytes that are not UTF-8 arrive as surrogates, which no store can keep.
+        if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
             raise ProblemError(
                 400,
-                "the Idempotency-Key header must have 1 to 255 characters",
-                errors=[FieldError("Idempotency-Key", "must have 1 to 255 characters")],
+                "the Idempotency-Key header must have 1 to 255 printable characters",
+                errors=[FieldError("Idempotency-Key", "must have 1 to 255 printable characters")],
             )
         now = self.clock()
         order = PaymentOrder(
@@ -143,7 +146,7 @@ class Lifecycle:
                 errors.append(FieldError("status", f"must be one of {known}"))
         limit = 20
         if "limit" in query:
-            if query["limit"].isdigit() and 1 <= int(query["limit"]) <= 100:
+            if _LIMIT.fullmatch(query["limit"]) and 1 <= int(query["limit"]) <= 100:
                 limit = int(query["limit"])
             else:
                 errors.append(FieldError("limit", "must be a whole number from 1 to 100"))

@@ -13,14 +13,24 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from iso4217 import Currency
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
 from components.http import FieldError
 
 MAX_AMOUNT = Decimal("1e15")
 _IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
-_AMOUNT_TEXT = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+_AMOUNT_TEXT = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*$")
+# The codes an order may use: ISO 4217 currencies with minor units (not metals or funds).
+CURRENCIES = sorted(currency.code for currency in Currency if currency.exponent is not None)
 
 
 def _amount(value: Any) -> Decimal:
@@ -33,7 +43,7 @@ def _amount(value: Any) -> Decimal:
         if not value.is_finite():
             raise ValueError("must be a finite number")
         return value
-    if isinstance(value, str) and _AMOUNT_TEXT.match(value.strip()):
+    if isinstance(value, str) and _AMOUNT_TEXT.match(value):
         try:
             return Decimal(value.strip())
         except InvalidOperation:
@@ -41,10 +51,30 @@ def _amount(value: Any) -> Decimal:
     raise ValueError("must be a decimal number, e.g. 12.50")
 
 
-Account = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, to_upper=True)
+def _account(value: str) -> str:
+    account = value.strip().upper()
+    if not account:
+        raise ValueError("must not be blank")
+    return account
+
+
+# The length limits hold for the text as sent, as the OpenAPI document says.
+Account = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_account)]
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": int(MAX_AMOUNT)},
+                {"type": "string", "pattern": _AMOUNT_TEXT.pattern},
+            ],
+            "description": "a decimal with at most the currency's minor unit digits",
+            "examples": ["125.50"],
+        },
+        mode="validation",
+    ),
 ]
-Amount = Annotated[Decimal, BeforeValidator(_amount)]
 
 
 class CreatePaymentOrder(BaseModel):
@@ -53,7 +83,14 @@ class CreatePaymentOrder(BaseModel):
     debtor_account: Account
     creditor_account: Account
     amount: Amount
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
+    currency: Annotated[
+        str,
+        Field(
+            pattern=r"^[A-Z]{3}$",
+            description="ISO 4217 code",
+            json_schema_extra={"enum": CURRENCIES},
+        ),
+    ]
 
     def problems(self) -> list[FieldError]:
         """The rules that need more than one field or a lookup; empty when all hold."""
@@ -112,8 +149,13 @@ def currency_minor_units(code: str) -> int | None:
 
 
 def _fraction_digits(amount: Decimal) -> int:
-    exponent = amount.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
+    """Digits after the point, trailing zeros not counted; exact for any exponent (the
+    context-bound ``normalize`` turns 1E-999999999 into 0)."""
+    _, digits, exponent = amount.as_tuple()
+    if not isinstance(exponent, int):
+        return 0
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing_zeros))
 
 
 def looks_like_iban(account: str) -> bool:
