@@ -103,7 +103,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
-    levels = result["levels"]
+    levels = sorted(result["levels"], key=lambda level: level["executed_per_s"])
     rates = [level["executed_per_s"] for level in levels]
     figure, axis = pyplot.subplots(figsize=(7, 4))
     for key, label in (
