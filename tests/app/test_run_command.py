@@ -8,9 +8,9 @@ from pathlib import Path
 
 import aiohttp
 
+from infra.services import service_processes
 from tests.payments.conftest import VALID_ORDER
 from tests.polling import eventually
-from tests.processes import service_processes
 
 ORDER = VALID_ORDER
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from infra import Stack
+from infra.services import service_processes
 from tests.faults.harness import Deploy, deployer
 from tests.faults.summary import REPORTS
 from tests.payments.conftest import StartService, client, start_service, tenant
-from tests.processes import service_processes
 
 __all__ = ["client", "start_service", "tenant"]  # fixtures shared with tests/payments
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from infra.services import ServiceProcess, ServiceStarter
 from payments.model import OrderStatus, PaymentOrder
 from payments.service import PaymentService
 from payments.store import OrderStore
@@ -22,7 +23,6 @@ from payments.stores import MongoOrderStore
 from tests.faults.summary import LedgerCheck, check_ledger
 from tests.payments.conftest import VALID_ORDER, StartService
 from tests.polling import eventually
-from tests.processes import ServiceProcess, ServiceStarter
 
 ORDERS_PATH = "/payment-orders"
 # How long one answer of the API may take, even while a server is down; and while

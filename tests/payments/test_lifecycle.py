@@ -12,13 +12,13 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from infra.services import service_processes
 from payments.gateway import SimulatedBank
 from payments.lifecycle import command_for
 from payments.routes import TopicNames
 from payments.service import PaymentService
 from tests.payments.conftest import VALID_ORDER, StartService
 from tests.polling import eventually
-from tests.processes import service_processes
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 
