@@ -9,7 +9,7 @@ One contract suite tests both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -71,6 +71,10 @@ class OrderStore(Protocol):
         self, status: OrderStatus | None, limit: int, after: str | None
     ) -> Sequence[PaymentOrder]:
         """Newest first; ``after`` is the id of the last order of the previous page."""
+
+    async def count_by_status(self) -> Mapping[OrderStatus, int]:
+        """How many orders are in each status now (a status with none is absent); for
+        dashboards and gauges, so an order changing meanwhile may count in its old one."""
 
     async def stale(
         self, statuses: Sequence[OrderStatus], updated_before: datetime, limit: int

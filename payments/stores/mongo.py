@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -177,6 +177,13 @@ class MongoOrderStore:
             return await self._find(
                 query, _NEWEST_FIRST, limit, lambda order: status is None or order.status is status
             )
+
+    async def count_by_status(self) -> Mapping[OrderStatus, int]:
+        """From the ``orders`` documents: one a version behind counts in its old status."""
+        pipeline = [{"$group": {"_id": "$status", "count": {"$sum": 1}}}]
+        with _reachable():
+            cursor = await self.orders.aggregate(pipeline)
+            return {OrderStatus(group["_id"]): group["count"] async for group in cursor}
 
     async def stale(
         self, statuses: Sequence[OrderStatus], updated_before: datetime, limit: int

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -216,6 +216,10 @@ class SqliteOrderStore:
             return db.execute(query, (*params, created, created, after, size)).fetchall()
 
         return _orders(await self._run(page))
+
+    async def count_by_status(self) -> Mapping[OrderStatus, int]:
+        rows = await self._fetch("SELECT status, COUNT(*) FROM orders GROUP BY status")
+        return {OrderStatus(status): count for status, count in rows}
 
     async def stale(
         self, statuses: Sequence[OrderStatus], updated_before: datetime, limit: int

@@ -309,6 +309,18 @@ async def test_stale_lists_orders_not_updated_since_oldest_first(store: OrderSto
     assert await store.stale([PENDING, FAILED], T0 + timedelta(minutes=1), 10) == []
 
 
+async def test_count_by_status_counts_each_order_in_its_current_status(
+    store: OrderStore,
+) -> None:
+    assert await store.count_by_status() == {}
+    first, second, third = [await created(store, new_order()) for _ in range(3)]
+    await store.transition(first.id, PENDING, VALIDATED, T0 + timedelta(minutes=1))
+    await store.transition(second.id, PENDING, FAILED, T0 + timedelta(minutes=1), "bad")
+
+    assert await store.count_by_status() == {PENDING: 1, VALIDATED: 1, FAILED: 1}
+    assert third.status is PENDING
+
+
 async def test_mark_command_published_sets_the_outbox_time(store: OrderStore) -> None:
     order = await created(store, new_order())
     at = T0 + timedelta(seconds=3, microseconds=4567)
