@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 # Exchange headers of the payment routes.
 ORDER_CREATED = "payment.created"
 ORDER_ID = "payment.orderId"
+PAYMENT_DUE = "payment.due"  # False when only the terminal event is still owed
+EVENT_CLAIMED = "payment.eventClaimed"  # this exchange took over an unpublished event
 
 # The path a client reads an order at.
 ORDERS_PATH = "/payment-orders"
@@ -58,10 +60,31 @@ class PoisonCommand(NonRetryable):
     """A command that no retry can make sense of: unreadable, or for no known order."""
 
 
+class EventInFlight(Exception):
+    """The order just ended (or another worker just took over its event) and its event
+    is not marked published yet: that worker is probably publishing it now. Retried
+    until it is marked, or the claim lapses."""
+
+
+class ReplayedFailure(NonRetryable):
+    """A command for an order that FAILED, whose failure was never published (a crash
+    came between): it takes the failure path again, to publish and dead-letter it."""
+
+
 class Lifecycle:
-    def __init__(self, store: OrderStore, clock: Clock = utcnow) -> None:
+    """``event_grace``: how long after an order ended (or its event was claimed) its
+    event may still be on its way from a live worker; after that, a command read again
+    for it claims and republishes the event (that worker died before publishing)."""
+
+    def __init__(
+        self,
+        store: OrderStore,
+        clock: Clock = utcnow,
+        event_grace: timedelta = timedelta(seconds=5),
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.event_grace = event_grace
 
     # -- ingestion -----------------------------------------------------------------------
     async def create(self, exchange: Exchange) -> None:
@@ -183,8 +206,11 @@ class Lifecycle:
         exchange.headers[headers.KAFKA_KEY] = order.id
         exchange.headers[ORDER_ID] = order.id
 
-    async def mark_published(self, exchange: Exchange) -> None:
+    async def mark_command_published(self, exchange: Exchange) -> None:
         await self.store.mark_command_published(exchange.headers[ORDER_ID], self.clock())
+
+    async def mark_event_published(self, exchange: Exchange) -> None:
+        await self.store.mark_event_published(exchange.headers[ORDER_ID], self.clock())
 
     async def _current(self, exchange: Exchange) -> PaymentOrder:
         """The order as the body carries it (its compare-and-set catches a stale copy),
@@ -214,85 +240,90 @@ class Lifecycle:
             ],
             self.clock() - older_than,
             limit=500,
+            unpublished=not republish,
         )
-        resumed = 0
         for order in stuck:
-            if order.command_published_at is not None and not republish:
-                continue
             sent = await send(advance_uri, order, {})
             if sent.exception is not None:
                 raise sent.exception
-            resumed += 1
-        if resumed:
-            logger.warning("recovery: resumed %d unfinished payment order(s)", resumed)
-        return resumed
+        if stuck:
+            logger.warning("recovery: resumed %d unfinished payment order(s)", len(stuck))
+        return len(stuck)
 
     # -- execution -----------------------------------------------------------------------
     async def begin_execution(self, exchange: Exchange) -> None:
-        """Read the command; skip it when its order is already terminal (a duplicate)."""
+        """Read the command. For an order already terminal (a duplicate, or a command
+        read again after a crash) there is nothing to pay; what may be left is its
+        event, when the worker that ended it died before publishing it."""
         command = read_command(exchange.body)
         order = await self.store.get(command.order_id)
         if order is None:
             raise PoisonCommand(f"no payment order {command.order_id}")
         exchange.headers[ORDER_ID] = order.id
-        if order.status.terminal:
+        if not order.status.terminal:
+            if order.status is not OrderStatus.EXECUTING:
+                raise PoisonCommand(f"order {order.id} is {order.status}, not EXECUTING")
+            exchange.body = command
+            exchange.headers[PAYMENT_DUE] = True
+        elif order.event_published_at is not None:
             logger.info("order %s is already %s: duplicate command skipped", order.id, order.status)
             exchange.headers[headers.DUPLICATE_MESSAGE] = True
             exchange.stopped = True
-            return
-        if order.status is not OrderStatus.EXECUTING:
-            raise PoisonCommand(f"order {order.id} is {order.status}, not EXECUTING")
-        exchange.body = command
+        elif not await self.store.claim_event(order.id, self.clock(), self.event_grace):
+            raise EventInFlight(f"order {order.id} is {order.status}; its event is on its way")
+        elif order.status is OrderStatus.FAILED:
+            exchange.headers[EVENT_CLAIMED] = True
+            raise ReplayedFailure(f"order {order.id} failed before: {order.failure_reason}")
+        else:
+            logger.warning("order %s: republishing its %s event", order.id, order.status)
+            exchange.body = event_for(order)
+            exchange.headers[PAYMENT_DUE] = False
+            exchange.headers[headers.KAFKA_KEY] = order.id
 
     async def complete(self, exchange: Exchange) -> None:
         """EXECUTING → EXECUTED; the body becomes the ``payment.executed`` event."""
         order_id = exchange.headers[ORDER_ID]
         reference = getattr(exchange.body, "reference", None)
         attempts = int(exchange.headers.get(headers.REDELIVERY_COUNTER, 0)) + 1
-        at = self.clock()
         done = await self.store.transition(
             order_id,
             OrderStatus.EXECUTING,
             OrderStatus.EXECUTED,
-            at,
+            self.clock(),
             f"paid, gateway reference {reference}",
-            attempts=attempts,
-        )
-        if done is None:  # another worker finished it first: it published the event
-            exchange.stopped = True
-            return
-        exchange.body = PaymentEvent(
-            order_id=order_id,
-            status=OrderStatus.EXECUTED,
-            at=at,
             attempts=attempts,
             gateway_reference=reference,
         )
+        if done is None:  # another worker finished it first: it publishes the event
+            exchange.stopped = True
+            return
+        exchange.body = event_for(done)
         exchange.headers[headers.KAFKA_KEY] = order_id
 
     async def fail(self, exchange: Exchange, send: Send, failed_uri: str) -> None:
         """Before the command goes to the dead-letter topic: EXECUTING → FAILED with the
-        reason and attempt count, and a ``payment.failed`` event."""
+        reason and attempt count, and a ``payment.failed`` event (published again for an
+        order whose failure a crash left unpublished)."""
         order_id = exchange.headers.get(ORDER_ID)
         if order_id is None:
             return  # unreadable command: nothing to fail, the dead-letter record says why
         order = await self.store.get(order_id)
-        if order is None or order.status.terminal:
+        if order is None:
             return
-        reason = str(exchange.headers.get(headers.EXCEPTION_MESSAGE) or "execution failed")
-        attempts = int(exchange.headers.get(headers.ATTEMPTS, 1))
-        at = self.clock()
-        failed = await self.store.transition(
-            order.id, order.status, OrderStatus.FAILED, at, reason, attempts=attempts
-        )
-        if failed is None:
+        if not order.status.terminal:
+            reason = str(exchange.headers.get(headers.EXCEPTION_MESSAGE) or "execution failed")
+            attempts = int(exchange.headers.get(headers.ATTEMPTS, 1))
+            order = await self.store.transition(
+                order.id, order.status, OrderStatus.FAILED, self.clock(), reason, attempts
+            )
+            if order is None:  # another worker ended it first
+                return
+        elif not exchange.headers.get(EVENT_CLAIMED):
             return
-        event = PaymentEvent(
-            order_id=order.id, status=OrderStatus.FAILED, at=at, reason=reason, attempts=attempts
-        )
-        sent = await send(failed_uri, event, {headers.KAFKA_KEY: order.id})
+        sent = await send(failed_uri, event_for(order), {headers.KAFKA_KEY: order.id})
         if sent.exception is not None:
             raise sent.exception
+        await self.store.mark_event_published(order.id, self.clock())
 
 
 def _position(status: OrderStatus) -> int:
@@ -308,6 +339,18 @@ def command_for(order: PaymentOrder) -> ExecutePaymentCommand:
         creditor_account=order.creditor_account,
         amount=order.amount,
         currency=order.currency,
+    )
+
+
+def event_for(order: PaymentOrder) -> PaymentEvent:
+    """The ``payment.executed`` / ``payment.failed`` event of a terminal order."""
+    return PaymentEvent(
+        order_id=order.id,
+        status=order.status,
+        at=order.updated_at,
+        reason=order.failure_reason,
+        attempts=order.attempts,
+        gateway_reference=order.gateway_reference,
     )
 
 

@@ -77,12 +77,16 @@ class PaymentOrder(CamelModel):
     history: tuple[Transition, ...] = ()
     attempts: int = 0
     failure_reason: str | None = None
+    gateway_reference: str | None = None  # the bank's reference of an executed payment
     # The idempotency key as the client sent it, and a digest of the request body,
     # so a repeated key with another body can be refused.
     idempotency_key: str | None = Field(default=None, exclude=True)
     request_hash: str | None = Field(default=None, exclude=True)
-    # Outbox: set once the execution command reached Kafka.
+    # Outbox marks: when the execution command, and the terminal event, reached Kafka;
+    # and when a worker last took over publishing a terminal event left unpublished.
     command_published_at: datetime | None = Field(default=None, exclude=True)
+    event_published_at: datetime | None = Field(default=None, exclude=True)
+    event_claimed_at: datetime | None = Field(default=None, exclude=True)
 
 
 class ExecutePaymentCommand(CamelModel):

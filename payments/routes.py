@@ -13,7 +13,14 @@ from functools import partial
 
 from components.http import ProblemError
 from payments.gateway import TransientGatewayError
-from payments.lifecycle import ORDER_CREATED, ORDERS_PATH, Lifecycle, Send
+from payments.lifecycle import (
+    ORDER_CREATED,
+    ORDERS_PATH,
+    PAYMENT_DUE,
+    EventInFlight,
+    Lifecycle,
+    Send,
+)
 from payments.store import StoreUnavailable
 from routes.definition import dead_letter_channel, default_error_handler
 from routes.dsl import RouteBuilder, RouteDsl
@@ -52,6 +59,14 @@ ADVANCE = "direct:advance-payment-order"
 # (a Kafka record, the recovery sweep) brings it back later. Never dead-lettered.
 OUTAGE_RETRY = RedeliveryPolicy(
     maximum_redeliveries=3, redelivery_delay=0.2, backoff_multiplier=2, maximum_redelivery_delay=2
+)
+
+
+# Waiting for the worker that just ended an order to mark its event published: long
+# enough to outlast ``Lifecycle.event_grace`` (about 8 s in all), then the exchange fails
+# and Kafka brings the command back.
+EVENT_WAIT = RedeliveryPolicy(
+    maximum_redeliveries=6, redelivery_delay=0.25, backoff_multiplier=2, maximum_redelivery_delay=2
 )
 
 
@@ -136,7 +151,7 @@ def ingestion_routes(
         .error_handler(default_error_handler(OUTAGE_RETRY))
         .process(lifecycle.advance)
         .to(topology.commands)
-        .process(lifecycle.mark_published)
+        .process(lifecycle.mark_command_published)
     )
     recover = partial(
         lifecycle.recover,
@@ -163,7 +178,9 @@ def processor_routes(
 ) -> None:
     """Execute each command once: transient gateway errors are retried with backoff;
     what still fails is marked FAILED and dead-lettered; an outage of the store fails
-    the exchange so the command is read again later."""
+    the exchange so the command is read again later. The event of a terminal order is
+    marked published once on Kafka; a command read again after a crash that came
+    between publishes it (see ``Lifecycle.begin_execution``)."""
     fail = partial(lifecycle.fail, send=send, failed_uri=topology.failed)
     (
         builder.from_(topology.commands_in)
@@ -173,10 +190,15 @@ def processor_routes(
         )
         .on_exception(StoreUnavailable, redelivery=OUTAGE_RETRY)
         .end()
+        .on_exception(EventInFlight, redelivery=EVENT_WAIT)
+        .end()
         .process(lifecycle.begin_execution)
+        .filter(header(PAYMENT_DUE))
         .to(topology.gateway)
         .process(lifecycle.complete)
+        .end()
         .to(topology.executed)
+        .process(lifecycle.mark_event_published)
     )
 
 

@@ -10,7 +10,7 @@ One contract suite tests both.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from payments.model import OrderStatus, PaymentOrder
@@ -60,12 +60,22 @@ class OrderStore(Protocol):
         at: datetime,
         reason: str | None = None,
         attempts: int | None = None,
+        gateway_reference: str | None = None,
     ) -> PaymentOrder | None:
         """Move the order from ``expected`` to ``target`` and append the transition to
         its history, atomically; None when the order is not in ``expected`` (a stale or
         duplicate update). An illegal transition raises IllegalTransition unwritten."""
 
-    async def mark_command_published(self, order_id: str, at: datetime) -> None: ...
+    async def mark_command_published(self, order_id: str, at: datetime) -> None:
+        """Outbox mark: the execution command reached the broker (the first time stays)."""
+
+    async def mark_event_published(self, order_id: str, at: datetime) -> None:
+        """Outbox mark: the terminal event reached the broker (the first time stays)."""
+
+    async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
+        """Take over publishing the terminal event of an order whose worker may have died
+        before publishing it: True unless the event is published, or the order ended or
+        was claimed less than ``lease`` before ``at``. One claimer wins a race."""
 
     async def list(
         self, status: OrderStatus | None, limit: int, after: str | None
@@ -77,7 +87,13 @@ class OrderStore(Protocol):
         dashboards and gauges, so an order changing meanwhile may count in its old one."""
 
     async def stale(
-        self, statuses: Sequence[OrderStatus], updated_before: datetime, limit: int
+        self,
+        statuses: Sequence[OrderStatus],
+        updated_before: datetime,
+        limit: int,
+        *,
+        unpublished: bool = False,
     ) -> Sequence[PaymentOrder]:
-        """Orders in ``statuses`` last updated before ``updated_before``, oldest first
+        """Orders in ``statuses`` last updated before ``updated_before``, oldest first;
+        with ``unpublished``, only those whose execution command was never published
         (the recovery sweep decides what to do with each)."""

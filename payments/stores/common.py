@@ -10,13 +10,15 @@ reads back exactly as ``create`` and ``transition`` return it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from payments.model import OrderStatus, PaymentOrder, Transition
 from payments.store import IdempotencyConflict
 
 Change = Callable[[PaymentOrder], PaymentOrder | None]
+OutboxMark = Literal["command_published_at", "event_published_at"]
+_OUTBOX_TIMES = ("command_published_at", "event_published_at", "event_claimed_at")
 
 
 class _StoredOrder(PaymentOrder):
@@ -25,6 +27,8 @@ class _StoredOrder(PaymentOrder):
     idempotency_key: str | None = None
     request_hash: str | None = None
     command_published_at: datetime | None = None
+    event_published_at: datetime | None = None
+    event_claimed_at: datetime | None = None
 
 
 def store_time(at: datetime) -> datetime:
@@ -44,11 +48,11 @@ def storable(order: PaymentOrder) -> PaymentOrder:
             "history": tuple(
                 step.model_copy(update={"at": store_time(step.at)}) for step in order.history
             ),
-            "command_published_at": (
-                None
-                if order.command_published_at is None
-                else store_time(order.command_published_at)
-            ),
+            **{
+                mark: store_time(at)
+                for mark in _OUTBOX_TIMES
+                if (at := getattr(order, mark)) is not None
+            },
         }
     )
 
@@ -70,6 +74,7 @@ def transitioned(
     at: datetime,
     reason: str | None,
     attempts: int | None,
+    gateway_reference: str | None = None,
 ) -> PaymentOrder | None:
     """The order moved to ``target`` with the step appended to its history; None when it
     is not in ``expected``. The caller checked the transition is legal."""
@@ -85,15 +90,29 @@ def transitioned(
         update["attempts"] = attempts
     if target is OrderStatus.FAILED:
         update["failure_reason"] = reason
+    if gateway_reference is not None:
+        update["gateway_reference"] = gateway_reference
     return order.model_copy(update=update)
 
 
-def published(order: PaymentOrder, at: datetime) -> PaymentOrder | None:
-    """The order with its execution command marked published; None when it already was
-    (the first time stays: it is when the command reached Kafka)."""
-    if order.command_published_at is not None:
+def published(order: PaymentOrder, mark: OutboxMark, at: datetime) -> PaymentOrder | None:
+    """The order with its command or event marked published; None when it already was
+    (the first time stays: it is when the message reached Kafka)."""
+    if getattr(order, mark) is not None:
         return None
-    return order.model_copy(update={"command_published_at": store_time(at)})
+    return order.model_copy(update={mark: store_time(at)})
+
+
+def event_claimed(order: PaymentOrder, at: datetime, lease: timedelta) -> PaymentOrder | None:
+    """The order with the publication of its terminal event claimed at ``at``; None when
+    the event is published, or the order ended or was claimed less than ``lease`` ago
+    (that worker may be publishing it now)."""
+    if not order.status.terminal or order.event_published_at is not None:
+        return None
+    last = max(order.updated_at, order.event_claimed_at or order.updated_at)
+    if last > at - lease:
+        return None
+    return order.model_copy(update={"event_claimed_at": store_time(at)})
 
 
 def page_size(limit: int) -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson.binary import UuidRepresentation
@@ -34,6 +34,7 @@ from payments.model import OrderStatus, PaymentOrder, check_transition
 from payments.store import OrderIdTaken, StoreUnavailable
 from payments.stores.common import (
     Change,
+    event_claimed,
     from_document,
     page_size,
     published,
@@ -151,14 +152,25 @@ class MongoOrderStore:
         at: datetime,
         reason: str | None = None,
         attempts: int | None = None,
+        gateway_reference: str | None = None,
     ) -> PaymentOrder | None:
         check_transition(expected, target)
         return await self._change(
-            order_id, lambda order: transitioned(order, expected, target, at, reason, attempts)
+            order_id,
+            lambda order: transitioned(
+                order, expected, target, at, reason, attempts, gateway_reference
+            ),
         )
 
     async def mark_command_published(self, order_id: str, at: datetime) -> None:
-        await self._change(order_id, lambda order: published(order, at))
+        await self._change(order_id, lambda order: published(order, "command_published_at", at))
+
+    async def mark_event_published(self, order_id: str, at: datetime) -> None:
+        await self._change(order_id, lambda order: published(order, "event_published_at", at))
+
+    async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
+        claimed = await self._change(order_id, lambda order: event_claimed(order, at, lease))
+        return claimed is not None
 
     async def list(
         self, status: OrderStatus | None, limit: int, after: str | None
@@ -186,19 +198,30 @@ class MongoOrderStore:
             return {OrderStatus(group["_id"]): group["count"] async for group in cursor}
 
     async def stale(
-        self, statuses: Sequence[OrderStatus], updated_before: datetime, limit: int
+        self,
+        statuses: Sequence[OrderStatus],
+        updated_before: datetime,
+        limit: int,
+        *,
+        unpublished: bool = False,
     ) -> Sequence[PaymentOrder]:
         before = store_time(updated_before)
-        query = {
+        query: dict[str, Any] = {
             "status": {"$in": [status.value for status in statuses]},
             "updatedAt": {"$lt": before},
         }
+        if unpublished:
+            query["commandPublishedAt"] = {"$exists": False}
         with _reachable():
             return await self._find(
                 query,
                 _OLDEST_UPDATE_FIRST,
                 limit,
-                lambda order: order.status in statuses and order.updated_at < before,
+                lambda order: (
+                    order.status in statuses
+                    and order.updated_at < before
+                    and not (unpublished and order.command_published_at)
+                ),
             )
 
     async def _change(self, order_id: str, change: Change) -> PaymentOrder | None:

@@ -24,6 +24,7 @@ from payments.model import OrderStatus, PaymentOrder, check_transition
 from payments.store import OrderIdTaken, StoreUnavailable
 from payments.stores.common import (
     Change,
+    event_claimed,
     page_size,
     published,
     replay,
@@ -156,14 +157,21 @@ class SqliteOrderStore:
         at: datetime,
         reason: str | None = None,
         attempts: int | None = None,
+        gateway_reference: str | None = None,
     ) -> PaymentOrder | None:
         check_transition(expected, target)
         return await self._modify(
-            order_id, lambda order: transitioned(order, expected, target, at, reason, attempts)
+            order_id,
+            lambda order: transitioned(
+                order, expected, target, at, reason, attempts, gateway_reference
+            ),
         )
 
     async def mark_command_published(self, order_id: str, at: datetime) -> None:
-        await self._modify(order_id, lambda order: published(order, at))
+        await self._modify(order_id, lambda order: published(order, "command_published_at", at))
+
+    async def mark_event_published(self, order_id: str, at: datetime) -> None:
+        await self._modify(order_id, lambda order: published(order, "event_published_at", at))
 
     async def _modify(self, order_id: str, change: Change) -> PaymentOrder | None:
         """Read, change and write the order in one IMMEDIATE transaction: it takes the
@@ -192,6 +200,10 @@ class SqliteOrderStore:
             return changed
 
         return await self._run(work)
+
+    async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
+        claimed = await self._modify(order_id, lambda order: event_claimed(order, at, lease))
+        return claimed is not None
 
     async def list(
         self, status: OrderStatus | None, limit: int, after: str | None
@@ -222,12 +234,20 @@ class SqliteOrderStore:
         return {OrderStatus(status): count for status, count in rows}
 
     async def stale(
-        self, statuses: Sequence[OrderStatus], updated_before: datetime, limit: int
+        self,
+        statuses: Sequence[OrderStatus],
+        updated_before: datetime,
+        limit: int,
+        *,
+        unpublished: bool = False,
     ) -> Sequence[PaymentOrder]:
         marks = ", ".join("?" * len(statuses))
+        never_published = (
+            " AND json_extract(document, '$.commandPublishedAt') IS NULL" if unpublished else ""
+        )
         sql = (
-            f"SELECT document FROM orders WHERE status IN ({marks}) AND updated_at < ? "
-            "ORDER BY updated_at, id LIMIT ?"
+            f"SELECT document FROM orders WHERE status IN ({marks}) AND updated_at < ?"
+            f"{never_published} ORDER BY updated_at, id LIMIT ?"
         )
         params = (*(status.value for status in statuses), _millis(updated_before), page_size(limit))
         return _orders(await self._fetch(sql, params))

@@ -75,8 +75,10 @@ async def events_by_order(
     bootstrap: str, topic: str, order_ids: Iterable[str], deadline: float = 5
 ) -> Counter[str]:
     """How many events ``topic`` holds per order id (the record key), once it has one
-    for each of ``order_ids`` — or at the deadline: an event follows its order's last
-    store write by milliseconds, so one missing after the deadline is lost."""
+    for each of ``order_ids`` — or at the deadline. An event follows its order's last
+    store write by milliseconds, unless its worker died in between: then it comes when
+    another worker reads the command again (after a rebalance and
+    ``Lifecycle.event_grace``), so a deadline after a crash must allow for that."""
     wanted = set(order_ids)
     counts: Counter[str] = Counter()
 

@@ -309,6 +309,20 @@ async def test_stale_lists_orders_not_updated_since_oldest_first(store: OrderSto
     assert await store.stale([PENDING, FAILED], T0 + timedelta(minutes=1), 10) == []
 
 
+async def test_stale_can_leave_out_orders_whose_command_was_published(
+    store: OrderStore,
+) -> None:
+    orders = [await created(store, new_order(at=T0 + timedelta(minutes=n))) for n in range(4)]
+    for order in orders[:2]:
+        await store.mark_command_published(order.id, T0)
+    cutoff = T0 + timedelta(minutes=5)
+
+    unpublished = await store.stale([PENDING], cutoff, 2, unpublished=True)
+
+    assert [order.id for order in unpublished] == [order.id for order in orders[2:]]
+    assert len(await store.stale([PENDING], cutoff, 10)) == 4
+
+
 async def test_count_by_status_counts_each_order_in_its_current_status(
     store: OrderStore,
 ) -> None:
@@ -321,19 +335,40 @@ async def test_count_by_status_counts_each_order_in_its_current_status(
     assert third.status is PENDING
 
 
-async def test_mark_command_published_sets_the_outbox_time(store: OrderStore) -> None:
+@pytest.mark.parametrize("mark", ["command_published_at", "event_published_at"])
+async def test_an_outbox_mark_keeps_its_first_time(store: OrderStore, mark: str) -> None:
     order = await created(store, new_order())
     at = T0 + timedelta(seconds=3, microseconds=4567)
+    mark_published = {
+        "command_published_at": store.mark_command_published,
+        "event_published_at": store.mark_event_published,
+    }[mark]
 
-    await store.mark_command_published(order.id, at)
-    await store.mark_command_published(order.id, at + timedelta(seconds=1))  # the first stays
+    await mark_published(order.id, at)
+    await mark_published(order.id, at + timedelta(seconds=1))  # the first stays
 
     published = await store.get(order.id)
     assert published is not None
-    assert published.command_published_at == T0 + timedelta(seconds=3, microseconds=4000)
-    assert published == order.model_copy(
-        update={"command_published_at": published.command_published_at}
-    )
+    assert getattr(published, mark) == T0 + timedelta(seconds=3, microseconds=4000)
+    assert published == order.model_copy(update={mark: getattr(published, mark)})
+
+
+async def test_one_of_racing_claims_of_an_unpublished_event_wins_until_its_lease_lapses(
+    store: OrderStore,
+) -> None:
+    order = await created(store, new_order())
+    lease = timedelta(seconds=10)
+    assert not await store.claim_event(order.id, T0 + timedelta(hours=1), lease)  # not ended
+    await store.transition(order.id, PENDING, FAILED, T0, "refused")
+
+    assert not await store.claim_event(order.id, T0 + timedelta(seconds=5), lease)  # just ended
+    later = T0 + timedelta(minutes=1)
+    claims = await asyncio.gather(*(store.claim_event(order.id, later, lease) for _ in range(8)))
+    assert claims.count(True) == 1
+    assert not await store.claim_event(order.id, later + timedelta(seconds=9), lease)
+    assert await store.claim_event(order.id, later + timedelta(seconds=11), lease)  # lapsed
+    await store.mark_event_published(order.id, later + timedelta(seconds=12))
+    assert not await store.claim_event(order.id, later + timedelta(hours=1), lease)
 
 
 async def test_orders_outlive_the_store_that_wrote_them(open_store: Opener) -> None:

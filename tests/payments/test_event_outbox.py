@@ -1,0 +1,144 @@
+"""The terminal event is never lost: a worker that died after ending an order and
+before publishing its event leaves the command unacknowledged, and whoever reads it
+again publishes the event, once (real Kafka and FerretDB)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from payments.gateway import SimulatedBank
+from payments.lifecycle import command_for
+from payments.model import OrderStatus, PaymentOrder
+from payments.routes import TopicNames
+from payments.service import PaymentService
+from routes.exchange import utcnow
+from tests.payments.conftest import StartService
+from tests.payments.test_lifecycle import read_topic
+from tests.payments.test_store_contract import new_order
+from tests.polling import eventually
+
+pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
+
+_PATH = (OrderStatus.VALIDATED, OrderStatus.ACCEPTED, OrderStatus.EXECUTING)
+
+
+async def ended_without_event(
+    service: PaymentService, status: OrderStatus, *, ago: timedelta = timedelta(minutes=1)
+) -> PaymentOrder:
+    """An order that reached ``status`` ``ago``, as a worker killed right after writing
+    it leaves it: command published, event not."""
+    at = utcnow() - ago
+    order, _ = await service.store.create(new_order(at=at))
+    previous = order.status
+    for step in _PATH:
+        await service.store.transition(order.id, previous, step, at)
+        previous = step
+    await service.store.mark_command_published(order.id, at)
+    reason = "paid, gateway reference ref-1" if status is OrderStatus.EXECUTED else "refused"
+    ended = await service.store.transition(
+        order.id, previous, status, at, reason, attempts=2, gateway_reference="ref-1"
+    )
+    assert ended is not None
+    return ended
+
+
+async def send_command(bootstrap: str, topics: TopicNames, order: PaymentOrder, times: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for _ in range(times):
+            await producer.send_and_wait(
+                topics.execute,
+                command_for(order).model_dump_json(by_alias=True).encode(),
+                key=order.id.encode(),
+            )
+    finally:
+        await producer.stop()
+
+
+async def records_within(bootstrap: str, topic: str, seconds: float) -> list[Any]:
+    """Every record on ``topic`` that a reader from the start sees within ``seconds``:
+    for asserting that no second one arrives."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            batches = await consumer.getmany(timeout_ms=max(1, int(left * 1000)))
+            for batch in batches.values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def event_marked(service: PaymentService, order_id: str) -> PaymentOrder | None:
+    order = await service.store.get(order_id)
+    return order if order is not None and order.event_published_at is not None else None
+
+
+async def test_a_command_read_again_publishes_the_missing_executed_event_once(
+    start_service: StartService, client: aiohttp.ClientSession, kafka_bootstrap: str, tenant: str
+) -> None:
+    bank = SimulatedBank()
+    service = await start_service(bank=bank)
+    topics = TopicNames(f"{tenant}.")
+    order = await ended_without_event(service, OrderStatus.EXECUTED)
+
+    await send_command(kafka_bootstrap, topics, order, times=3)
+
+    marked = await eventually(lambda: event_marked(service, order.id))
+    route = service.engine.routes["execute-payment-order"]
+    await eventually(lambda: route.metrics.completed >= 3)
+    events = await read_topic(kafka_bootstrap, topics.executed, 1)
+    event = json.loads(events[0].value)
+    assert (event["orderId"], event["status"]) == (order.id, "EXECUTED")
+    assert (event["gatewayReference"], event["attempts"]) == ("ref-1", 2)
+    assert bank.entries_for(order.id) == []  # nothing paid again
+    assert marked.status is OrderStatus.EXECUTED
+    assert len(await records_within(kafka_bootstrap, topics.executed, 3)) == 1
+
+
+async def test_a_command_read_again_publishes_and_dead_letters_a_missing_failure(
+    start_service: StartService, kafka_bootstrap: str, tenant: str
+) -> None:
+    service = await start_service(bank=SimulatedBank())
+    topics = TopicNames(f"{tenant}.")
+    order = await ended_without_event(service, OrderStatus.FAILED)
+
+    await send_command(kafka_bootstrap, topics, order, times=1)
+
+    await eventually(lambda: event_marked(service, order.id))
+    [event] = await read_topic(kafka_bootstrap, topics.failed, 1)
+    assert json.loads(event.value)["reason"] == "refused"
+    [letter] = await read_topic(kafka_bootstrap, topics.dead_letter, 1)
+    assert json.loads(letter.value)["orderId"] == order.id
+    assert "refused" in dict(letter.headers)["x-exception-message"].decode()
+
+
+async def test_an_event_just_on_its_way_is_not_published_twice(
+    start_service: StartService, kafka_bootstrap: str, tenant: str
+) -> None:
+    """The order ended a moment ago: its worker may be publishing the event right now.
+    The duplicate command waits for the mark instead of publishing a second event."""
+    service = await start_service(bank=SimulatedBank())
+    topics = TopicNames(f"{tenant}.")
+    order = await ended_without_event(service, OrderStatus.EXECUTED, ago=timedelta(0))
+    route = service.engine.routes["execute-payment-order"]
+
+    await send_command(kafka_bootstrap, topics, order, times=1)
+    await eventually(lambda: route.metrics.redelivered >= 1)  # it is waiting
+    await service.store.mark_event_published(order.id, utcnow())  # the live worker's mark
+
+    await eventually(lambda: route.metrics.completed >= 1)
+    assert await records_within(kafka_bootstrap, topics.executed, 3) == []
