@@ -19,6 +19,15 @@ _BIN = Path(os.environ.get("POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
 _USER = "postgres"
 
 
+def _let_through(folder: Path) -> None:
+    """Let the ``postgres`` user reach its folder below ``folder`` (a private temporary
+    folder of root's, say): search permission on every ancestor, nothing more."""
+    for ancestor in (folder, *folder.parents):
+        mode = ancestor.stat().st_mode
+        if not mode & 0o001:
+            ancestor.chmod(mode | 0o001)
+
+
 class Postgres(ManagedServer):
     name = "postgres"
     port_names = ("POSTGRES_PORT",)
@@ -51,6 +60,7 @@ class Postgres(ManagedServer):
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
+            _let_through(self.home.parent)
             shutil.chown(self.home, _USER)
             shutil.chown(self.data_dir, _USER)
         run_logged(

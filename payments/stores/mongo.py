@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,6 +54,8 @@ _NEWEST_FIRST = [("createdAt", DESCENDING), ("_id", DESCENDING)]
 _OLDEST_UPDATE_FIRST = [("updatedAt", ASCENDING), ("_id", ASCENDING)]
 
 Versioned = tuple[PaymentOrder, int]
+# How many orders a store remembers the newest version of that it has seen.
+KNOWN_ORDERS = 10_000
 
 
 @contextlib.contextmanager
@@ -108,6 +111,10 @@ class MongoOrderStore:
         db = self._client[database]
         self.orders: Collection = db.get_collection(ORDERS, codec_options=_CODECS)
         self.versions: Collection = db.get_collection(VERSIONS, codec_options=_CODECS)
+        # The newest version of each order this store has seen, oldest seen first: a
+        # change starts from it without reading. It may be stale (another process
+        # changed the order): then the version insert is refused and the change probes.
+        self._known: OrderedDict[str, Versioned] = OrderedDict()
 
     async def start(self) -> None:
         with _reachable():
@@ -130,6 +137,7 @@ class MongoOrderStore:
         with _reachable():
             try:
                 await self.orders.insert_one(_order_document(order, 0))
+                self._remember(order, 0)
             except DuplicateKeyError:
                 holder = None
                 if order.idempotency_key is not None:
@@ -228,28 +236,40 @@ class MongoOrderStore:
         """Apply ``change`` to the newest version as the next one; None when there is no
         such order or ``change`` has nothing to do.
 
-        The ``orders`` document is tried first, unprobed: inserting the version after it
-        succeeds only if it is the newest. A refused insert, or a change with nothing to
-        do (which a document left behind could cause), probes for the newest and tries
-        again. Each retry follows a change by someone else, and an order changes only a
-        few times, so the loop ends."""
+        It starts from the version this store last saw, or else the ``orders``
+        document, unprobed: inserting the version after it succeeds only if it is the
+        newest. A refused insert, or a change with nothing to do (which a stale start
+        could cause), probes for the newest and tries again. Each retry follows a change
+        by someone else, and an order changes only a few times, so the loop ends."""
         with _reachable():
-            document = await self.orders.find_one({"_id": order_id})
-            if document is None:
-                return None
-            order, version, probed = _order(document), document["version"], False
+            known = self._known.get(order_id)
+            if known is None:
+                document = await self.orders.find_one({"_id": order_id})
+                if document is None:
+                    return None
+                known = _order(document), document["version"]
+            (order, version), probed = known, False
             while True:
                 changed = change(order)
                 if changed is None:
                     if probed:
                         return None
                 elif await self._claim(changed, version + 1):
+                    self._remember(changed, version + 1)
                     await self.orders.replace_one(
                         {"_id": order_id}, _order_document(changed, version + 1)
                     )
                     return changed
                 order, version = await self._newest(order, version)
                 probed = True
+
+    def _remember(self, order: PaymentOrder, version: int) -> None:
+        known = self._known.get(order.id)
+        if known is None or known[1] < version:
+            self._known[order.id] = (order, version)
+            self._known.move_to_end(order.id)
+            if len(self._known) > KNOWN_ORDERS:
+                self._known.popitem(last=False)
 
     async def _claim(self, order: PaymentOrder, version: int) -> bool:
         """Insert ``version`` of the order; False when someone else inserted it first."""
@@ -267,6 +287,7 @@ class MongoOrderStore:
             order, version = _order(later), version + 1
         if version > known:
             await self.orders.replace_one({"_id": order.id}, _order_document(order, version))
+        self._remember(order, version)
         return order, version
 
     async def _newest_of(self, document: Document) -> PaymentOrder:

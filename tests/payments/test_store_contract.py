@@ -382,6 +382,34 @@ async def test_orders_outlive_the_store_that_wrote_them(open_store: Opener) -> N
     assert await second.create(new_order(key="key-1")) == (order, False)
 
 
+async def test_two_stores_changing_one_order_in_turn_never_lose_a_step(
+    open_store: Opener,
+) -> None:
+    """Each store remembers the version it last wrote; the other's writes make that
+    stale, and a change must still apply to the newest version."""
+    one, other = await open_store(), await open_store()
+    order = await created(one, new_order())
+    steps = [(PENDING, VALIDATED), (VALIDATED, ACCEPTED), (ACCEPTED, EXECUTING)]
+
+    for n, (expected, target) in enumerate(steps):
+        writer = (one, other)[n % 2]
+        assert await writer.transition(order.id, expected, target, T0) is not None
+    assert await one.transition(order.id, ACCEPTED, EXECUTING, T0) is None  # stale expectation
+    await one.mark_command_published(order.id, T0)
+    done = await other.transition(order.id, EXECUTING, EXECUTED, T0, "paid")
+
+    assert done is not None
+    assert done.command_published_at == T0
+    assert [step.status for step in done.history] == [
+        PENDING,
+        VALIDATED,
+        ACCEPTED,
+        EXECUTING,
+        EXECUTED,
+    ]
+    assert await one.get(order.id) == done
+
+
 @pytest.mark.mongo
 async def test_a_mongo_order_document_left_behind_is_read_through_and_repaired(
     mongo_uri: str, mongo_db: AsyncDatabase[dict[str, object]]
