@@ -9,6 +9,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -16,14 +17,15 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from payments.model import OrderStatus, PaymentOrder, Transition
 from payments.stores import MongoOrderStore
 
-# The store writes of one order: insert, three transitions before the command,
-# the published mark, and the final transition.
-ORDER_WRITES = (
+# The store writes of one order after its insert: three transitions before the
+# command, the command's outbox mark, the final transition and the event's mark.
+ORDER_WRITES: tuple[tuple[OrderStatus, OrderStatus] | Literal["command", "event"], ...] = (
     (OrderStatus.PENDING, OrderStatus.VALIDATED),
     (OrderStatus.VALIDATED, OrderStatus.ACCEPTED),
     (OrderStatus.ACCEPTED, OrderStatus.EXECUTING),
-    None,  # mark_command_published
+    "command",
     (OrderStatus.EXECUTING, OrderStatus.EXECUTED),
+    "event",
 )
 
 
@@ -84,8 +86,10 @@ async def store_rate(mongo_uri: str, orders: int, concurrency: int) -> float:
         async with gate:
             order, _ = await store.create(_order())
             for step in ORDER_WRITES:
-                if step is None:
+                if step == "command":
                     await store.mark_command_published(order.id, datetime.now(UTC))
+                elif step == "event":
+                    await store.mark_event_published(order.id, datetime.now(UTC))
                 else:
                     await store.transition(order.id, step[0], step[1], datetime.now(UTC))
 
