@@ -24,13 +24,14 @@ def _cache_dir() -> Path:
 
 
 class Stack:
-    """Kafka and FerretDB sharing one cache (installs) and one state folder (data, logs)."""
+    """Kafka and FerretDB sharing one cache (installs) and one state folder (data, logs).
+    FerretDB's backend is ``backend``, else ``FERRETDB_BACKEND``, else SQLite."""
 
-    def __init__(self, state_dir: Path | None = None) -> None:
+    def __init__(self, state_dir: Path | None = None, backend: str | None = None) -> None:
         cache = _cache_dir()
         state = state_dir or Path(os.environ.get("PAYORCH_STATE_DIR", str(cache / "state")))
         self.kafka = Kafka(cache, state)
-        backend = os.environ.get("FERRETDB_BACKEND", "sqlite")
+        backend = backend or os.environ.get("FERRETDB_BACKEND", "sqlite")
         if backend not in ("sqlite", "postgresql"):
             raise InfraError(f"FERRETDB_BACKEND must be sqlite or postgresql, not {backend!r}")
         self.postgres = Postgres(cache, state) if backend == "postgresql" else None

@@ -253,32 +253,40 @@ class Lifecycle:
     # -- execution -----------------------------------------------------------------------
     async def begin_execution(self, exchange: Exchange) -> None:
         """Read the command. For an order already terminal (a duplicate, or a command
-        read again after a crash) there is nothing to pay; what may be left is its
-        event, when the worker that ended it died before publishing it."""
+        read again after a crash) there is nothing to pay, but maybe its event to
+        publish (see ``_owed_event``)."""
         command = read_command(exchange.body)
         order = await self.store.get(command.order_id)
         if order is None:
             raise PoisonCommand(f"no payment order {command.order_id}")
         exchange.headers[ORDER_ID] = order.id
-        if not order.status.terminal:
-            if order.status is not OrderStatus.EXECUTING:
-                raise PoisonCommand(f"order {order.id} is {order.status}, not EXECUTING")
+        exchange.headers[PAYMENT_DUE] = not order.status.terminal
+        if order.status.terminal:
+            await self._owed_event(exchange, order)
+        elif order.status is not OrderStatus.EXECUTING:
+            raise PoisonCommand(f"order {order.id} is {order.status}, not EXECUTING")
+        else:
             exchange.body = command
-            exchange.headers[PAYMENT_DUE] = True
-        elif order.event_published_at is not None:
+
+    async def _owed_event(self, exchange: Exchange, order: PaymentOrder) -> None:
+        """The event of a terminal order that this exchange did not end. Published: the
+        exchange stops (a duplicate). Not yet: the worker that ended the order may be
+        publishing it now (EventInFlight, retried) or may have died first; after
+        ``event_grace`` this exchange claims it and the body becomes the event (or,
+        for FAILED, it takes the failure path again to publish and dead-letter it)."""
+        if order.event_published_at is not None:
             logger.info("order %s is already %s: duplicate command skipped", order.id, order.status)
             exchange.headers[headers.DUPLICATE_MESSAGE] = True
             exchange.stopped = True
-        elif not await self.store.claim_event(order.id, self.clock(), self.event_grace):
+            return
+        if not await self.store.claim_event(order.id, self.clock(), self.event_grace):
             raise EventInFlight(f"order {order.id} is {order.status}; its event is on its way")
-        elif order.status is OrderStatus.FAILED:
-            exchange.headers[EVENT_CLAIMED] = True
+        exchange.headers[EVENT_CLAIMED] = True
+        if order.status is OrderStatus.FAILED:
             raise ReplayedFailure(f"order {order.id} failed before: {order.failure_reason}")
-        else:
-            logger.warning("order %s: republishing its %s event", order.id, order.status)
-            exchange.body = event_for(order)
-            exchange.headers[PAYMENT_DUE] = False
-            exchange.headers[headers.KAFKA_KEY] = order.id
+        logger.warning("order %s: republishing its %s event", order.id, order.status)
+        exchange.body = event_for(order)
+        exchange.headers[headers.KAFKA_KEY] = order.id
 
     async def complete(self, exchange: Exchange) -> None:
         """EXECUTING → EXECUTED; the body becomes the ``payment.executed`` event."""
@@ -294,8 +302,8 @@ class Lifecycle:
             attempts=attempts,
             gateway_reference=reference,
         )
-        if done is None:  # another worker finished it first: it publishes the event
-            exchange.stopped = True
+        if done is None:  # another worker ended it first, and may die before its event
+            await self._owed_event(exchange, await self._require(order_id))
             return
         exchange.body = event_for(done)
         exchange.headers[headers.KAFKA_KEY] = order_id

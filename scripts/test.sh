@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}${MONGO_URI:-}" ] && [ "${USE_TESTCONTAINERS:-}" != "1" ]; then
   .venv/bin/python -m infra install
+  # The fault suite runs FerretDB on PostgreSQL (Debian's package, installed with apt-get).
+  FERRETDB_BACKEND=postgresql .venv/bin/python -m infra install
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -33,7 +33,7 @@ async def ended_without_event(
     service: PaymentService, status: OrderStatus, *, ago: timedelta = timedelta(minutes=1)
 ) -> PaymentOrder:
     """An order that reached ``status`` ``ago``, as a worker killed right after writing
-    it leaves it: command published, event not."""
+    it leaves it: command published, event not (or, for EXECUTING, being paid)."""
     at = utcnow() - ago
     order, _ = await service.store.create(new_order(at=at))
     previous = order.status
@@ -41,6 +41,8 @@ async def ended_without_event(
         await service.store.transition(order.id, previous, step, at)
         previous = step
     await service.store.mark_command_published(order.id, at)
+    if status is OrderStatus.EXECUTING:
+        return order.model_copy(update={"status": status})
     reason = "paid, gateway reference ref-1" if status is OrderStatus.EXECUTED else "refused"
     ended = await service.store.transition(
         order.id, previous, status, at, reason, attempts=2, gateway_reference="ref-1"
@@ -142,3 +144,42 @@ async def test_an_event_just_on_its_way_is_not_published_twice(
 
     await eventually(lambda: route.metrics.completed >= 1)
     assert await records_within(kafka_bootstrap, topics.executed, 3) == []
+
+
+class WatchedBank(SimulatedBank):
+    """A bank that says when a payment call arrives, and takes a while to answer."""
+
+    def __init__(self) -> None:
+        super().__init__(latency=0.5)
+        self.called = asyncio.Event()
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        self.called.set()
+        return await super().execute(*args, **kwargs)
+
+
+async def test_a_worker_that_loses_the_race_to_end_an_order_publishes_its_event_if_owed(
+    start_service: StartService, kafka_bootstrap: str, tenant: str
+) -> None:
+    """Another worker ended the order while this one was paying, then died before
+    publishing: the loser of the compare-and-set publishes the event, once."""
+    bank = WatchedBank()
+    service = await start_service(bank=bank)
+    topics = TopicNames(f"{tenant}.")
+    order = await ended_without_event(service, OrderStatus.EXECUTING)
+
+    await send_command(kafka_bootstrap, topics, order, times=1)
+    async with asyncio.timeout(20):
+        await bank.called.wait()
+    await service.store.transition(  # the other worker, an event grace ago
+        order.id,
+        OrderStatus.EXECUTING,
+        OrderStatus.EXECUTED,
+        utcnow() - timedelta(minutes=1),
+        "paid, gateway reference ref-1",
+        gateway_reference="ref-1",
+    )
+
+    await eventually(lambda: event_marked(service, order.id))
+    events = await records_within(kafka_bootstrap, topics.executed, 3)
+    assert [json.loads(event.value)["gatewayReference"] for event in events] == ["ref-1"]
