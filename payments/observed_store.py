@@ -1,14 +1,15 @@
 """An order store that reports what goes through it: every order created and every
 transition is counted, timed and logged once, as one structured event, whatever
 processor or route asked for it. The log context names the route, the exchange
-and the correlation id; the event adds the order's own fields.
+and the correlation id; the event adds the order's own fields. Every other method
+passes through (mypy checks this class against the ``OrderStore`` protocol).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from payments.metrics import PaymentMetrics
 from payments.model import OrderStatus, PaymentOrder
@@ -61,8 +62,11 @@ class ObservedOrderStore:
         at: datetime,
         reason: str | None = None,
         attempts: int | None = None,
+        gateway_reference: str | None = None,
     ) -> PaymentOrder | None:
-        moved = await self.store.transition(order_id, expected, target, at, reason, attempts)
+        moved = await self.store.transition(
+            order_id, expected, target, at, reason, attempts, gateway_reference
+        )
         if moved is not None:
             history = moved.history
             seconds = (history[-1].at - history[-2].at).total_seconds() if len(history) > 1 else 0.0
@@ -90,6 +94,12 @@ class ObservedOrderStore:
     async def mark_command_published(self, order_id: str, at: datetime) -> None:
         await self.store.mark_command_published(order_id, at)
 
+    async def mark_event_published(self, order_id: str, at: datetime) -> None:
+        await self.store.mark_event_published(order_id, at)
+
+    async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
+        return await self.store.claim_event(order_id, at, lease)
+
     async def list(
         self, status: OrderStatus | None, limit: int, after: str | None
     ) -> Sequence[PaymentOrder]:
@@ -99,6 +109,11 @@ class ObservedOrderStore:
         return await self.store.count_by_status()
 
     async def stale(
-        self, statuses: Sequence[OrderStatus], updated_before: datetime, limit: int
+        self,
+        statuses: Sequence[OrderStatus],
+        updated_before: datetime,
+        limit: int,
+        *,
+        unpublished: bool = False,
     ) -> Sequence[PaymentOrder]:
-        return await self.store.stale(statuses, updated_before, limit)
+        return await self.store.stale(statuses, updated_before, limit, unpublished=unpublished)
