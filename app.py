@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from typing import get_args
@@ -19,6 +18,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from config.settings import Settings
+from observability.logs import configure_logging
+from observability.tracing import configure_tracing
 from payments.gateway import GatewaySettings, create_gateway_app
 from payments.service import ConfigurationError, Mode, build_service
 
@@ -53,10 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings()
-        logging.basicConfig(
-            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
-        asyncio.run(serve(args.mode, settings))
+        configure_logging(settings.log_level, settings.log_format)
+        tracing = configure_tracing(f"payorch-{args.mode}")
+        try:
+            asyncio.run(serve(args.mode, settings))
+        finally:
+            if tracing is not None:
+                tracing.shutdown()  # exports the spans still buffered
     except ValidationError as error:
         print(f"app.py: invalid settings:\n{error}", file=sys.stderr)
         return 2

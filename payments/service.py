@@ -2,7 +2,8 @@
 payment routes on one engine, and the health endpoints.
 
 ``ingest`` serves the API and issues execution commands, ``process`` executes them,
-``all`` does both in one process. With Kafka and MongoDB configured they talk through
+``all`` does both in one process. Every mode serves ``/health/live``,
+``/health/ready`` and ``/metrics``. With Kafka and MongoDB configured they talk through
 ``payment.execute``; without, ``all`` runs on in-process queues and an SQLite file.
 """
 
@@ -15,11 +16,14 @@ from typing import Literal
 from aiohttp import web
 
 from components.http import HttpComponent
-from components.kafka import KafkaComponent
+from components.kafka import KafkaComponent, KafkaUnavailable
 from components.kafka.consumer import KafkaConsumer
 from config.settings import Settings
+from observability.metrics import metrics_handler, service_registry
 from payments.gateway import GatewayComponent, SimulatedBank
 from payments.lifecycle import Lifecycle
+from payments.metrics import PaymentMetrics
+from payments.observed_store import ObservedOrderStore
 from payments.openapi import openapi_document
 from payments.routes import (
     TopicNames,
@@ -39,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 Mode = Literal["all", "ingest", "process"]
 PROCESSOR_GROUP = "payment-processor"
+# How long readiness waits for a broker to answer.
+KAFKA_PING_DEADLINE = 2.0
 
 
 class ConfigurationError(ValueError):
@@ -52,6 +58,8 @@ class PaymentService:
     engine: Engine
     http: HttpComponent
     store: OrderStore
+    metrics: PaymentMetrics
+    kafka: KafkaComponent | None = None
     bank: SimulatedBank | None = None
     _running: bool = field(default=False, init=False)
 
@@ -84,6 +92,12 @@ class PaymentService:
             checks["store"] = "UP"
         except StoreUnavailable as error:
             checks["store"] = f"DOWN: {error}"
+        if self.kafka is not None:
+            try:
+                await self.kafka.ping(KAFKA_PING_DEADLINE)
+                checks["kafka"] = "UP"
+            except KafkaUnavailable as error:
+                checks["kafka"] = f"DOWN: {error}"
         statuses = set(self.engine.route_status().values())
         checks["routes"] = "UP" if statuses == {"Started"} else f"DOWN: {sorted(statuses)}"
         execute = self.engine.routes.get("execute-payment-order")
@@ -110,13 +124,16 @@ def build_service(
         else SqliteOrderStore(settings.store_path)
     )
     engine = Engine()
+    registry = service_registry(engine)
+    metrics = PaymentMetrics(registry)
     http = HttpComponent(host=settings.http_host, port=settings.http_port)
     engine.add_component("http", http)
-    if not embedded:
-        engine.add_component("kafka", KafkaComponent(settings.kafka_bootstrap_servers, "payorch"))
+    kafka = None if embedded else KafkaComponent(settings.kafka_bootstrap_servers, "payorch")
+    if kafka is not None:
+        engine.add_component("kafka", kafka)
     if settings.gateway_url:
         gateway_uri = f"gateway:bank?url={settings.gateway_url}&timeout={settings.gateway_timeout}"
-        engine.add_component("gateway", GatewayComponent())
+        engine.add_component("gateway", GatewayComponent(metrics=metrics))
     else:
         bank = bank or SimulatedBank(
             latency=settings.gateway_latency,
@@ -124,7 +141,7 @@ def build_service(
             permanent_failure_rate=settings.gateway_permanent_failure_rate,
         )
         gateway_uri = "gateway:simulated"
-        engine.add_component("gateway", GatewayComponent(banks={"simulated": bank}))
+        engine.add_component("gateway", GatewayComponent({"simulated": bank}, metrics))
 
     topology = (
         Topology.embedded(gateway_uri, settings.processor_concurrency)
@@ -136,7 +153,7 @@ def build_service(
             settings.processor_concurrency,
         )
     )
-    lifecycle = Lifecycle(store)
+    lifecycle = Lifecycle(ObservedOrderStore(store, metrics))
     builder = RouteBuilder()
     if mode in ("all", "ingest"):
         ingestion_routes(
@@ -158,22 +175,29 @@ def build_service(
     if settings.routes_dir.is_dir():
         load_route_directory(settings.routes_dir, builder)
     engine.add_routes(builder)
-    service = PaymentService(mode, settings, engine, http, store, bank)
+    service = PaymentService(mode, settings, engine, http, store, metrics, kafka, bank)
     _add_service_endpoints(http.app, service, openapi=mode != "process")
+
+    async def count_orders() -> None:
+        await metrics.refresh_orders(store)
+
+    http.app.router.add_get("/metrics", metrics_handler(registry, [count_orders]))
     return service
 
 
 def _add_service_endpoints(app: web.Application, service: PaymentService, openapi: bool) -> None:
-    """Health for every mode; the API's OpenAPI document where the API is served."""
+    """Health for every mode; the API's OpenAPI document where the API is served.
+    Readiness answers 503 naming what is down, in ``down`` and in its check."""
 
     async def live(_: web.Request) -> web.Response:
         return web.json_response({"status": "UP"})
 
     async def ready(_: web.Request) -> web.Response:
         checks = await service.readiness()
-        up = all(state.startswith("UP") for state in checks.values())
+        down = sorted(name for name, state in checks.items() if not state.startswith("UP"))
         return web.json_response(
-            {"status": "UP" if up else "DOWN", "checks": checks}, status=200 if up else 503
+            {"status": "DOWN" if down else "UP", "down": down, "checks": checks},
+            status=503 if down else 200,
         )
 
     app.router.add_get("/health", live)

@@ -30,6 +30,7 @@ from routes.error_handling import RedeliveryErrorHandler
 from routes.exchange import Exchange
 from routes.expressions import Expression, Ref
 from routes.pipeline import Step, call, run_steps
+from routes.tracing import step_name, tracer
 
 
 class BuildContext(Protocol):
@@ -73,7 +74,18 @@ class RouteStepsBuilder:
                     self.context.resolve(repository) if isinstance(repository, Ref) else repository
                 )
                 return self._idempotent(self._expression(key), repo, self.build(steps))
-        return self.error_handler.wrap(self._leaf(definition))
+        return self.error_handler.wrap(self._traced(step_name(definition), self._leaf(definition)))
+
+    def _traced(self, name: str, step: Step) -> Step:
+        """A span per attempt of the step: the error handler wraps this, so each
+        redelivery shows as a span of its own."""
+        attributes = {"route.id": self.route_id}
+
+        async def traced(exchange: Exchange) -> None:
+            with tracer.start_as_current_span(name, attributes=attributes):
+                await step(exchange)
+
+        return traced
 
     def _leaf(self, definition: StepDefinition) -> Step:
         match definition:

@@ -9,6 +9,11 @@ FAILURE_ROUTE_ID = "x-failure-route-id"
 FAILED_AT = "x-failed-at"
 ATTEMPTS = "x-attempts"
 
+# One id per business request, kept by every exchange that request leads to (Camel's
+# breadcrumb id): read from the X-Correlation-ID of an HTTP request, carried in Kafka
+# record headers, set to the exchange id where an exchange starts without one.
+CORRELATION_ID = "x-correlation-id"
+
 # Written by the idempotent consumer when it drops a duplicate.
 DUPLICATE_MESSAGE = "x-duplicate-message"
 

@@ -7,10 +7,13 @@ import time
 from enum import StrEnum
 
 from endpoints.base import Consumer
+from routes.context import routing
 from routes.definition import RouteDefinition
 from routes.exchange import Exchange, utcnow
+from routes.headers import CORRELATION_ID
 from routes.metrics import RouteMetrics
 from routes.pipeline import Step, run_steps
+from routes.tracing import route_span
 
 
 class RouteStatus(StrEnum):
@@ -42,10 +45,13 @@ class Route:
         caller_stopped, exchange.stopped = exchange.stopped, False
         if exchange.route_id is None:
             exchange.route_id = self.route_id
+        exchange.headers.setdefault(CORRELATION_ID, exchange.id)
         try:
-            await run_steps(self.steps, exchange)
-        except Exception as error:  # e.g. an idempotent repository is down
-            exchange.exception = error
+            with routing(self.route_id, exchange), route_span(self.route_id, exchange):
+                try:
+                    await run_steps(self.steps, exchange)
+                except Exception as error:  # e.g. an idempotent repository is down
+                    exchange.exception = error
         finally:
             exchange.stopped = caller_stopped
             exchange.completed_at = utcnow()

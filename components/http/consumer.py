@@ -19,8 +19,11 @@ from http import HTTPStatus
 from typing import Any
 
 from aiohttp import hdrs, web
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from components.http.codec import decode_json, encode_body
+from components.http.correlation import correlation_id_of
 from components.http.headers import (
     PATH_PARAM_PREFIX,
     RESERVED_PREFIX,
@@ -36,6 +39,7 @@ from routes import headers
 from routes.exchange import Exchange
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer("components.http")
 
 
 class HttpServerEndpoint(Endpoint):
@@ -92,18 +96,42 @@ class HttpConsumer(Consumer):
         self._in_flight += 1
         self._idle.clear()
         try:
-            exchange = Exchange.of(await self._read_body(request), request_headers(request))
-            try:
-                await self.handler(exchange)
-            except Exception as error:  # a plain handler; a route records it itself
-                exchange.exception = error
-            if exchange.exception is not None:
-                raise exchange.exception
-            return response_for(exchange)
+            with tracer.start_as_current_span(
+                f"{request.method} {self.endpoint.path}",
+                context=propagate.extract(request.headers),
+                kind=SpanKind.SERVER,
+                attributes={
+                    "http.request.method": request.method,
+                    "http.route": self.endpoint.path,
+                    "url.path": request.path,
+                },
+                set_status_on_exception=False,
+            ) as span:
+                try:
+                    response = await self._respond(request)
+                except ProblemError as problem:
+                    span.set_attribute("http.response.status_code", problem.problem.status)
+                    raise
+                except Exception as error:
+                    span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                    raise
+                span.set_attribute("http.response.status_code", response.status)
+                return response
         finally:
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        exchange = Exchange.of(await self._read_body(request), request_headers(request))
+        exchange.headers[headers.CORRELATION_ID] = correlation_id_of(request)
+        try:
+            await self.handler(exchange)
+        except Exception as error:  # a plain handler; a route records it itself
+            exchange.exception = error
+        if exchange.exception is not None:
+            raise exchange.exception
+        return response_for(exchange)
 
     async def _read_body(self, request: web.Request) -> Any:
         raw = await read_limited(request, self.endpoint.options.max_body_size)

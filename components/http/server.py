@@ -1,6 +1,6 @@
 """The one aiohttp server of an ``HttpComponent``: every ``http:/path`` route of the
 component and the application's own handlers (``/health``, ``/openapi.json`` …)
-share it, behind the problem-details middleware.
+share it, behind the correlation-id and problem-details middlewares.
 
 aiohttp freezes its router when the server starts, so routes are added before:
 the engine builds every route (creating its consumer) before anything starts.
@@ -15,6 +15,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from components.http.correlation import correlation_middleware
 from components.http.problem import problem_middleware
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ class HttpServer:
         self.shutdown_timeout = shutdown_timeout
         # Add plain handlers, sub-apps and middlewares here before the server starts;
         # middlewares appended run inside the problem-details one.
-        self.app = web.Application(middlewares=[problem_middleware])
+        self.app = web.Application(middlewares=[correlation_middleware, problem_middleware])
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, set[str]] = {}  # by path: what routes serve ("*": any)
 

@@ -47,5 +47,9 @@ class KafkaComponent(Component[KafkaOptions]):
             )
         return KafkaEndpoint(uri, path, options, self)
 
+    async def ping(self, within: float = 2.0) -> None:
+        """Raise KafkaUnavailable unless a broker answers within ``within`` seconds."""
+        await self.producer.ping(self.require_bootstrap("kafka:"), within)
+
     async def stop(self) -> None:
         await self.producer.stop()

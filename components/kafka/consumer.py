@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, cast
 import faust
 from faust.types import TP, EventT, Message, StreamT
 from mode.types.signals import BaseSignalT
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 
 from components.kafka.acks import InOrderAcks
 from components.kafka.app import consumer_app
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from components.kafka.endpoint import KafkaEndpoint
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer("components.kafka")
 
 # How long stop() waits for exchanges in flight before the app stops (and cancels them).
 STOP_GRACE_PERIOD = 30.0
@@ -116,9 +119,22 @@ class KafkaConsumer(Consumer):
         """Run one exchange of the record through the route; True when it succeeded."""
         self._in_flight += 1
         self._idle.clear()
+        message = event.message
         try:
-            exchange = record_exchange(event.message, self.endpoint.options.value_format)
-            await self.handler(exchange)
+            exchange = record_exchange(message, self.endpoint.options.value_format)
+            with tracer.start_as_current_span(
+                f"{message.topic} process",
+                context=propagate.extract(exchange.headers),
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": message.topic,
+                    "messaging.destination.partition.id": str(message.partition),
+                    "messaging.kafka.offset": message.offset,
+                    "messaging.consumer.group.name": self.endpoint.group_id,
+                },
+            ):
+                await self.handler(exchange)
         except Exception:  # an undecodable record or a raising handler: both failures
             logger.exception("%s: record not handled", self.endpoint.uri)
             return False
@@ -134,6 +150,22 @@ class KafkaConsumer(Consumer):
             return []
         topic = self.endpoint.topic
         return sorted(tp.partition for tp in self._app.consumer.assignment() if tp.topic == topic)
+
+    def lag(self) -> dict[int, int]:
+        """Per owned partition, the records not yet committed by the group: the
+        partition's end offset as last fetched minus the committed offset (Faust keeps
+        it from the seek at assignment and from each commit)."""
+        if self._app is None:
+            return {}
+        consumer = self._app.consumer
+        # Faust has no public accessor for it.
+        committed: Mapping[TP, int | None] = cast(Any, consumer)._committed_offset
+        lags: dict[int, int] = {}
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp) if tp.topic == self.endpoint.topic else None
+            if end is not None:
+                lags[tp.partition] = max(0, end - (committed.get(tp) or 0))
+        return lags
 
     def _on_partitions_revoked(
         self, app: Any, /, *revoked: set[TP], signal: BaseSignalT[Any], **kwargs: Any

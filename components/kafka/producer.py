@@ -12,6 +12,9 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
 
 from components.kafka.codec import encode_headers, encode_key, encode_value
 from endpoints.base import Producer
@@ -20,6 +23,12 @@ from routes.headers import KAFKA_OFFSET, KAFKA_PARTITION
 
 if TYPE_CHECKING:
     from components.kafka.endpoint import KafkaEndpoint
+
+tracer = trace.get_tracer("components.kafka")
+
+
+class KafkaUnavailable(Exception):
+    """No broker answered in time."""
 
 
 class SharedProducer:
@@ -43,6 +52,18 @@ class SharedProducer:
                     raise
                 self._producer = producer
             return self._producer
+
+    async def ping(self, bootstrap_servers: str, within: float) -> None:
+        """Raise KafkaUnavailable unless a broker answers a metadata request within
+        ``within`` seconds (for readiness checks)."""
+        try:
+            async with asyncio.timeout(within):
+                producer = await self.get(bootstrap_servers)
+                await producer.client.fetch_all_metadata()
+        except TimeoutError:
+            raise KafkaUnavailable(f"no broker answered within {within}s") from None
+        except (KafkaError, OSError) as error:
+            raise KafkaUnavailable(f"{type(error).__name__}: {error}") from None
 
     async def stop(self) -> None:
         async with self._lock:
@@ -68,8 +89,18 @@ class KafkaProducer(Producer):
         headers = exchange.headers
         key, value = encode_key(headers), encode_value(exchange.body)
         producer = await self._producer()
-        metadata = await producer.send_and_wait(
-            self.endpoint.topic, value, key=key, headers=encode_headers(headers)
-        )
+        topic = self.endpoint.topic
+        with tracer.start_as_current_span(
+            f"{topic} publish",
+            kind=SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
+        ) as span:
+            record_headers = dict(headers)
+            propagate.inject(record_headers)  # the consumer's span continues this one
+            metadata = await producer.send_and_wait(
+                topic, value, key=key, headers=encode_headers(record_headers)
+            )
+            span.set_attribute("messaging.destination.partition.id", str(metadata.partition))
+            span.set_attribute("messaging.kafka.offset", metadata.offset)
         headers[KAFKA_PARTITION] = metadata.partition
         headers[KAFKA_OFFSET] = metadata.offset

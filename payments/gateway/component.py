@@ -10,33 +10,43 @@ with the order id as idempotency key, and replaces the body with the ``Payment``
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from pydantic import ValidationError
 
 from components.base import Component
 from components.http import HttpComponent
 from endpoints.base import Consumer, ConsumerNotSupported, Endpoint, Producer, RouteHandler
 from endpoints.errors import EndpointError
-from payments.gateway.bank import Bank
+from payments.gateway.bank import Bank, Payment
 from payments.gateway.client import RemoteBank
-from payments.gateway.errors import InvalidPaymentCommand, TransientGatewayError
+from payments.gateway.errors import InvalidPaymentCommand, PaymentRejected, TransientGatewayError
 from payments.gateway.options import GatewayOptions
 from payments.gateway.service import PAYMENTS_PATH
+from payments.metrics import PaymentMetrics
 from payments.model import ExecutePaymentCommand
 from routes.exchange import Exchange
 
 # Written by the producer: the bank's reference of the payment.
 GATEWAY_REFERENCE = "gateway.reference"
 
+tracer = trace.get_tracer("payments.gateway")
+
 
 class GatewayComponent(Component[GatewayOptions]):
     options_model = GatewayOptions
 
-    def __init__(self, banks: Mapping[str, Bank] | None = None) -> None:
-        """``banks``: the in-process banks, by the name an endpoint gives them."""
+    def __init__(
+        self, banks: Mapping[str, Bank] | None = None, metrics: PaymentMetrics | None = None
+    ) -> None:
+        """``banks``: the in-process banks, by the name an endpoint gives them;
+        ``metrics``: where calls are counted by outcome."""
         self.banks = dict(banks or {})
+        self.metrics = metrics
         self._http = HttpComponent()  # its client only: nothing is served, it never listens
 
     def make_endpoint(self, uri: str, path: str, options: GatewayOptions) -> Endpoint:
@@ -52,17 +62,20 @@ class GatewayComponent(Component[GatewayOptions]):
             raise EndpointError(
                 uri, f"no bank named {path!r} in process (known: {known}); or give url=http://..."
             )
-        return GatewayEndpoint(uri, bank, options.timeout)
+        return GatewayEndpoint(uri, bank, options.timeout, self.metrics)
 
     async def stop(self) -> None:
         await self._http.stop()
 
 
 class GatewayEndpoint(Endpoint):
-    def __init__(self, uri: str, bank: Bank, timeout: float) -> None:
+    def __init__(
+        self, uri: str, bank: Bank, timeout: float, metrics: PaymentMetrics | None = None
+    ) -> None:
         super().__init__(uri)
         self.bank = bank
         self.timeout = timeout
+        self.metrics = metrics
 
     def create_producer(self) -> Producer:
         return GatewayProducer(self)
@@ -76,23 +89,56 @@ class GatewayProducer(Producer):
         self.endpoint = endpoint
 
     async def process(self, exchange: Exchange) -> None:
-        command = _command(exchange.body)
+        """Pay the command; one span and one counted outcome per call."""
         endpoint = self.endpoint
-        try:
-            async with asyncio.timeout(endpoint.timeout):
-                payment = await endpoint.bank.pay(
-                    command.order_id,
-                    command.debtor_account,
-                    command.creditor_account,
-                    command.amount,
-                    command.currency,
-                )
-        except TimeoutError:
-            raise TransientGatewayError(
-                f"{endpoint.uri}: no answer within {endpoint.timeout}s"
-            ) from None
+        started = time.perf_counter()
+        with tracer.start_as_current_span(
+            "gateway pay",
+            kind=SpanKind.CLIENT,
+            attributes={"gateway.endpoint": endpoint.uri.split("?", 1)[0]},
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                payment = await self._pay(exchange, span)
+                outcome = "paid"
+            except Exception as error:
+                outcome = _outcome(error)
+                span.set_status(Status(StatusCode.ERROR, outcome))
+                if isinstance(error, TimeoutError):
+                    raise TransientGatewayError(
+                        f"{endpoint.uri}: no answer within {endpoint.timeout}s"
+                    ) from None
+                raise
+            finally:
+                span.set_attribute("gateway.outcome", outcome)
+                if endpoint.metrics is not None:
+                    endpoint.metrics.gateway_call(outcome, time.perf_counter() - started)
         exchange.body = payment
         exchange.headers[GATEWAY_REFERENCE] = payment.reference
+
+    async def _pay(self, exchange: Exchange, span: Span) -> Payment:
+        command = _command(exchange.body)
+        span.set_attribute("payment.order_id", command.order_id)
+        async with asyncio.timeout(self.endpoint.timeout):
+            return await self.endpoint.bank.pay(
+                command.order_id,
+                command.debtor_account,
+                command.creditor_account,
+                command.amount,
+                command.currency,
+            )
+
+
+def _outcome(error: Exception) -> str:
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, TransientGatewayError):
+        return "transient"
+    if isinstance(error, PaymentRejected):
+        return "rejected"
+    if isinstance(error, InvalidPaymentCommand):
+        return "invalid"
+    return "error"
 
 
 def _command(body: Any) -> ExecutePaymentCommand:

@@ -51,6 +51,7 @@ async def test_set_header_set_body_and_transform(run: StartRoutes) -> None:
     await engine.send("direct:in", {"kind": "urgent"})
     transformed = mock(engine, "mock:transformed").received[0]
     assert transformed.body == "urgent-7"
+    assert transformed.headers.pop(headers.CORRELATION_ID)  # every exchange gets one
     assert transformed.headers == {"kind": "urgent", "fixed": 7}
     assert mock(engine, "mock:out").bodies == ["replaced"]
 

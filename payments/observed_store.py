@@ -1,0 +1,119 @@
+"""An order store that reports what goes through it: every order created and every
+transition is counted, timed and logged once, as one structured event, whatever
+processor or route asked for it. The log context names the route, the exchange
+and the correlation id; the event adds the order's own fields. Every other method
+passes through (mypy checks this class against the ``OrderStore`` protocol).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+from payments.metrics import PaymentMetrics
+from payments.model import OrderStatus, PaymentOrder
+from payments.store import OrderStore
+
+logger = logging.getLogger("payments.events")
+
+
+class ObservedOrderStore:
+    def __init__(self, store: OrderStore, metrics: PaymentMetrics) -> None:
+        self.store = store
+        self.metrics = metrics
+
+    async def start(self) -> None:
+        await self.store.start()
+
+    async def stop(self) -> None:
+        await self.store.stop()
+
+    async def ping(self) -> None:
+        await self.store.ping()
+
+    async def create(self, order: PaymentOrder) -> tuple[PaymentOrder, bool]:
+        stored, created = await self.store.create(order)
+        if created:
+            self.metrics.orders_created.inc()
+            logger.info(
+                "order %s created: %s %s",
+                stored.id,
+                stored.amount,
+                stored.currency,
+                extra={
+                    "event": "order.created",
+                    "order_id": stored.id,
+                    "status": stored.status,
+                    "amount": str(stored.amount),
+                    "currency": stored.currency,
+                },
+            )
+        return stored, created
+
+    async def get(self, order_id: str) -> PaymentOrder | None:
+        return await self.store.get(order_id)
+
+    async def transition(
+        self,
+        order_id: str,
+        expected: OrderStatus,
+        target: OrderStatus,
+        at: datetime,
+        reason: str | None = None,
+        attempts: int | None = None,
+        gateway_reference: str | None = None,
+    ) -> PaymentOrder | None:
+        moved = await self.store.transition(
+            order_id, expected, target, at, reason, attempts, gateway_reference
+        )
+        if moved is not None:
+            history = moved.history
+            seconds = (history[-1].at - history[-2].at).total_seconds() if len(history) > 1 else 0.0
+            self.metrics.transition_seconds.labels(expected.value, target.value).observe(
+                max(seconds, 0.0)
+            )
+            logger.info(
+                "order %s: %s -> %s (%s)",
+                order_id,
+                expected,
+                target,
+                reason,
+                extra={
+                    "event": "order.transition",
+                    "order_id": order_id,
+                    "from_status": expected,
+                    "to_status": target,
+                    "reason": reason,
+                    "attempts": attempts,
+                    "step_seconds": round(seconds, 6),
+                },
+            )
+        return moved
+
+    async def mark_command_published(self, order_id: str, at: datetime) -> None:
+        await self.store.mark_command_published(order_id, at)
+
+    async def mark_event_published(self, order_id: str, at: datetime) -> None:
+        await self.store.mark_event_published(order_id, at)
+
+    async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
+        return await self.store.claim_event(order_id, at, lease)
+
+    async def list(
+        self, status: OrderStatus | None, limit: int, after: str | None
+    ) -> Sequence[PaymentOrder]:
+        return await self.store.list(status, limit, after)
+
+    async def count_by_status(self) -> Mapping[OrderStatus, int]:
+        return await self.store.count_by_status()
+
+    async def stale(
+        self,
+        statuses: Sequence[OrderStatus],
+        updated_before: datetime,
+        limit: int,
+        *,
+        unpublished: bool = False,
+    ) -> Sequence[PaymentOrder]:
+        return await self.store.stale(statuses, updated_before, limit, unpublished=unpublished)

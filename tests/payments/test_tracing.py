@@ -1,0 +1,115 @@
+"""One order through the API and the processor, over the real Kafka, makes one trace:
+the HTTP request, every route and step, the Kafka publish and process, and the
+gateway call, recorded by the SDK's in-memory exporter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import aiohttp
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from observability.tracing import configure_tracing
+from tests.payments.conftest import VALID_ORDER, StartService
+from tests.payments.test_lifecycle import until_terminal
+from tests.polling import eventually
+
+pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
+
+
+@pytest.fixture(scope="module")
+def exporter() -> Iterator[InMemorySpanExporter]:
+    """The process's tracer provider (it can be set once): spans are kept in memory
+    for this module, and dropped after it."""
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    trace.set_tracer_provider(provider)
+    yield memory
+    provider.shutdown()
+
+
+def test_tracing_is_off_without_an_otlp_endpoint() -> None:
+    assert configure_tracing("payorch-test", environ={}) is None
+
+
+async def test_one_order_is_one_trace_across_the_kafka_hop(
+    exporter: InMemorySpanExporter,
+    start_service: StartService,
+    client: aiohttp.ClientSession,
+    tenant: str,
+) -> None:
+    service = await start_service()
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    async with client.post(
+        f"{service.http.url}/payment-orders",
+        json=VALID_ORDER,
+        headers={"traceparent": traceparent},
+    ) as response:
+        order_id = (await response.json())["id"]
+    await until_terminal(client, service, order_id)
+    executed = f"{tenant}.payment.executed publish"
+
+    def spans() -> list[ReadableSpan]:
+        found = exporter.get_finished_spans()
+        return list(found) if any(span.name == executed for span in found) else []
+
+    finished = await eventually(spans)
+    trace_id = 0x0AF7651916CD43DD8448EB211C80319C  # the client's: the trace continues it
+    ours = {span.name: span for span in finished if span.context.trace_id == trace_id}
+    execute = f"{tenant}.payment.execute"
+    expected = {
+        "POST /payment-orders",
+        "route create-payment-order",
+        "process Lifecycle.create",
+        "to seda:payment-lifecycle",
+        "route queue-payment-order",
+        "route advance-payment-order",
+        "process Lifecycle.advance",
+        f"to kafka:{execute}",
+        f"{execute} publish",
+        f"{execute} process",
+        "route execute-payment-order",
+        "process Lifecycle.begin_execution",
+        "to gateway:simulated",
+        "gateway pay",
+        "process Lifecycle.complete",
+        executed,
+    }
+    assert expected <= set(ours), sorted(expected - set(ours))
+
+    def parent(name: str) -> str:
+        span_parent = ours[name].parent
+        assert span_parent is not None, name
+        [found] = [s.name for s in ours.values() if s.context.span_id == span_parent.span_id]
+        return str(found)
+
+    assert ours["POST /payment-orders"].kind == SpanKind.SERVER
+    assert ours["POST /payment-orders"].attributes == {
+        "http.request.method": "POST",
+        "http.route": "/payment-orders",
+        "url.path": "/payment-orders",
+        "http.response.status_code": 201,
+    }
+    assert parent("route create-payment-order") == "POST /payment-orders"
+    assert parent("route queue-payment-order") == "route create-payment-order"  # seda hop
+    assert parent(f"{execute} publish") == f"to kafka:{execute}"
+    assert parent(f"{execute} process") == f"{execute} publish"  # the Kafka hop
+    assert ours[f"{execute} process"].kind == SpanKind.CONSUMER
+    assert parent("route execute-payment-order") == f"{execute} process"
+    assert parent("gateway pay") == "to gateway:simulated"
+    gateway = ours["gateway pay"]
+    assert gateway.kind == SpanKind.CLIENT
+    assert gateway.attributes is not None
+    assert gateway.attributes["payment.order_id"] == order_id
+    assert gateway.attributes["gateway.outcome"] == "paid"
+    assert ours["route execute-payment-order"].attributes == {
+        "route.id": "execute-payment-order",
+        "exchange.id": ours["route execute-payment-order"].attributes["exchange.id"],
+        "correlation.id": ours["route create-payment-order"].attributes["correlation.id"],
+    }
