@@ -22,16 +22,28 @@ from tests.polling import eventually
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 
 
+class _WhileActive(SimpleSpanProcessor):
+    """Exports only while this module runs: the process's tracer provider can be set
+    once, and the tests after this module must not find it shut down."""
+
+    active = True
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self.active:
+            super().on_end(span)
+
+
 @pytest.fixture(scope="module")
 def exporter() -> Iterator[InMemorySpanExporter]:
-    """The process's tracer provider (it can be set once): spans are kept in memory
-    for this module, and dropped after it."""
+    """Spans kept in memory for this module, and dropped after it."""
     memory = InMemorySpanExporter()
+    recording = _WhileActive(memory)
     provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(memory))
+    provider.add_span_processor(recording)
     trace.set_tracer_provider(provider)
     yield memory
-    provider.shutdown()
+    recording.active = False
+    memory.clear()
 
 
 def test_tracing_is_off_without_an_otlp_endpoint() -> None:
