@@ -1,5 +1,6 @@
 """Assembles a service of the orchestrator from settings: the store, the components, the
-payment routes on one engine, and the health endpoints.
+payment routes on one engine, the health endpoints and, where the API is served, the
+operators' console.
 
 ``ingest`` serves the API and issues execution commands, ``process`` executes them,
 ``all`` does both in one process. With Kafka and MongoDB configured they talk through
@@ -18,6 +19,7 @@ from components.http import HttpComponent
 from components.kafka import KafkaComponent
 from components.kafka.consumer import KafkaConsumer
 from config.settings import Settings
+from payments.console import add_console
 from payments.gateway import GatewayComponent, SimulatedBank
 from payments.lifecycle import Lifecycle
 from payments.openapi import openapi_document
@@ -160,6 +162,8 @@ def build_service(
     engine.add_routes(builder)
     service = PaymentService(mode, settings, engine, http, store, bank)
     _add_service_endpoints(http.app, service, openapi=mode != "process")
+    if mode != "process":
+        add_console(http.app, engine, store)
     return service
 
 
