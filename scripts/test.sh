@@ -3,6 +3,7 @@
 # Kafka and FerretDB are installed on first use into ~/.cache/payorch and started
 # for the session by the tests themselves, unless KAFKA_BOOTSTRAP_SERVERS and
 # MONGO_URI name running servers (or USE_TESTCONTAINERS=1 and Docker runs).
+# Debian's Chromium, for the console's browser test, is installed when missing.
 # Arguments go to pytest: scripts/test.sh -k kafka -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ scripts/bootstrap.sh
 if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}${MONGO_URI:-}" ] && [ "${USE_TESTCONTAINERS:-}" != "1" ]; then
   .venv/bin/python -m infra install
 fi
+scripts/install-browser.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy .
