@@ -123,6 +123,6 @@ async def test_operators_follow_orders_and_routes_in_the_console(
 
     await page.click(f"#orders tbody tr[data-order-id='{ids[0]}'] .order-id")
     await expect(page.locator("#timeline-id")).to_have_text(ids[0])
-    check_screenshot(await page.screenshot(full_page=True), (1440, 2000))
+    check_screenshot(await page.screenshot(full_page=True), (1440, 1200))
     first_screen = await page.screenshot(path=os.environ.get("CONSOLE_SCREENSHOT"))
     check_screenshot(first_screen, (1440, 1000))
