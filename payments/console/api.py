@@ -1,4 +1,4 @@
-"""Serves the console page, its script and stylesheet (package data: no build step and
+"""Serves the console page, its scripts and stylesheet (package data: no build step and
 nothing from a CDN), and the JSON only the console needs: orders counted by state, the
 route map and the routes' live metrics. Orders and timelines come from the public API.
 """
@@ -9,6 +9,7 @@ from dataclasses import asdict
 from importlib import resources
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from components.http import ProblemError
 from payments.model import OrderStatus
@@ -19,6 +20,7 @@ CONSOLE_PATH = "/console"
 _ASSETS = {
     "console.html": "text/html",
     "console.js": "text/javascript",
+    "diagram.js": "text/javascript",
     "console.css": "text/css",
 }
 # The page runs only its own script and style; data is drawn with textContent.
@@ -34,20 +36,9 @@ _HEADERS = {
 
 def add_console(app: web.Application, engine: Engine, store: OrderStore) -> None:
     static = resources.files(__package__) / "static"
-
-    def asset(name: str) -> web.Response:
-        return web.Response(
-            body=(static / name).read_bytes(),
-            content_type=_ASSETS[name],
-            charset="utf-8",
-            headers=_HEADERS,
-        )
-
-    async def page(_: web.Request) -> web.Response:
-        return asset("console.html")
-
-    async def static_file(request: web.Request) -> web.Response:
-        return asset(request.match_info["name"])
+    for name, content_type in _ASSETS.items():
+        path = CONSOLE_PATH if name == "console.html" else f"{CONSOLE_PATH}/{name}"
+        app.router.add_get(path, _asset((static / name).read_bytes(), content_type))
 
     async def counts(_: web.Request) -> web.Response:
         try:
@@ -63,8 +54,13 @@ def add_console(app: web.Application, engine: Engine, store: OrderStore) -> None
     async def route_metrics(_: web.Request) -> web.Response:
         return web.json_response({"status": engine.route_status(), "metrics": engine.metrics()})
 
-    app.router.add_get(CONSOLE_PATH, page)
-    app.router.add_get(CONSOLE_PATH + "/{name:console\\.(?:js|css)}", static_file)
     app.router.add_get(CONSOLE_PATH + "/api/counts", counts)
     app.router.add_get(CONSOLE_PATH + "/api/routes", route_map)
     app.router.add_get(CONSOLE_PATH + "/api/routes/metrics", route_metrics)
+
+
+def _asset(body: bytes, content_type: str) -> Handler:
+    async def serve(_: web.Request) -> web.Response:
+        return web.Response(body=body, content_type=content_type, charset="utf-8", headers=_HEADERS)
+
+    return serve

@@ -42,6 +42,7 @@ async def test_the_page_and_its_assets_are_served_under_a_strict_policy(
     for path, content_type in [
         ("/console", "text/html"),
         ("/console/console.js", "text/javascript"),
+        ("/console/diagram.js", "text/javascript"),
         ("/console/console.css", "text/css"),
     ]:
         async with client.get(service.http.url + path) as response:

@@ -74,6 +74,9 @@ async def test_operators_follow_orders_and_routes_in_the_console(
             assert answer.status == 201
             ids.append((await answer.json())["id"])
 
+    problems: list[str] = []  # uncaught script errors, and what the page's policy refused
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda m: problems.append(m.text) if "Refused" in m.text else None)
     await page.goto(f"{service.http.url}/console")
     await expect(page.locator("#counts [data-state='EXECUTED'] .count")).to_have_text(
         "3", timeout=WAIT_MS
@@ -91,6 +94,10 @@ async def test_operators_follow_orders_and_routes_in_the_console(
     await expect(rows.first).to_have_attribute("data-order-id", ids[1])
     await expect(page.locator("#timeline-id")).to_have_text(ids[1])
     await expect(page.locator("#timeline-steps .status")).to_have_text(LIFECYCLE)
+    await page.fill("#search-id", "no-such-order")
+    await page.click("#search button[type=submit]")
+    await expect(page.locator("#message")).to_have_text("No payment order no-such-order")
+    await expect(rows).to_have_count(0)
     # A state's tile filters the list.
     await page.click("#counts [data-state='FAILED']")
     await expect(rows).to_have_count(0)
@@ -124,5 +131,6 @@ async def test_operators_follow_orders_and_routes_in_the_console(
     await page.click(f"#orders tbody tr[data-order-id='{ids[0]}'] .order-id")
     await expect(page.locator("#timeline-id")).to_have_text(ids[0])
     check_screenshot(await page.screenshot(full_page=True), (1440, 1200))
+    assert problems == []
     first_screen = await page.screenshot(path=os.environ.get("CONSOLE_SCREENSHOT"))
     check_screenshot(first_screen, (1440, 1000))

@@ -2,38 +2,19 @@
 // (from the public API), and a diagram of every route drawn from the engine's route
 // definitions, with live metrics. Data reaches the page only through textContent and
 // attribute values, never as markup.
-"use strict";
+import { drawRoute, showMetrics } from "./diagram.js";
 
 const STATES = ["PENDING", "VALIDATED", "ACCEPTED", "EXECUTING", "EXECUTED", "FAILED"];
 const TERMINAL = new Set(["EXECUTED", "FAILED"]);
 const REFRESH_MS = 2000;
 const PAGE_SIZE = 20;
-const SVG_NS = "http://www.w3.org/2000/svg";
+const view = { status: "", next: null, timeline: null, routes: new Map(), offline: false };
 
-// Diagram geometry, in SVG units.
-const WIDTH = 460;
-const HEADER = 66;
-const ROW = 40;
-const BOX = 28;
-const INDENT = 26;
-const BOX_CLASS = {
-  "from": "from", "to": "endpoint", "wire-tap": "endpoint", "process": "process",
-  "filter": "branch", "choice": "branch", "when": "branch", "otherwise": "branch",
-  "idempotent-consumer": "branch", "on-exception": "error", "dead-letter": "error",
-  "error-handler": "error",
-};
-
-const view = { status: "", next: null, timeline: null, routes: new Map() };
-
-function element(tag, attributes = {}, text = undefined, namespace = null) {
-  const node = namespace ? document.createElementNS(namespace, tag) : document.createElement(tag);
+function element(tag, attributes = {}, text = undefined) {
+  const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
   if (text !== undefined) node.textContent = String(text);
   return node;
-}
-
-function svgElement(tag, attributes = {}, text = undefined) {
-  return element(tag, attributes, text, SVG_NS);
 }
 
 async function getJson(url) {
@@ -151,116 +132,13 @@ async function openTimeline(id) {
 }
 
 // -- routes -------------------------------------------------------------------------------
-function flatten(graph, feeds) {
-  // One row per box: {kind, label, depth, parent, previous} (indices into rows).
-  const rows = [];
-  const add = (kind, label, depth, parent, previous) => rows.push({ kind, label, depth, parent, previous }) - 1;
-  const walk = (nodes, depth, parent, first) => {
-    let previous = first;
-    for (const node of nodes) {
-      const targets = node.uris.flatMap((uri) => feeds.get(`${graph.route_id} ${uri}`) || []);
-      const label = targets.length ? `${node.label}  → ${targets.join(", ")}` : node.label;
-      const branch = node.kind === "when" || node.kind === "otherwise";
-      const index = add(node.kind, label, depth, previous === null ? parent : null, branch ? null : previous);
-      if (branch) rows[index].parent = parent;
-      walk(node.steps, depth + 1, index, null);
-      previous = branch ? null : index;
-    }
-  };
-  const fedBy = [...feeds.entries()].filter(([, targets]) => targets.includes(graph.route_id))
-    .map(([key]) => key.split(" ")[0]);
-  const from = add("from", fedBy.length ? `${graph.from_uri}  ← ${fedBy.join(", ")}` : graph.from_uri, 0, null, null);
-  walk(graph.steps, 0, null, from);
-  const errors = rows.length;
-  for (const error of graph.on_exceptions) {
-    const retry = error.maximum_redeliveries ? `, retried ${error.maximum_redeliveries}×` : "";
-    const index = add("on-exception", `${error.exceptions.join(", ")}: ${error.outcome}${retry}`, 0, null, null);
-    walk(error.steps, 1, index, null);
-  }
-  const retry = graph.maximum_redeliveries ? `retried ${graph.maximum_redeliveries}×, then ` : "";
-  if (graph.dead_letter_uri) {
-    add("dead-letter", `${retry}dead letter ${graph.dead_letter_uri}`, 0, null, null);
-  } else if (graph.maximum_redeliveries) {
-    add("error-handler", `${retry}fail`, 0, null, null);
-  }
-  return { rows, errors };
-}
-
-function fit(text, width) {
-  const limit = Math.floor((width - 70) / 6.3);
-  return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
-}
-
-function drawRoute(graph, index, feeds) {
-  const { rows, errors } = flatten(graph, feeds);
-  const gap = rows.length > errors ? 22 : 0;
-  const top = (row) => HEADER + row * ROW + (row >= errors ? gap : 0);
-  const height = top(rows.length) + 4;
-  const svg = svgElement("svg", {
-    viewBox: `0 0 ${WIDTH} ${height}`, width: WIDTH, height, role: "img",
-    "aria-label": `route ${graph.route_id}`,
-  });
-  const marker = `arrow-${index}`;
-  const defs = svgElement("defs");
-  const head = svgElement("marker", {
-    id: marker, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7,
-    orient: "auto-start-reverse",
-  });
-  head.append(svgElement("path", { d: "M 0 0 L 10 5 L 0 10 z", class: "arrowhead" }));
-  defs.append(head);
-  svg.append(defs, svgElement("text", { x: 8, y: 18, class: "title" }, graph.route_id));
-  const source = graph.source === "python" ? "Python" : `YAML ${graph.source.split("/").pop()}`;
-  svg.append(svgElement("text", { x: WIDTH - 8, y: 18, "text-anchor": "end", class: "source" }, source));
-  const figures = {};
-  const lines = [
-    [["status", ""], ["completed", "completed"], ["failed", "failed"], ["in_flight", "in flight"]],
-    [["mean_ms", "mean ms"], ["redelivered", "redelivered"], ["dead_lettered", "dead-lettered"]],
-  ];
-  lines.forEach((line, number) => {
-    const metrics = svgElement("text", { x: 8, y: 36 + number * 15, class: "metrics" });
-    line.forEach(([name, caption], position) => {
-      if (caption) metrics.append(svgElement("tspan", {}, `${position ? " · " : ""}${caption} `));
-      figures[name] = svgElement("tspan", { class: "value", "data-metric": name }, "–");
-      metrics.append(figures[name]);
-    });
-    svg.append(metrics);
-  });
-  if (rows.length > errors) {
-    svg.append(svgElement("text", { x: 8, y: top(errors) - 8, class: "error-title" }, "on error"));
-  }
-  const x = (row) => 8 + rows[row].depth * INDENT;
-  const arrow = (d) => svg.append(svgElement("path", { d, class: "arrow", "marker-end": `url(#${marker})` }));
-  rows.forEach((row, i) => {
-    if (row.previous !== null) arrow(`M ${x(row.previous) + 10} ${top(row.previous) + BOX} V ${top(i)}`);
-    if (row.parent !== null) {
-      const down = x(row.parent) + 18;
-      arrow(`M ${down} ${top(row.parent) + BOX} V ${top(i) + BOX / 2} H ${x(i)}`);
-    }
-    const box = svgElement("g", { class: `box ${BOX_CLASS[row.kind] || "note"}`, "data-kind": row.kind });
-    const width = WIDTH - 8 - x(i);
-    box.append(svgElement("title", {}, `${row.kind}: ${row.label}`));
-    box.append(svgElement("rect", { x: x(i), y: top(i), width, height: BOX }));
-    const text = svgElement("text", { x: x(i) + 8, y: top(i) + 18 });
-    text.append(svgElement("tspan", { class: "kind" }, row.kind));
-    if (row.label !== row.kind) text.append(svgElement("tspan", { dx: 6 }, fit(row.label, width)));
-    box.append(text);
-    svg.append(box);
-  });
-  return { svg, figures };
-}
-
 async function loadRoutes() {
   const map = await getJson("console/api/routes");
-  const feeds = new Map();
-  for (const link of map.links) {
-    const key = `${link.source} ${link.uri}`;
-    feeds.set(key, [...(feeds.get(key) || []), link.target]);
-  }
   const container = document.getElementById("routes");
   container.replaceChildren();
   view.routes.clear();
   map.routes.forEach((graph, index) => {
-    const { svg, figures } = drawRoute(graph, index, feeds);
+    const { svg, figures } = drawRoute(graph, index, map.links);
     const card = element("article", { class: "route", "data-route-id": graph.route_id });
     card.append(svg);
     container.append(card);
@@ -271,22 +149,13 @@ async function loadRoutes() {
 async function refreshRouteMetrics() {
   const data = await getJson("console/api/routes/metrics");
   for (const [routeId, figures] of view.routes) {
-    const metrics = data.metrics[routeId];
-    const status = data.status[routeId] || "not running";
-    figures.status.textContent = status;
-    figures.status.setAttribute("class", `value status-${status}`);
-    if (!metrics) continue;
-    figures.completed.textContent = metrics.completed;
-    figures.failed.textContent = metrics.failed;
-    figures.in_flight.textContent = metrics.in_flight;
-    figures.mean_ms.textContent = (metrics.processing_seconds_mean * 1000).toFixed(1);
-    figures.redelivered.textContent = metrics.redelivered;
-    figures.dead_lettered.textContent = metrics.dead_lettered;
+    showMetrics(figures, data.status[routeId] || "not running", data.metrics[routeId]);
   }
 }
 
 // -- refresh loop ---------------------------------------------------------------------------
 function report(error) {
+  view.offline = true;
   showMessage(`Cannot reach the service: ${error.message}`);
 }
 
@@ -298,6 +167,8 @@ async function refresh() {
       view.timeline ? openTimeline(view.timeline) : null,
     ]);
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+    if (view.offline) showMessage("");
+    view.offline = false;
   } catch (error) {
     report(error);
   } finally {
@@ -309,7 +180,8 @@ async function start() {
   buildTiles();
   const select = document.getElementById("search-status");
   select.append(...STATES.map((state) => element("option", { value: state }, state)));
-  document.getElementById("search").addEventListener("submit", (event) => search(event).catch(report));
+  document.getElementById("search")
+    .addEventListener("submit", (event) => search(event).catch(report));
   document.getElementById("more").addEventListener("click", () => loadOrders(false).catch(report));
   try {
     await Promise.all([loadRoutes(), loadOrders(true)]);
