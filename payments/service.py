@@ -1,5 +1,6 @@
 """Assembles a service of the orchestrator from settings: the store, the components, the
-payment routes on one engine, and the health endpoints.
+payment routes on one engine, the health endpoints and, where the API is served, the
+operators' console.
 
 ``ingest`` serves the API and issues execution commands, ``process`` executes them,
 ``all`` does both in one process. Every mode serves ``/health/live``,
@@ -20,6 +21,7 @@ from components.kafka import KafkaComponent, KafkaUnavailable
 from components.kafka.consumer import KafkaConsumer
 from config.settings import Settings
 from observability.metrics import metrics_handler, service_registry
+from payments.console import add_console
 from payments.gateway import GatewayComponent, SimulatedBank
 from payments.lifecycle import Lifecycle
 from payments.metrics import PaymentMetrics
@@ -177,6 +179,8 @@ def build_service(
     engine.add_routes(builder)
     service = PaymentService(mode, settings, engine, http, store, metrics, kafka, bank)
     _add_service_endpoints(http.app, service, openapi=mode != "process")
+    if mode != "process":
+        add_console(http.app, engine, store)
 
     async def count_orders() -> None:
         await metrics.refresh_orders(store)

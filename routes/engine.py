@@ -22,6 +22,7 @@ from endpoints.errors import EndpointError
 from endpoints.uri import EndpointUri, InvalidUri
 from routes.builder import RouteStepsBuilder
 from routes.definition import ErrorHandler, OnException, RouteDefinition, default_error_handler
+from routes.describe import RouteMap, describe_route, route_map
 from routes.dsl import RouteBuilder
 from routes.error_handling import ExceptionPolicy, RedeliveryErrorHandler, Sleeper
 from routes.exchange import Exchange
@@ -122,8 +123,7 @@ class Engine:
     def _build_routes(self) -> None:
         problems: list[str] = []
         seen: set[str] = set()
-        for number, definition in enumerate(self._definitions, start=1):
-            route_id = definition.route_id or f"route{number}"
+        for route_id, definition in self._numbered():
             if route_id in seen:
                 problems.append(f"route {route_id!r} ({definition.source}): duplicate route id")
                 continue
@@ -135,6 +135,13 @@ class Engine:
         if problems:
             self.routes.clear()
             raise RouteStartError("cannot start routes:\n  " + "\n  ".join(problems))
+
+    def _numbered(self) -> list[tuple[str, RouteDefinition]]:
+        """Each definition with its route id; one without gets ``route<n>``."""
+        return [
+            (definition.route_id or f"route{number}", definition)
+            for number, definition in enumerate(self._definitions, start=1)
+        ]
 
     def _build_route(self, route_id: str, definition: RouteDefinition) -> Route:
         metrics = RouteMetrics()
@@ -235,3 +242,10 @@ class Engine:
 
     def metrics(self) -> dict[str, dict[str, float]]:
         return {route_id: route.metrics.snapshot() for route_id, route in self.routes.items()}
+
+    def describe(self) -> RouteMap:
+        """Every route added, as a graph drawn from its definition (``routes.describe``)."""
+        return route_map(
+            describe_route(route_id, definition, self._error_handler, self._on_exceptions)
+            for route_id, definition in self._numbered()
+        )

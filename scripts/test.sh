@@ -3,6 +3,7 @@
 # Kafka and FerretDB are installed on first use into ~/.cache/payorch and started
 # for the session by the tests themselves, unless KAFKA_BOOTSTRAP_SERVERS and
 # MONGO_URI name running servers (or USE_TESTCONTAINERS=1 and Docker runs).
+# Debian's Chromium, for the console's browser test, is installed when missing.
 # Arguments go to pytest: scripts/test.sh -k kafka -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,7 @@ if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}${MONGO_URI:-}" ] && [ "${USE_TESTCONTAINER
   # The fault suite runs FerretDB on PostgreSQL (Debian's package, installed with apt-get).
   FERRETDB_BACKEND=postgresql .venv/bin/python -m infra install
 fi
+scripts/install-browser.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy .

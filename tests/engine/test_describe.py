@@ -1,0 +1,126 @@
+"""Route descriptions: the graph a console draws, read from the route definitions."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import replace
+from pathlib import Path
+
+from routes.definition import dead_letter_channel
+from routes.describe import ExceptionNode, Link, StepNode, label, mask_uri
+from routes.dsl import RouteBuilder
+from routes.engine import Engine
+from routes.exchange import Exchange
+from routes.expressions import body, constant, header, ref
+from routes.redelivery_policy import RedeliveryPolicy
+from routes.yaml_dsl import load_routes
+from tests.engine.test_yaml_dsl import python_twin
+
+TWIN = Path(__file__).parent / "routes" / "twin.yaml"
+
+
+def described(builder: RouteBuilder) -> Engine:
+    engine = Engine()
+    engine.add_routes(builder)
+    return engine
+
+
+def test_a_yaml_route_is_described_like_its_python_twin() -> None:
+    from_yaml = described(load_routes(TWIN)).describe()
+    from_python = described(python_twin()).describe()
+    assert from_yaml.routes[0].source.endswith("twin.yaml")
+    assert from_python.routes[0].source == "python"
+    assert [replace(graph, source="") for graph in from_yaml.routes] == [
+        replace(graph, source="") for graph in from_python.routes
+    ]
+
+
+def test_the_graph_nests_branches_and_names_every_endpoint() -> None:
+    (graph,) = described(load_routes(TWIN)).describe().routes
+    assert graph.route_id == "orders"
+    assert graph.from_uri == "direct:orders"
+    assert [node.kind for node in graph.steps] == ["set-header", "process", "idempotent-consumer"]
+    assert graph.steps[0].label == "kind = ${body.kind}"
+    assert graph.steps[1].label == "validate"
+    idempotent = graph.steps[2]
+    assert idempotent.label == "${header.orderId} in seen"
+    assert [node.kind for node in idempotent.steps] == ["filter", "wire-tap", "log", "set-body"]
+    choice = idempotent.steps[0].steps[0]
+    assert choice.steps == (
+        StepNode(
+            "when",
+            "${header.kind} == 'urgent'",
+            steps=(StepNode("to", "mock:urgent", ("mock:urgent",)),),
+        ),
+        StepNode(
+            "otherwise",
+            "otherwise",
+            steps=(StepNode("to", "mock:normal, mock:audit", ("mock:normal", "mock:audit")),),
+        ),
+    )
+    assert idempotent.steps[2].label == "INFO: order ${header.orderId} routed"
+    assert idempotent.steps[3].label == "'done'"
+    assert graph.on_exceptions == (
+        ExceptionNode(
+            ("KeyError", "LookupError"),
+            "handled",
+            0,
+            (StepNode("set-body", "rejected: ${exception.message}"),),
+        ),
+        ExceptionNode(("TimeoutError",), "failed", 2),  # declared for all routes
+    )
+    assert graph.maximum_redeliveries == 3
+    assert graph.dead_letter_uri == "mock:dlq"
+    assert graph.sends_to() == ["mock:urgent", "mock:normal", "mock:audit", "mock:tap", "mock:dlq"]
+
+
+def test_links_join_a_uri_sent_to_with_the_route_consuming_it() -> None:
+    builder = RouteBuilder()
+    builder.from_("direct:in").route_id("first").to("seda:work?size=10").wire_tap("mock:audit")
+    builder.from_("seda:work?concurrentConsumers=2").route_id("second").to("mock:out")
+    (
+        builder.from_("timer:tick?period=5")
+        .error_handler(dead_letter_channel("direct:in", RedeliveryPolicy(1)))
+        .process(ref("tick"))
+    )
+    route_map = described(builder).describe()
+    assert [graph.route_id for graph in route_map.routes] == ["first", "second", "route3"]
+    assert route_map.links == (
+        Link("first", "seda:work?size=10", "second"),
+        Link("route3", "direct:in", "first"),
+    )
+
+
+def test_the_engine_default_error_handler_applies_to_routes_without_their_own() -> None:
+    builder = RouteBuilder()
+    builder.error_handler(dead_letter_channel("log:dead", RedeliveryPolicy(4)))
+    builder.from_("direct:a").route_id("a").to("mock:a")
+    (graph,) = described(builder).describe().routes
+    assert (graph.dead_letter_uri, graph.maximum_redeliveries) == ("log:dead", 4)
+
+
+def test_credentials_in_uris_are_masked() -> None:
+    assert mask_uri("gateway:bank?url=http://ann:pw@bank.test/pay&timeout=5") == (
+        "gateway:bank?url=http://***@bank.test/pay&timeout=5"
+    )
+    assert mask_uri("kafka:t?saslPassword=s3cret&groupId=g&apiToken=x") == (
+        "kafka:t?saslPassword=***&groupId=g&apiToken=***"
+    )
+    assert mask_uri("seda:work?size=10") == "seda:work?size=10"
+
+
+class Ledger:
+    def post(self, exchange: Exchange) -> None: ...
+
+
+def test_labels_name_processors_and_expressions_readably() -> None:
+    def local_step(exchange: Exchange) -> None: ...
+
+    assert label(Ledger().post) == "Ledger.post"
+    assert label(functools.partial(Ledger().post)) == "Ledger.post"
+    assert label(local_step) == "local_step"
+    assert label(body("a.b")) == "${body.a.b}"
+    assert label(body()) == "${body}"
+    assert label(header("x")) == "${header.x}"
+    assert label(constant(3)) == "3"
+    assert label(Ledger()) == "Ledger"

@@ -1,0 +1,108 @@
+"""The console's own endpoints: the page and its assets, counts by state, the route map
+(Python and YAML routes alike) and the routes' live metrics; on the real servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from payments.model import OrderStatus
+from payments.service import PaymentService
+from tests.payments.conftest import VALID_ORDER, StartService
+from tests.polling import eventually
+
+pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
+
+CONSOLE_ROUTES = Path(__file__).parent / "routes"
+PAYMENT_ROUTES = {
+    "create-payment-order",
+    "get-payment-order",
+    "get-payment-order-history",
+    "list-payment-orders",
+    "queue-payment-order",
+    "advance-payment-order",
+    "recover-payment-orders",
+    "execute-payment-order",
+}
+
+
+async def get_json(client: aiohttp.ClientSession, url: str) -> Any:
+    async with client.get(url) as response:
+        assert response.status == 200, await response.text()
+        return await response.json()
+
+
+async def test_the_page_and_its_assets_are_served_under_a_strict_policy(
+    start_service: StartService, client: aiohttp.ClientSession
+) -> None:
+    service = await start_service("ingest")
+    for path, content_type in [
+        ("/console", "text/html"),
+        ("/console/console.js", "text/javascript"),
+        ("/console/diagram.js", "text/javascript"),
+        ("/console/console.css", "text/css"),
+    ]:
+        async with client.get(service.http.url + path) as response:
+            assert response.status == 200
+            assert response.content_type == content_type
+            assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+    async with client.get(f"{service.http.url}/console/other.js") as response:
+        assert response.status == 404
+
+
+async def test_a_processor_serves_no_console(
+    start_service: StartService, client: aiohttp.ClientSession
+) -> None:
+    service = await start_service("process")
+    async with client.get(f"{service.http.url}/console") as response:
+        assert response.status == 404
+
+
+async def test_counts_name_every_state(
+    start_service: StartService, client: aiohttp.ClientSession
+) -> None:
+    service = await start_service("all")
+    for _ in range(2):
+        async with client.post(f"{service.http.url}/payment-orders", json=VALID_ORDER) as answer:
+            assert answer.status == 201
+
+    async def executed() -> Any:
+        data = await get_json(client, f"{service.http.url}/console/api/counts")
+        return data if data["counts"]["EXECUTED"] == 2 else None
+
+    data = await eventually(executed)
+    assert data == {
+        "counts": {state.value: 2 if state is OrderStatus.EXECUTED else 0 for state in OrderStatus},
+        "total": 2,
+    }
+
+
+async def test_the_route_map_draws_python_and_yaml_routes_with_live_metrics(
+    start_service: StartService, client: aiohttp.ClientSession
+) -> None:
+    service: PaymentService = await start_service("all", routes_dir=CONSOLE_ROUTES)
+    url = f"{service.http.url}/console/api"
+    route_map = await get_json(client, f"{url}/routes")
+    sources = {graph["route_id"]: graph["source"] for graph in route_map["routes"]}
+    assert set(sources) == {*PAYMENT_ROUTES, "yaml-heartbeat"}
+    assert sources["yaml-heartbeat"].endswith("heartbeat.yaml")
+    links = {(link["source"], link["target"]) for link in route_map["links"]}
+    assert {
+        ("create-payment-order", "queue-payment-order"),
+        ("queue-payment-order", "advance-payment-order"),
+        ("advance-payment-order", "execute-payment-order"),
+    } <= links
+    execute = next(g for g in route_map["routes"] if g["route_id"] == "execute-payment-order")
+    assert execute["dead_letter_uri"].endswith("payment.execute.DLT")
+
+    async def ticking() -> Any:
+        live = await get_json(client, f"{url}/routes/metrics")
+        return live if live["metrics"]["yaml-heartbeat"]["completed"] >= 2 else None
+
+    live = await eventually(ticking)
+    assert set(live["status"].values()) == {"Started"}
+    assert set(live["metrics"]) == set(sources)
