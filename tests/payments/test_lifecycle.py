@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from infra.services import service_processes
 from payments.gateway import SimulatedBank
 from payments.lifecycle import command_for
+from payments.model import PaymentOrder
 from payments.routes import TopicNames
 from payments.service import PaymentService
 from tests.payments.conftest import VALID_ORDER, StartService
@@ -135,8 +136,11 @@ async def test_the_same_command_delivered_twice_pays_once(
     _, created, _ = await post(client, service, ORDER)
     await until_terminal(client, service, created["id"])
 
-    stored = await service.store.get(created["id"])
-    assert stored is not None
+    async def settled() -> PaymentOrder | None:  # its event published and marked
+        order = await service.store.get(created["id"])
+        return order if order is not None and order.event_published_at is not None else None
+
+    stored = await eventually(settled)
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
     await producer.start()
     try:
