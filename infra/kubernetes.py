@@ -118,8 +118,6 @@ class KubernetesTools:
                 str(self.kubeconform),
                 "-strict",
                 "-summary",
-                "-kubernetes-version",
-                KUBERNETES_VERSION,
                 "-schema-location",
                 str(self.schemas / "{{ .ResourceKind }}{{ .KindSuffix }}.json"),
                 "-",
@@ -140,8 +138,8 @@ class KubernetesTools:
 
 
 def _localised(node: Any) -> Any:
-    """``schema`` with its references to the shared definitions made relative to the
-    file beside it, and its remote ``$id`` dropped, so no reference leaves the folder."""
+    """A schema (or part of one) whose references to the shared definitions point at
+    the file beside it, its remote ``$id`` dropped: no reference leaves the folder."""
     if isinstance(node, dict):
         return {
             key: (_DEFINITIONS + value.removeprefix(_DEFINITIONS_URL))
