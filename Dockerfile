@@ -7,8 +7,11 @@ COPY endpoints ./endpoints
 COPY components ./components
 COPY config ./config
 COPY payments ./payments
+COPY observability ./observability
 RUN pip install --no-cache-dir .
-ENV HTTP_HOST=0.0.0.0
+ENV HTTP_HOST=0.0.0.0 PYTHONDONTWRITEBYTECODE=1
+# Not root; numeric, so Kubernetes' runAsNonRoot can check it.
+USER 10001:10001
 EXPOSE 8080
 ENTRYPOINT ["python", "app.py"]
 CMD ["all"]

@@ -15,10 +15,11 @@ from infra.kafka import Kafka
 from infra.postgres import Postgres
 from infra.server import InfraError, ManagedServer
 
-__all__ = ["InfraError", "ManagedServer", "Stack"]
+__all__ = ["InfraError", "ManagedServer", "Stack", "cache_dir"]
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where installs are kept: ``PAYORCH_CACHE_DIR``, else ``payorch`` in the user's cache."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(os.environ.get("PAYORCH_CACHE_DIR", str(Path(base) / "payorch")))
 
@@ -28,7 +29,7 @@ class Stack:
     FerretDB's backend is ``backend``, else ``FERRETDB_BACKEND``, else SQLite."""
 
     def __init__(self, state_dir: Path | None = None, backend: str | None = None) -> None:
-        cache = _cache_dir()
+        cache = cache_dir()
         state = state_dir or Path(os.environ.get("PAYORCH_STATE_DIR", str(cache / "state")))
         self.kafka = Kafka(cache, state)
         backend = backend or os.environ.get("FERRETDB_BACKEND", "sqlite")

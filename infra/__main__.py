@@ -1,30 +1,40 @@
-"""Command line: ``python -m infra install|up|down|status|logs|env``."""
+"""Command line: ``python -m infra install|install-k8s|up|down|status|logs|env``.
+
+``install-k8s`` installs the tools that check the Kubernetes manifests
+(``infra.kubernetes``); the rest act on the Kafka and FerretDB stack.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from typing import Protocol
 
-from infra import InfraError, Stack
+from infra import InfraError, Stack, cache_dir
+from infra.kubernetes import KubernetesTools
 from infra.server import tail
+
+
+class _Installable(Protocol):
+    def installed(self) -> bool: ...
+    def install(self) -> None: ...
+    def version(self) -> str: ...
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="infra", description=__doc__)
-    parser.add_argument("action", choices=["install", "up", "down", "status", "logs", "env"])
+    parser.add_argument(
+        "action", choices=["install", "install-k8s", "up", "down", "status", "logs", "env"]
+    )
     args = parser.parse_args(argv)
     stack = Stack()
     try:
         if args.action == "install":
             for server in stack.servers:
-                started = time.monotonic()
-                if not server.installed():
-                    print(f"installing {server.version()} …", file=sys.stderr, flush=True)
-                    server.install()
-                    print(f"  done in {time.monotonic() - started:.1f}s", file=sys.stderr)
-                else:
-                    print(f"{server.version()}: cached", file=sys.stderr)
+                _install(server)
+        elif args.action == "install-k8s":
+            _install(KubernetesTools(cache_dir()))
         elif args.action == "up":
             for server in stack.servers:
                 started = time.monotonic()
@@ -53,6 +63,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"infra: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _install(item: _Installable) -> None:
+    started = time.monotonic()
+    if item.installed():
+        print(f"{item.version()}: cached", file=sys.stderr)
+        return
+    print(f"installing {item.version()} …", file=sys.stderr, flush=True)
+    item.install()
+    print(f"  done in {time.monotonic() - started:.1f}s", file=sys.stderr)
 
 
 def _print_env(stack: Stack) -> None:

@@ -3,7 +3,8 @@
 # Kafka and FerretDB are installed on first use into ~/.cache/payorch and started
 # for the session by the tests themselves, unless KAFKA_BOOTSTRAP_SERVERS and
 # MONGO_URI name running servers (or USE_TESTCONTAINERS=1 and Docker runs).
-# Debian's Chromium, for the console's browser test, is installed when missing.
+# Debian's Chromium, for the console's browser test, is installed when missing, and the
+# Kubernetes manifest checkers (infra/kubernetes.py) on first use.
 # Arguments go to pytest: scripts/test.sh -k kafka -x
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,8 @@ if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}${MONGO_URI:-}" ] && [ "${USE_TESTCONTAINER
   # The fault suite runs FerretDB on PostgreSQL (Debian's package, installed with apt-get).
   FERRETDB_BACKEND=postgresql .venv/bin/python -m infra install
 fi
+# kustomize and kubeconform (Go module proxy) and the Kubernetes schemas (PyPI), for tests/deploy.
+.venv/bin/python -m infra install-k8s
 scripts/install-browser.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
