@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from payments.model import ExecutePaymentCommand
+from payments.messages import ExecutePaymentCommand
 from payments.routes import TopicNames
 from tests.faults.harness import Deploy, outcome, submit_orders
 from tests.faults.summary import FaultReport, report
