@@ -320,7 +320,11 @@ class Lifecycle:
                 return
         elif not exchange.headers.get(EVENT_CLAIMED):
             return
-        sent = await send(failed_uri, event_for(order), {headers.KAFKA_KEY: order.id})
+        record_headers = {
+            headers.KAFKA_KEY: order.id,
+            headers.CORRELATION_ID: exchange.headers[headers.CORRELATION_ID],
+        }
+        sent = await send(failed_uri, event_for(order), record_headers)
         if sent.exception is not None:
             raise sent.exception
         await self.store.mark_event_published(order.id, self.clock())
