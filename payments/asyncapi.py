@@ -6,7 +6,7 @@ does; ``payments.contracts`` writes it beside the messages' JSON Schemas."""
 from __future__ import annotations
 
 from importlib.metadata import version
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from payments.messages import ExecutePaymentCommand, Message, PaymentEvent
 from payments.routes import TopicNames
@@ -15,8 +15,6 @@ from routes import headers
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
-
-Document = dict[str, Any]
 
 
 def schema_file(model: type[Message]) -> str:
@@ -89,82 +87,84 @@ def _message(model: type[Message], title: str, summary: str, header_schema: str)
     }
 
 
-# Channel id → (address, its message id, description).
-def _channels(topics: TopicNames) -> dict[str, tuple[str, str, str]]:
+class Channel(NamedTuple):
+    address: str
+    message_id: str  # its one message, in components/messages
+    description: str
+
+
+class Operation(NamedTuple):
+    action: Literal["send", "receive"]
+    channel_id: str
+    service: str  # a tag: which service does it
+    summary: str
+
+
+def _channels() -> dict[str, Channel]:
+    topics = TopicNames()  # as without KAFKA_TOPIC_PREFIX
     return {
-        "paymentExecute": (
+        "paymentExecute": Channel(
             topics.execute,
             "executePaymentCommand",
             "Execution commands, one per order (more after a crash or a recovery sweep).",
         ),
-        "paymentExecuteDeadLetter": (
+        "paymentExecuteDeadLetter": Channel(
             topics.dead_letter,
             "deadLetteredCommand",
             "Commands the processor gave up on, as they were read, with why.",
         ),
-        "paymentExecuted": (
-            topics.executed,
-            "paymentExecuted",
-            "Orders paid; at least once per order.",
+        "paymentExecuted": Channel(
+            topics.executed, "paymentExecuted", "Orders paid; at least once per order."
         ),
-        "paymentFailed": (
-            topics.failed,
-            "paymentFailed",
-            "Orders that failed; at least once per order.",
+        "paymentFailed": Channel(
+            topics.failed, "paymentFailed", "Orders that failed; at least once per order."
         ),
     }
 
 
-# Operation id → (action, channel id, service, summary).
 OPERATIONS = {
-    "publishExecuteCommand": (
+    "publishExecuteCommand": Operation(
         "send",
         "paymentExecute",
         "ingestion",
         "Publish an order's execution command once it is EXECUTING.",
     ),
-    "executePayment": (
-        "receive",
-        "paymentExecute",
-        "processor",
-        "Pay each command's order through the gateway.",
+    "executePayment": Operation(
+        "receive", "paymentExecute", "processor", "Pay each command's order through the gateway."
     ),
-    "deadLetterCommand": (
+    "deadLetterCommand": Operation(
         "send",
         "paymentExecuteDeadLetter",
         "processor",
         "Dead-letter a command that is poison, was refused, or ran out of retries.",
     ),
-    "publishPaymentExecuted": (
-        "send",
-        "paymentExecuted",
-        "processor",
-        "Announce a paid order.",
+    "publishPaymentExecuted": Operation(
+        "send", "paymentExecuted", "processor", "Announce a paid order."
     ),
-    "publishPaymentFailed": ("send", "paymentFailed", "processor", "Announce a failed order."),
+    "publishPaymentFailed": Operation(
+        "send", "paymentFailed", "processor", "Announce a failed order."
+    ),
 }
 
 
-def _operation(operation_id: str, channels: dict[str, tuple[str, str, str]]) -> dict[str, Any]:
-    action, channel, service, summary = OPERATIONS[operation_id]
-    operation: dict[str, Any] = {
-        "action": action,
-        "channel": _ref("channels", channel),
-        "messages": [_ref("channels", channel, "messages", channels[channel][1])],
-        "summary": summary,
-        "tags": [{"name": service}],
+def _operation(operation: Operation, channel: Channel) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "action": operation.action,
+        "channel": _ref("channels", operation.channel_id),
+        "messages": [_ref("channels", operation.channel_id, "messages", channel.message_id)],
+        "summary": operation.summary,
+        "tags": [{"name": operation.service}],
     }
-    if action == "receive":
+    if operation.action == "receive":
         group = {"type": "string", "enum": [PROCESSOR_GROUP]}
-        operation["bindings"] = {
+        described["bindings"] = {
             "kafka": {"groupId": group, "bindingVersion": KAFKA_BINDING_VERSION}
         }
-    return operation
+    return described
 
 
-def document(topics: TopicNames | None = None) -> Document:
-    """The AsyncAPI document; ``topics`` without a prefix unless given one."""
-    channels = _channels(topics or TopicNames())
+def document() -> dict[str, Any]:
+    channels = _channels()
     messages = {
         "executePaymentCommand": _message(
             ExecutePaymentCommand,
@@ -200,14 +200,17 @@ def document(topics: TopicNames | None = None) -> Document:
         "defaultContentType": "application/json",
         "channels": {
             channel_id: {
-                "address": address,
-                "description": description,
-                "messages": {message_id: _ref("components", "messages", message_id)},
+                "address": channel.address,
+                "description": channel.description,
+                "messages": {
+                    channel.message_id: _ref("components", "messages", channel.message_id)
+                },
             }
-            for channel_id, (address, message_id, description) in channels.items()
+            for channel_id, channel in channels.items()
         },
         "operations": {
-            operation_id: _operation(operation_id, channels) for operation_id in OPERATIONS
+            operation_id: _operation(operation, channels[operation.channel_id])
+            for operation_id, operation in OPERATIONS.items()
         },
         "components": {
             "messages": messages,
