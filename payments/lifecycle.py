@@ -7,7 +7,6 @@ second worker can never move an order backwards or out of a terminal state.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
@@ -15,17 +14,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-
 from components.http import FieldError, ProblemError, path_param
 from components.http.headers import RESPONSE_HEADER_PREFIX
-from payments.model import (
-    ExecutePaymentCommand,
-    OrderStatus,
-    PaymentEvent,
-    PaymentOrder,
-    Transition,
-)
+from payments.messages import ExecutePaymentCommand, PaymentEvent, UnreadableMessage, read_message
+from payments.model import OrderStatus, PaymentOrder, Transition
 from payments.request import CreatePaymentOrder
 from payments.store import IdempotencyConflict, OrderStore
 from routes import headers
@@ -328,7 +320,11 @@ class Lifecycle:
                 return
         elif not exchange.headers.get(EVENT_CLAIMED):
             return
-        sent = await send(failed_uri, event_for(order), {headers.KAFKA_KEY: order.id})
+        record_headers = {
+            headers.KAFKA_KEY: order.id,
+            headers.CORRELATION_ID: exchange.headers[headers.CORRELATION_ID],
+        }
+        sent = await send(failed_uri, event_for(order), record_headers)
         if sent.exception is not None:
             raise sent.exception
         await self.store.mark_event_published(order.id, self.clock())
@@ -363,12 +359,9 @@ def event_for(order: PaymentOrder) -> PaymentEvent:
 
 
 def read_command(body: object) -> ExecutePaymentCommand:
-    """The command from a Kafka record's bytes, a decoded dict, or the model itself."""
-    if isinstance(body, ExecutePaymentCommand):
-        return body
+    """The command from a Kafka record's bytes, a decoded dict, or the model itself; an
+    unknown ``schemaVersion`` or an unreadable body is poison."""
     try:
-        if isinstance(body, bytes | str):
-            return ExecutePaymentCommand.model_validate_json(body)
-        return ExecutePaymentCommand.model_validate(body)
-    except (ValidationError, json.JSONDecodeError, UnicodeDecodeError) as error:
+        return read_message(ExecutePaymentCommand, body)
+    except UnreadableMessage as error:
         raise PoisonCommand(f"unreadable execution command: {error}") from None

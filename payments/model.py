@@ -1,4 +1,4 @@
-"""A payment order, its lifecycle and the commands and events about it.
+"""A payment order and its lifecycle (the messages about it: ``payments.messages``).
 
 The lifecycle is a state machine: every change is a transition from the current
 status to an allowed next one, persisted as a compare-and-set on the status and
@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -87,27 +86,3 @@ class PaymentOrder(CamelModel):
     command_published_at: datetime | None = Field(default=None, exclude=True)
     event_published_at: datetime | None = Field(default=None, exclude=True)
     event_claimed_at: datetime | None = Field(default=None, exclude=True)
-
-
-class ExecutePaymentCommand(CamelModel):
-    """The message on ``payment.execute``, keyed by order id. Version 1 only: a reader
-    refuses a version it does not know rather than guess at it."""
-
-    schema_version: Literal[1] = 1
-    order_id: str
-    debtor_account: str
-    creditor_account: str
-    amount: Decimal
-    currency: str
-
-
-class PaymentEvent(CamelModel):
-    """The message on ``payment.executed`` / ``payment.failed``."""
-
-    schema_version: int = 1
-    order_id: str
-    status: OrderStatus
-    at: datetime
-    reason: str | None = None
-    attempts: int = 0
-    gateway_reference: str | None = None

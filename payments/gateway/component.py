@@ -16,7 +16,6 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
-from pydantic import ValidationError
 
 from components.base import Component
 from components.http import HttpComponent
@@ -27,8 +26,8 @@ from payments.gateway.client import RemoteBank
 from payments.gateway.errors import InvalidPaymentCommand, PaymentRejected, TransientGatewayError
 from payments.gateway.options import GatewayOptions
 from payments.gateway.service import PAYMENTS_PATH
+from payments.messages import ExecutePaymentCommand, UnreadableMessage, read_message
 from payments.metrics import PaymentMetrics
-from payments.model import ExecutePaymentCommand
 from routes.exchange import Exchange
 
 # Written by the producer: the bank's reference of the payment.
@@ -142,9 +141,7 @@ def _outcome(error: Exception) -> str:
 
 
 def _command(body: Any) -> ExecutePaymentCommand:
-    if isinstance(body, ExecutePaymentCommand):
-        return body
     try:
-        return ExecutePaymentCommand.model_validate(body)
-    except ValidationError as error:
+        return read_message(ExecutePaymentCommand, body)
+    except UnreadableMessage as error:
         raise InvalidPaymentCommand(f"the body is no execute-payment command: {error}") from None

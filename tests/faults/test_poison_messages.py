@@ -7,36 +7,21 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from decimal import Decimal
 
 import aiohttp
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from payments.model import ExecutePaymentCommand
 from payments.routes import TopicNames
 from tests.faults.harness import Deploy, outcome, submit_orders
 from tests.faults.summary import FaultReport, report
 from tests.faults.topics import header_values, read_topic
-from tests.payments.conftest import VALID_ORDER
+from tests.payments.wire import command_json
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo, pytest.mark.faults]
 
 CASE = "fault-case"  # a header of each poison record, kept on its dead letter
-
-
-def command_json(**changes: object) -> bytes:
-    """A well-formed execute command for an order no one created, with ``changes``."""
-    command = ExecutePaymentCommand(
-        order_id=str(uuid.uuid4()),
-        debtor_account=VALID_ORDER["debtorAccount"],
-        creditor_account=VALID_ORDER["creditorAccount"],
-        amount=Decimal(VALID_ORDER["amount"]),
-        currency=VALID_ORDER["currency"],
-    )
-    return json.dumps({**command.model_dump(mode="json", by_alias=True), **changes}).encode()
 
 
 # The case, its record value, and what the dead letter's reason must name.

@@ -26,7 +26,7 @@ from payments.gateway import (
     TransientGatewayError,
     create_gateway_app,
 )
-from payments.model import ExecutePaymentCommand
+from payments.messages import ExecutePaymentCommand
 from routes import headers
 from routes.dsl import RouteBuilder
 from routes.engine import Engine

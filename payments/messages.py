@@ -1,0 +1,133 @@
+"""The messages on the payment topics: the execution command and the terminal events.
+
+``schemaVersion`` is the message's MAJOR version, an integer. A change every reader of
+that major can live with — a new optional field — keeps it, and readers ignore fields
+they do not know, so a producer can add one before its readers learn it. Any other
+change (a field removed, renamed, retyped or made required) is a new major, which a
+reader refuses (``UnsupportedSchemaVersion``) rather than guess at. A message without
+``schemaVersion`` is read as version 1, as it was before the field was checked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, ClassVar, Literal, TypeVar, get_args
+
+from pydantic import BeforeValidator, ConfigDict, ValidationError
+
+from payments.model import CamelModel, OrderStatus
+
+VERSION_FIELD = "schemaVersion"
+
+
+def _whole_number(value: object) -> object:
+    """``true`` or ``1.0`` is no version number (pydantic would take either for 1)."""
+    if type(value) is not int:
+        raise ValueError("must be a whole number")
+    return value
+
+
+Major1 = Annotated[Literal[1], BeforeValidator(_whole_number)]
+
+
+class UnreadableMessage(ValueError):
+    """Bytes or data that are not a message of the expected type."""
+
+
+class UnsupportedSchemaVersion(UnreadableMessage):
+    def __init__(self, model: type[Message], version: object) -> None:
+        super().__init__(
+            f"{VERSION_FIELD} {version!r} of {model.__name__} is not a version this reader "
+            f"knows (it reads {VERSION_FIELD} {model.major()})"
+        )
+        self.version = version
+
+
+class Message(CamelModel):
+    """A versioned message: unknown fields are ignored, an unknown major is refused."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        use_attribute_docstrings=True,  # each field's docstring describes it in the schema
+        field_title_generator=lambda name, _: name.replace("_", " ").capitalize(),
+    )
+
+    # The generated schema file of each message type is named after this.
+    schema_name: ClassVar[str]
+
+    @classmethod
+    def major(cls) -> int:
+        """The one major this model reads and writes, from its ``schema_version`` type."""
+        (version,) = get_args(cls.model_fields["schema_version"].annotation)
+        return int(version)
+
+
+class ExecutePaymentCommand(Message):
+    """The command on ``payment.execute`` (and, when it cannot be executed, on
+    ``payment.execute.DLT``), keyed by order id: pay this order."""
+
+    schema_name: ClassVar[str] = "execute-payment-command"
+
+    schema_version: Major1 = 1
+    """The major version of this message's schema."""
+    order_id: str
+    """The payment order's id, also the record key and the bank's idempotency key."""
+    debtor_account: str
+    """The account paid from (an IBAN)."""
+    creditor_account: str
+    """The account paid to (an IBAN)."""
+    amount: Decimal
+    """The amount, a decimal with at most the currency's minor units."""
+    currency: str
+    """ISO 4217 currency code."""
+
+
+class PaymentEvent(Message):
+    """The event on ``payment.executed`` and ``payment.failed``, keyed by order id: the
+    order ended. Published at least once: consumers deduplicate by order id."""
+
+    schema_name: ClassVar[str] = "payment-event"
+
+    schema_version: Major1 = 1
+    """The major version of this message's schema."""
+    order_id: str
+    """The payment order's id, also the record key."""
+    status: OrderStatus
+    """EXECUTED on ``payment.executed``, FAILED on ``payment.failed``."""
+    at: datetime
+    """When the order reached that status."""
+    reason: str | None = None
+    """Why the order failed (FAILED only)."""
+    attempts: int = 0
+    """Gateway calls made, retries included."""
+    gateway_reference: str | None = None
+    """The bank's reference of the payment (EXECUTED only)."""
+
+
+M = TypeVar("M", bound=Message)
+
+
+def read_message(model: type[M], data: object) -> M:
+    """``data`` (a record's JSON bytes or text, a decoded object, or the model itself)
+    as ``model``; raises ``UnsupportedSchemaVersion`` for a major it does not know,
+    whatever else the message holds, and ``UnreadableMessage`` for anything else amiss."""
+    if isinstance(data, model):
+        return data
+    try:
+        if isinstance(data, bytes | bytearray | str):
+            return model.model_validate_json(data)
+        return model.model_validate(data)
+    except ValidationError as error:
+        for problem in error.errors():
+            if problem["loc"] in ((VERSION_FIELD,), ("schema_version",)):
+                raise UnsupportedSchemaVersion(model, problem["input"]) from None
+        raise UnreadableMessage(str(error)) from None
+
+
+def read_event(data: object) -> PaymentEvent:
+    """A ``payment.executed`` / ``payment.failed`` event, for whoever consumes them."""
+    return read_message(PaymentEvent, data)
+
+
+MESSAGES: tuple[type[Message], ...] = (ExecutePaymentCommand, PaymentEvent)
