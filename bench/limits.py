@@ -9,24 +9,24 @@ import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from payments.model import OrderStatus, PaymentOrder, Transition
+from payments.store import OrderStore, Step
 from payments.stores import MongoOrderStore
 
-# The store writes of one order after its insert: three transitions before the
-# command, the command's outbox mark, the final transition and the event's mark.
-ORDER_WRITES: tuple[tuple[OrderStatus, OrderStatus] | Literal["command", "event"], ...] = (
-    (OrderStatus.PENDING, OrderStatus.VALIDATED),
-    (OrderStatus.VALIDATED, OrderStatus.ACCEPTED),
-    (OrderStatus.ACCEPTED, OrderStatus.EXECUTING),
-    "command",
-    (OrderStatus.EXECUTING, OrderStatus.EXECUTED),
-    "event",
+# The store writes of one order after its insert, as the services make them: the three
+# transitions before the command at once, the command's outbox mark, the final
+# transition and the event's mark.
+BEFORE_COMMAND = (
+    Step(OrderStatus.PENDING, OrderStatus.VALIDATED),
+    Step(OrderStatus.VALIDATED, OrderStatus.ACCEPTED),
+    Step(OrderStatus.ACCEPTED, OrderStatus.EXECUTING),
 )
+# Conditional changes of one order after its insert: those three, two marks, the end.
+ORDER_CHANGES = len(BEFORE_COMMAND) + 3
 
 
 async def kafka_rate(bootstrap: str, messages: int, partitions: int) -> float:
@@ -76,6 +76,15 @@ def _order() -> PaymentOrder:
     )
 
 
+async def write_one_order(store: OrderStore) -> None:
+    """Exactly the store calls the services make for one order, in their order."""
+    order, _ = await store.create(_order())
+    await store.transition_through(order.id, BEFORE_COMMAND, datetime.now(UTC))
+    await store.mark_command_published(order.id, datetime.now(UTC))
+    await store.transition(order.id, OrderStatus.EXECUTING, OrderStatus.EXECUTED, datetime.now(UTC))
+    await store.mark_event_published(order.id, datetime.now(UTC))
+
+
 async def store_rate(mongo_uri: str, orders: int, concurrency: int) -> float:
     """Orders per second through the order write pattern, ``concurrency`` at a time."""
     store = MongoOrderStore(mongo_uri, database=f"bench_limit_{uuid.uuid4().hex[:8]}")
@@ -84,14 +93,7 @@ async def store_rate(mongo_uri: str, orders: int, concurrency: int) -> float:
 
     async def one() -> None:
         async with gate:
-            order, _ = await store.create(_order())
-            for step in ORDER_WRITES:
-                if step == "command":
-                    await store.mark_command_published(order.id, datetime.now(UTC))
-                elif step == "event":
-                    await store.mark_event_published(order.id, datetime.now(UTC))
-                else:
-                    await store.transition(order.id, step[0], step[1], datetime.now(UTC))
+            await write_one_order(store)
 
     try:
         started = time.perf_counter()

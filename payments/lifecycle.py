@@ -7,10 +7,11 @@ second worker can never move an order backwards or out of a terminal state.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from components.http.headers import RESPONSE_HEADER_PREFIX
 from payments.messages import ExecutePaymentCommand, PaymentEvent, UnreadableMessage, read_message
 from payments.model import OrderStatus, PaymentOrder, Transition
 from payments.request import CreatePaymentOrder
-from payments.store import IdempotencyConflict, OrderStore
+from payments.store import IdempotencyConflict, OrderStore, Step
 from routes import headers
 from routes.exchange import Exchange, utcnow
 from routes.redelivery_policy import NonRetryable
@@ -39,7 +40,13 @@ Clock = Callable[[], datetime]
 Send = Callable[[str, Any, Mapping[str, Any]], Awaitable[Exchange]]
 
 _LIMIT = re.compile(r"[0-9]{1,3}")  # ASCII digits only: int() takes "²" for no number
-_ADVANCE = (OrderStatus.VALIDATED, OrderStatus.ACCEPTED, OrderStatus.EXECUTING)
+# The way an order goes before its execution command is sent.
+_ADVANCE = (
+    OrderStatus.PENDING,
+    OrderStatus.VALIDATED,
+    OrderStatus.ACCEPTED,
+    OrderStatus.EXECUTING,
+)
 _REASONS = {
     OrderStatus.PENDING: "order received",
     OrderStatus.VALIDATED: "request validated",
@@ -181,19 +188,16 @@ class Lifecycle:
         """PENDING → VALIDATED → ACCEPTED → EXECUTING, from wherever the order is now;
         then the body becomes the execution command, keyed by order id."""
         order = await self._current(exchange)
-        for target in _ADVANCE:
-            if _ADVANCE.index(target) < _position(order.status):
-                continue
-            moved = await self.store.transition(
-                order.id, order.status, target, self.clock(), _REASONS[target]
-            )
-            if moved is None:  # someone else moved it: continue from what is stored
-                order = await self._require(order.id)
-                if order.status.terminal:
-                    exchange.stopped = True
-                    return
-                continue
-            order = moved
+        while steps := _steps_from(order.status):
+            moved = await self.store.transition_through(order.id, steps, self.clock())
+            if len(moved) == len(steps):
+                order = moved[-1]
+                break
+            # Someone else moved it: continue from what is stored.
+            order = await self._require(order.id)
+        if order.status.terminal:
+            exchange.stopped = True
+            return
         exchange.body = command_for(order)
         exchange.headers[headers.KAFKA_KEY] = order.id
         exchange.headers[ORDER_ID] = order.id
@@ -330,10 +334,12 @@ class Lifecycle:
         await self.store.mark_event_published(order.id, self.clock())
 
 
-def _position(status: OrderStatus) -> int:
-    return {OrderStatus.PENDING: 0, OrderStatus.VALIDATED: 1, OrderStatus.ACCEPTED: 2}.get(
-        status, 3
-    )
+def _steps_from(status: OrderStatus) -> Sequence[Step]:
+    """The transitions from ``status`` up to EXECUTING (none from EXECUTING on)."""
+    path = _ADVANCE[_ADVANCE.index(status) :] if status in _ADVANCE else ()
+    return [
+        Step(expected, target, _REASONS[target]) for expected, target in itertools.pairwise(path)
+    ]
 
 
 def command_for(order: PaymentOrder) -> ExecutePaymentCommand:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from payments.metrics import PaymentMetrics
 from payments.model import OrderStatus, PaymentOrder
-from payments.store import OrderStore
+from payments.store import OrderStore, Step
 
 logger = logging.getLogger("payments.events")
 
@@ -68,28 +68,41 @@ class ObservedOrderStore:
             order_id, expected, target, at, reason, attempts, gateway_reference
         )
         if moved is not None:
-            history = moved.history
-            seconds = (history[-1].at - history[-2].at).total_seconds() if len(history) > 1 else 0.0
-            self.metrics.transition_seconds.labels(expected.value, target.value).observe(
-                max(seconds, 0.0)
-            )
-            logger.info(
-                "order %s: %s -> %s (%s)",
-                order_id,
-                expected,
-                target,
-                reason,
-                extra={
-                    "event": "order.transition",
-                    "order_id": order_id,
-                    "from_status": expected,
-                    "to_status": target,
-                    "reason": reason,
-                    "attempts": attempts,
-                    "step_seconds": round(seconds, 6),
-                },
-            )
+            self._moved(moved, expected, attempts)
         return moved
+
+    async def transition_through(
+        self, order_id: str, steps: Sequence[Step], at: datetime
+    ) -> Sequence[PaymentOrder]:
+        moved = await self.store.transition_through(order_id, steps, at)
+        for step, order in zip(steps, moved, strict=False):
+            self._moved(order, step.expected, None)
+        return moved
+
+    def _moved(self, order: PaymentOrder, expected: OrderStatus, attempts: int | None) -> None:
+        """The metric and the log event of one transition, read off the order after it."""
+        history = order.history
+        seconds = (history[-1].at - history[-2].at).total_seconds() if len(history) > 1 else 0.0
+        target, reason = history[-1].status, history[-1].reason
+        self.metrics.transition_seconds.labels(expected.value, target.value).observe(
+            max(seconds, 0.0)
+        )
+        logger.info(
+            "order %s: %s -> %s (%s)",
+            order.id,
+            expected,
+            target,
+            reason,
+            extra={
+                "event": "order.transition",
+                "order_id": order.id,
+                "from_status": expected,
+                "to_status": target,
+                "reason": reason,
+                "attempts": attempts,
+                "step_seconds": round(seconds, 6),
+            },
+        )
 
     async def mark_command_published(self, order_id: str, at: datetime) -> None:
         await self.store.mark_command_published(order_id, at)

@@ -10,6 +10,7 @@ One contract suite tests both.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -34,6 +35,15 @@ class IdempotencyConflict(Exception):
     def __init__(self, existing: PaymentOrder) -> None:
         super().__init__(f"idempotency key already used for order {existing.id}")
         self.existing = existing
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition of a run that ``OrderStore.transition_through`` makes at once."""
+
+    expected: OrderStatus
+    target: OrderStatus
+    reason: str | None = None
 
 
 class OrderStore(Protocol):
@@ -65,6 +75,16 @@ class OrderStore(Protocol):
         """Move the order from ``expected`` to ``target`` and append the transition to
         its history, atomically; None when the order is not in ``expected`` (a stale or
         duplicate update). An illegal transition raises IllegalTransition unwritten."""
+
+    async def transition_through(
+        self, order_id: str, steps: Sequence[Step], at: datetime
+    ) -> Sequence[PaymentOrder]:
+        """The steps one after the other, each a ``transition`` of its own (its own
+        compare-and-set and history entry), stopping at the first the order is not in
+        the expected status for; the order after each step done. For transitions that
+        follow each other at once: a store may keep its query view (``list``, ``stale``,
+        ``count_by_status``) up to date once, after the last. Any illegal step raises
+        IllegalTransition before anything is written."""
 
     async def mark_command_published(self, order_id: str, at: datetime) -> None:
         """Outbox mark: the execution command reached the broker (the first time stays)."""

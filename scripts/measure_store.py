@@ -1,4 +1,4 @@
-"""Rough cost of the order write pattern on each store: create + 4 transitions per order.
+"""Rough cost of the order write pattern on each store (``bench.limits.write_one_order``).
 
 Run: ``.venv/bin/python scripts/measure_store.py [--mongo-uri URI] [--orders 200]
 [--concurrency 16] [--prefill 0]``. Without a MongoDB URI (option or ``MONGO_URI``)
@@ -14,47 +14,15 @@ import os
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 from pymongo import AsyncMongoClient
 
-from payments.model import OrderStatus, PaymentOrder, Transition
+from bench.limits import ORDER_CHANGES, write_one_order
 from payments.store import OrderStore
 from payments.stores import MongoOrderStore, SqliteOrderStore
 
-_LIFECYCLE = [
-    (OrderStatus.PENDING, OrderStatus.VALIDATED),
-    (OrderStatus.VALIDATED, OrderStatus.ACCEPTED),
-    (OrderStatus.ACCEPTED, OrderStatus.EXECUTING),
-    (OrderStatus.EXECUTING, OrderStatus.EXECUTED),
-]
-OPERATIONS_PER_ORDER = 1 + len(_LIFECYCLE)
-
-
-def _order() -> PaymentOrder:
-    now = datetime.now(UTC)
-    return PaymentOrder(
-        id=str(uuid.uuid4()),
-        debtor_account="DE89370400440532013000",
-        creditor_account="FR1420041010050500013M02606",
-        amount=Decimal("125.40"),
-        currency="EUR",
-        status=OrderStatus.PENDING,
-        created_at=now,
-        updated_at=now,
-        history=(Transition(status=OrderStatus.PENDING, at=now),),
-        idempotency_key=str(uuid.uuid4()),
-        request_hash="measure",
-    )
-
-
-async def _one_order(store: OrderStore) -> None:
-    order, _ = await store.create(_order())
-    for expected, target in _LIFECYCLE:
-        if await store.transition(order.id, expected, target, datetime.now(UTC)) is None:
-            raise RuntimeError(f"order {order.id} did not move to {target}")
+OPERATIONS_PER_ORDER = 1 + ORDER_CHANGES
 
 
 async def _run(store: OrderStore, orders: int, concurrency: int) -> float:
@@ -63,7 +31,7 @@ async def _run(store: OrderStore, orders: int, concurrency: int) -> float:
 
     async def gated() -> None:
         async with gate:
-            await _one_order(store)
+            await write_one_order(store)
 
     started = time.perf_counter()
     await asyncio.gather(*(gated() for _ in range(orders)))

@@ -32,14 +32,16 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from components.mongodb.client_pool import Collection, Document
 from components.mongodb.codecs import DECIMAL_TYPES
 from payments.model import OrderStatus, PaymentOrder, check_transition
-from payments.store import OrderIdTaken, StoreUnavailable
+from payments.store import OrderIdTaken, Step, StoreUnavailable
 from payments.stores.common import (
     Change,
+    each_step,
     event_claimed,
     from_document,
     page_size,
     published,
     replay,
+    stepped,
     storable,
     store_time,
     to_document,
@@ -54,6 +56,9 @@ _NEWEST_FIRST = [("createdAt", DESCENDING), ("_id", DESCENDING)]
 _OLDEST_UPDATE_FIRST = [("updatedAt", ASCENDING), ("_id", ASCENDING)]
 
 Versioned = tuple[PaymentOrder, int]
+# A version just written: the order, its number and its stored fields (``to_document``),
+# so the ``orders`` document is made from the fields serialised once.
+Written = tuple[PaymentOrder, int, Document]
 # How many orders a store remembers the newest version of that it has seen.
 KNOWN_ORDERS = 10_000
 
@@ -72,13 +77,14 @@ def _version_id(order_id: str, version: int) -> str:
     return f"{order_id}#{version}"
 
 
-def _order_document(order: PaymentOrder, version: int) -> Document:
-    document = to_document(order, "python")
+def _order_document(fields: Document, version: int) -> Document:
+    """The ``orders`` document of an order's stored ``fields`` (``to_document``)."""
+    document = dict(fields)
     return {"_id": document.pop("id"), **document, "version": version}
 
 
-def _version_document(order: PaymentOrder, version: int) -> Document:
-    return {"_id": _version_id(order.id, version), **to_document(order, "python")}
+def _version_document(fields: Document, version: int) -> Document:
+    return {"_id": _version_id(fields["id"], version), **fields}
 
 
 def _order(document: Document) -> PaymentOrder:
@@ -136,7 +142,7 @@ class MongoOrderStore:
         order = storable(order)
         with _reachable():
             try:
-                await self.orders.insert_one(_order_document(order, 0))
+                await self.orders.insert_one(_order_document(to_document(order, "python"), 0))
                 self._remember(order, 0)
             except DuplicateKeyError:
                 holder = None
@@ -169,6 +175,16 @@ class MongoOrderStore:
                 order, expected, target, at, reason, attempts, gateway_reference
             ),
         )
+
+    async def transition_through(
+        self, order_id: str, steps: Sequence[Step], at: datetime
+    ) -> Sequence[PaymentOrder]:
+        """Each step its own version; the ``orders`` document once, after the last step
+        done (a crash before leaves it behind, which reads and the sweep repair)."""
+        written = await each_step(steps, lambda step: self._write(order_id, stepped(step, at)))
+        if written:
+            await self._index(*written[-1])
+        return [order for order, _, _ in written]
 
     async def mark_command_published(self, order_id: str, at: datetime) -> None:
         await self._change(order_id, lambda order: published(order, "command_published_at", at))
@@ -233,8 +249,17 @@ class MongoOrderStore:
             )
 
     async def _change(self, order_id: str, change: Change) -> PaymentOrder | None:
-        """Apply ``change`` to the newest version as the next one; None when there is no
-        such order or ``change`` has nothing to do.
+        """Apply ``change`` as the order's next version and bring its ``orders`` document
+        up to date; None when there is no such order or nothing to do."""
+        written = await self._write(order_id, change)
+        if written is None:
+            return None
+        await self._index(*written)
+        return written[0]
+
+    async def _write(self, order_id: str, change: Change) -> Written | None:
+        """Insert ``change`` of the newest version as the next one; None when there is
+        no such order or ``change`` has nothing to do.
 
         It starts from the version this store last saw, or else the ``orders``
         document, unprobed: inserting the version after it succeeds only if it is the
@@ -254,14 +279,18 @@ class MongoOrderStore:
                 if changed is None:
                     if probed:
                         return None
-                elif await self._claim(changed, version + 1):
-                    self._remember(changed, version + 1)
-                    await self.orders.replace_one(
-                        {"_id": order_id}, _order_document(changed, version + 1)
-                    )
-                    return changed
+                else:
+                    fields = to_document(changed, "python")
+                    if await self._claim(fields, version + 1):
+                        self._remember(changed, version + 1)
+                        return changed, version + 1, fields
                 order, version = await self._newest(order, version)
                 probed = True
+
+    async def _index(self, order: PaymentOrder, version: int, fields: Document) -> None:
+        """The ``orders`` document, which queries read, at ``version``."""
+        with _reachable():
+            await self.orders.replace_one({"_id": order.id}, _order_document(fields, version))
 
     def _remember(self, order: PaymentOrder, version: int) -> None:
         known = self._known.get(order.id)
@@ -271,10 +300,10 @@ class MongoOrderStore:
             if len(self._known) > KNOWN_ORDERS:
                 self._known.popitem(last=False)
 
-    async def _claim(self, order: PaymentOrder, version: int) -> bool:
+    async def _claim(self, fields: Document, version: int) -> bool:
         """Insert ``version`` of the order; False when someone else inserted it first."""
         try:
-            await self.versions.insert_one(_version_document(order, version))
+            await self.versions.insert_one(_version_document(fields, version))
         except DuplicateKeyError:
             return False
         return True
@@ -286,7 +315,7 @@ class MongoOrderStore:
         while later := await self.versions.find_one({"_id": _version_id(order.id, version + 1)}):
             order, version = _order(later), version + 1
         if version > known:
-            await self.orders.replace_one({"_id": order.id}, _order_document(order, version))
+            await self._index(order, version, to_document(order, "python"))
         self._remember(order, version)
         return order, version
 

@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from payments.model import OrderStatus, PaymentOrder, check_transition
-from payments.store import OrderIdTaken, StoreUnavailable
+from payments.store import OrderIdTaken, Step, StoreUnavailable
 from payments.stores.common import (
     Change,
+    each_step,
     event_claimed,
     page_size,
     published,
     replay,
+    stepped,
     storable,
     store_time,
     to_document,
@@ -166,6 +168,11 @@ class SqliteOrderStore:
                 order, expected, target, at, reason, attempts, gateway_reference
             ),
         )
+
+    async def transition_through(
+        self, order_id: str, steps: Sequence[Step], at: datetime
+    ) -> Sequence[PaymentOrder]:
+        return await each_step(steps, lambda step: self._modify(order_id, stepped(step, at)))
 
     async def mark_command_published(self, order_id: str, at: datetime) -> None:
         await self._modify(order_id, lambda order: published(order, "command_published_at", at))

@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from infra.server import free_port
 from payments.model import IllegalTransition, OrderStatus, PaymentOrder, Transition
-from payments.store import IdempotencyConflict, OrderStore, StoreUnavailable
+from payments.store import IdempotencyConflict, OrderStore, Step, StoreUnavailable
 from payments.stores import MongoOrderStore, OrderIdTaken, SqliteOrderStore
 from tests.conftest import unique_name
 
@@ -184,6 +184,55 @@ async def test_transitions_are_compare_and_set_and_recorded_in_the_history(
         Transition(status=EXECUTING, at=times[2], reason="command issued"),
         Transition(status=EXECUTED, at=times[3], reason="paid"),
     )
+
+
+THROUGH = [
+    Step(PENDING, VALIDATED, "validated"),
+    Step(VALIDATED, ACCEPTED, "accepted"),
+    Step(ACCEPTED, EXECUTING, "command issued"),
+]
+
+
+async def test_a_run_of_transitions_records_each_and_the_queries_see_the_last(
+    store: OrderStore,
+) -> None:
+    order = await created(store, new_order())
+    at = T0 + timedelta(seconds=1)
+
+    moved = await store.transition_through(order.id, THROUGH, at)
+
+    assert [step.status for step in moved] == [VALIDATED, ACCEPTED, EXECUTING]
+    assert moved[-1] == await store.get(order.id)
+    assert moved[-1].history[1:] == tuple(
+        Transition(status=step.target, at=at, reason=step.reason) for step in THROUGH
+    )
+    assert [o.id for o in await store.list(EXECUTING, 10, None)] == [order.id]
+    assert await store.list(PENDING, 10, None) == []
+    assert await store.count_by_status() == {EXECUTING: 1}
+    assert [o.id for o in await store.stale([EXECUTING], at + timedelta(seconds=1), 10)] == [
+        order.id
+    ]
+
+
+async def test_a_run_of_transitions_stops_where_the_order_is_elsewhere(store: OrderStore) -> None:
+    order = await created(store, new_order())
+    await store.transition(order.id, PENDING, VALIDATED, T0 + timedelta(seconds=1))
+    await store.transition(order.id, VALIDATED, FAILED, T0 + timedelta(seconds=2), "refused")
+
+    assert await store.transition_through(order.id, THROUGH, T0 + timedelta(seconds=3)) == []
+    stored = await store.get(order.id)
+    assert stored is not None
+    assert stored.status is FAILED
+    assert len(stored.history) == 3
+
+
+async def test_a_run_with_an_illegal_step_writes_nothing(store: OrderStore) -> None:
+    order = await created(store, new_order())
+    steps = [THROUGH[0], Step(VALIDATED, EXECUTED)]
+
+    with pytest.raises(IllegalTransition):
+        await store.transition_through(order.id, steps, T0 + timedelta(seconds=1))
+    assert await store.get(order.id) == order
 
 
 async def test_of_many_racing_transitions_exactly_one_wins_per_order(store: OrderStore) -> None:
