@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import faust
+from faust.exceptions import ConsumerNotStarted
 from faust.types import TP, EventT, Message, StreamT
 from mode.types.signals import BaseSignalT
 from opentelemetry import propagate, trace
@@ -144,24 +145,33 @@ class KafkaConsumer(Consumer):
                 self._idle.set()
         return not exchange.failed
 
+    def _assignment(self) -> set[TP]:
+        """What the consumer owns now; nothing before its thread has started (Faust
+        raises then, which readiness and a metrics scrape must not)."""
+        if self._app is None:
+            return set()
+        try:
+            return set(self._app.consumer.assignment())
+        except ConsumerNotStarted:
+            return set()
+
     def assigned_partitions(self) -> list[int]:
         """The partitions of the topic this worker owns now (empty while rebalancing)."""
-        if self._app is None:
-            return []
         topic = self.endpoint.topic
-        return sorted(tp.partition for tp in self._app.consumer.assignment() if tp.topic == topic)
+        return sorted(tp.partition for tp in self._assignment() if tp.topic == topic)
 
     def lag(self) -> dict[int, int]:
         """Per owned partition, the records not yet committed by the group: the
         partition's end offset as last fetched minus the committed offset (Faust keeps
         it from the seek at assignment and from each commit)."""
-        if self._app is None:
+        assignment = self._assignment()
+        if self._app is None or not assignment:
             return {}
         consumer = self._app.consumer
         # Faust has no public accessor for it.
         committed: Mapping[TP, int | None] = cast(Any, consumer)._committed_offset
         lags: dict[int, int] = {}
-        for tp in consumer.assignment():
+        for tp in assignment:
             end = consumer.highwater(tp) if tp.topic == self.endpoint.topic else None
             if end is not None:
                 lags[tp.partition] = max(0, end - (committed.get(tp) or 0))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from components.kafka import KafkaComponent
 from components.kafka.codec import encode_value
+from components.kafka.consumer import KafkaConsumer
 from endpoints.base import Consumer, RouteHandler
 from endpoints.errors import EndpointError
 from routes.dsl import RouteBuilder
@@ -478,3 +479,29 @@ async def test_two_workers_of_a_group_share_the_partitions_and_commit_everything
             await everything.until(lambda exchanges: numbers(exchanges) == set(range(60)))
             await until_total_committed(kafka_admin, group, 60)  # every partition to its end
     assert by_worker["second"], "the second worker got partitions too"
+
+
+async def test_while_starting_a_consumer_owns_nothing_and_says_so(
+    kafka: KafkaComponent, new_topic: TopicFactory
+) -> None:
+    """Readiness and metrics ask a starting worker for its partitions: before Faust's
+    consumer thread runs, the answer is none, not an error."""
+    topic = await new_topic("kafka-starting", partitions=2)
+    endpoint = kafka.create_endpoint(f"kafka:{topic}?groupId={unique_name('g')}")
+    await endpoint.start()
+    consumer = endpoint.create_consumer(Received().add)
+    assert isinstance(consumer, KafkaConsumer)
+    starting = asyncio.create_task(consumer.start())
+    answers: list[tuple[list[int], dict[int, int]]] = []
+    try:
+        async with asyncio.timeout(DEADLINE):
+            while not starting.done():
+                answers.append((consumer.assigned_partitions(), consumer.lag()))
+                await asyncio.sleep(0)  # let the start go on between two questions
+            await starting
+            while not consumer.assigned_partitions():
+                await asyncio.sleep(0.05)  # polling for the group's assignment
+    finally:
+        await consumer.stop()
+    assert answers, "the start was never asked about"
+    assert answers[0] == ([], {})
