@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -15,6 +16,7 @@ from payments.gateway import SimulatedBank
 from payments.service import Mode, PaymentService, build_service
 
 StartService = Callable[..., Awaitable[PaymentService]]
+STOP_BOUND = 60.0  # seconds a service may take to stop
 
 # A payment order every rule accepts; tests change one field at a time.
 VALID_ORDER = {
@@ -65,7 +67,9 @@ async def start_service(
 
     yield start
     for service in reversed(started):
-        await service.stop()
+        # The engine's grace is 30 s: a stop hanging past it fails this test, not the run.
+        async with asyncio.timeout(STOP_BOUND):
+            await service.stop()
 
 
 @pytest.fixture
