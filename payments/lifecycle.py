@@ -252,7 +252,9 @@ class Lifecycle:
         read again after a crash) there is nothing to pay, but maybe its event to
         publish (see ``_owed_event``)."""
         command = read_command(exchange.body)
-        order = await self.store.get(command.order_id)
+        # Perhaps a version behind: then the EXECUTED write after the payment is refused
+        # and finds the order ended (the bank pays an order id once, whoever asks).
+        order = await self.store.peek(command.order_id)
         if order is None:
             raise PoisonCommand(f"no payment order {command.order_id}")
         exchange.headers[ORDER_ID] = order.id

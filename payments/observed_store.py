@@ -54,6 +54,9 @@ class ObservedOrderStore:
     async def get(self, order_id: str) -> PaymentOrder | None:
         return await self.store.get(order_id)
 
+    async def peek(self, order_id: str) -> PaymentOrder | None:
+        return await self.store.peek(order_id)
+
     async def transition(
         self,
         order_id: str,

@@ -158,6 +158,15 @@ class MongoOrderStore:
             document = await self.orders.find_one({"_id": order_id})
             return None if document is None else await self._newest_of(document)
 
+    async def peek(self, order_id: str) -> PaymentOrder | None:
+        with _reachable():
+            document = await self.orders.find_one({"_id": order_id})
+        if document is None:
+            return None
+        order = _order(document)
+        self._remember(order, document["version"])
+        return order
+
     async def transition(
         self,
         order_id: str,

@@ -151,6 +151,9 @@ class SqliteOrderStore:
         rows = await self._fetch("SELECT document FROM orders WHERE id = ?", (order_id,))
         return _orders(rows)[0] if rows else None
 
+    async def peek(self, order_id: str) -> PaymentOrder | None:
+        return await self.get(order_id)  # one row, always the newest
+
     async def transition(
         self,
         order_id: str,

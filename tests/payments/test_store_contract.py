@@ -186,6 +186,15 @@ async def test_transitions_are_compare_and_set_and_recorded_in_the_history(
     )
 
 
+async def test_a_peek_reads_the_order_as_written(open_store: Opener) -> None:
+    writer, reader = await open_store(), await open_store()  # two processes, one database
+    order = await created(writer, new_order())
+    assert await reader.peek(order.id) == order
+    moved = await writer.transition(order.id, PENDING, VALIDATED, T0 + timedelta(seconds=1))
+    assert await reader.peek(order.id) == moved
+    assert await reader.peek("no-such-order") is None
+
+
 THROUGH = [
     Step(PENDING, VALIDATED, "validated"),
     Step(VALIDATED, ACCEPTED, "accepted"),
