@@ -59,9 +59,15 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     async with servers(work / "servers") as env:
         print("measuring raw limits …", file=sys.stderr)
         kafka_limit = await kafka_rate(env["KAFKA_BOOTSTRAP_SERVERS"], args.limit_messages, 6)
+        # FerretDB v1 scans a table for every lookup by _id, so its rate falls as the
+        # collections grow: the limit writes as many orders into one database as the
+        # run does (one at a time, only the first hundred: that figure is a reference).
+        limit_orders = args.limit_orders or min(50, args.orders) + args.orders * (
+            len(args.concurrency) + 1
+        )
         store_limits = {
-            c: await store_rate(env["MONGO_URI"], args.limit_orders, c)
-            for c in (1, args.store_concurrency)
+            c: await store_rate(env["MONGO_URI"], n, c)
+            for c, n in ((1, min(100, limit_orders)), (args.store_concurrency, limit_orders))
         }
         service_env = {
             **env,
@@ -127,6 +133,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "limits": {
             "kafka_messages_per_s": kafka_limit,
             "store_orders_per_s": {str(c): rate for c, rate in store_limits.items()},
+            "store_limit_orders": limit_orders,
         },
         "levels": [level.as_json() for level in levels],
         "cpu_seconds_per_order": {name: seconds / total_orders for name, seconds in cpu.items()},
@@ -144,7 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--deadline", type=float, default=300, help="seconds to wait for EXECUTED")
     parser.add_argument("--limit-messages", type=int, default=5000)
-    parser.add_argument("--limit-orders", type=int, default=200)
+    parser.add_argument(
+        "--limit-orders",
+        type=int,
+        default=None,
+        help="orders of the store limit (default: as many as the run writes)",
+    )
     parser.add_argument("--store-concurrency", type=int, default=16)
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     args = parser.parse_args(argv)

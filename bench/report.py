@@ -69,7 +69,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['machine']['platform']}; {result['workers']} processor workers.",
         "",
         f"Raw limits: Kafka {limits['kafka_messages_per_s']:.0f} msg/s produced+consumed; "
-        f"store, order write pattern (insert + {ORDER_CHANGES} conditional updates): "
+        f"store, order write pattern (insert + {ORDER_CHANGES} conditional updates) "
+        f"over {limits['store_limit_orders']} orders in one database: "
         + ", ".join(
             f"{rate:.1f} orders/s at c={c}" for c, rate in limits["store_orders_per_s"].items()
         ),

@@ -28,13 +28,18 @@ def test_summary_and_reports_from_a_run(tmp_path: Path) -> None:
     result = {
         "machine": {"cpus": 2, "python": "3.11", "platform": "linux"},
         "workers": 2,
-        "limits": {"kafka_messages_per_s": 1000.0, "store_orders_per_s": {"1": 10.0}},
+        "limits": {
+            "kafka_messages_per_s": 1000.0,
+            "store_orders_per_s": {"1": 10.0},
+            "store_limit_orders": 4,
+        },
         "levels": [level.as_json()],
         "cpu_seconds_per_order": {"ingest": 0.01},
         "verification": {"every_order_executed": False},
     }
     write_reports(result, tmp_path)
     table = (tmp_path / "results.md").read_text()
+    assert "over 4 orders in one database: 10.0 orders/s at c=1" in table
     assert "| closed c=2 | 4 | 2.0 | 2.7 | 27% |" in table
     assert (tmp_path / "latency.png").stat().st_size > 1000
     assert '"not_executed": 1' in (tmp_path / "results.json").read_text()
