@@ -30,6 +30,7 @@ from routes.exchange import Exchange
 from routes.headers import KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TOPIC
 from tests.conftest import TopicFactory, unique_name
 from tests.engine.support import mock
+from tests.polling import eventually
 
 pytestmark = pytest.mark.kafka
 
@@ -499,8 +500,7 @@ async def test_while_starting_a_consumer_owns_nothing_and_says_so(
                 answers.append((consumer.assigned_partitions(), consumer.lag()))
                 await asyncio.sleep(0)  # let the start go on between two questions
             await starting
-            while not consumer.assigned_partitions():
-                await asyncio.sleep(0.05)  # polling for the group's assignment
+        assert await eventually(consumer.assigned_partitions, deadline=DEADLINE)
     finally:
         await consumer.stop()
     assert answers, "the start was never asked about"
