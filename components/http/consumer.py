@@ -22,6 +22,7 @@ from aiohttp import hdrs, web
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from components.http.access import PRINCIPAL
 from components.http.codec import decode_json, encode_body
 from components.http.correlation import correlation_id_of
 from components.http.headers import (
@@ -125,6 +126,8 @@ class HttpConsumer(Consumer):
     async def _respond(self, request: web.Request) -> web.Response:
         exchange = Exchange.of(await self._read_body(request), request_headers(request))
         exchange.headers[headers.CORRELATION_ID] = correlation_id_of(request)
+        if PRINCIPAL in request:
+            exchange.headers[headers.HTTP_PRINCIPAL] = request[PRINCIPAL]
         try:
             await self.handler(exchange)
         except Exception as error:  # a plain handler; a route records it itself
