@@ -111,6 +111,7 @@ class MongoOrderStore:
         *,
         server_selection_timeout_ms: int = 2000,
         socket_timeout_ms: int | None = 10_000,
+        connect_timeout_ms: int = 5000,
     ) -> None:
         self._owned = isinstance(uri_or_client, str)
         self._client: AsyncMongoClient[Document] = (
@@ -118,6 +119,7 @@ class MongoOrderStore:
                 uri_or_client,
                 serverSelectionTimeoutMS=server_selection_timeout_ms,
                 socketTimeoutMS=socket_timeout_ms,
+                connectTimeoutMS=connect_timeout_ms,
             )
             if isinstance(uri_or_client, str)
             else uri_or_client
