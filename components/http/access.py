@@ -17,6 +17,11 @@ from aiohttp.typedefs import Handler, Middleware
 
 PRINCIPAL = web.RequestKey("principal", str)
 
+# Request headers that carry credentials: a check reads them from the request, and the
+# consumer never copies them to the exchange, which travels on (queues, Kafka record
+# headers, dead letters, logs) where a key must not go.
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+
 Check = Callable[[web.Request], Awaitable[str]]
 
 

@@ -67,8 +67,10 @@ async def test_the_principal_of_the_check_reaches_the_exchange_and_refusals_are_
         },
     )
     # A client naming the header itself is ignored: only the check says who it is.
-    spoof = {"http.principal": "root", "Authorization": "Bearer good"}
-    async with client.get(f"{component.url}/orders", headers=spoof) as response:
+    spoof = {"http.principal": "root", "Authorization": "Bearer good", "X-API-Key": "k"}
+    async with client.get(
+        f"{component.url}/orders", headers=spoof | {"Cookie": "s=1", "X-Other": "kept"}
+    ) as response:
         assert response.status == 200
     async with client.get(f"{component.url}/orders", headers={"Authorization": "x"}) as response:
         document = await problem(response, 401)
@@ -81,6 +83,9 @@ async def test_the_principal_of_the_check_reaches_the_exchange_and_refusals_are_
         assert response.status == 200
 
     assert [request.get(headers.HTTP_PRINCIPAL) for request in seen] == ["caller-1", "admin", None]
+    # Credentials stay on the request: the exchange travels on, to queues, topics and logs.
+    assert seen[0]["x-other"] == "kept"
+    assert not {"authorization", "x-api-key", "cookie"} & seen[0].keys()
 
 
 async def test_a_plain_handler_reads_the_principal_from_the_request(
