@@ -10,6 +10,8 @@ clients:
   - id: shop-a
     keySha256: 5e8848…   # sha256 of the key, 64 hex digits
     rateLimit: {perSecond: 20, burst: 40}   # optional: the settings' default otherwise
+  - id: shop-b           # while rotating its key: the new and the old digest
+    keySha256: [7c4a8d…, 2fd4e1…]
 operators:             # who may use the console and /metrics
   - id: ops
     keySha256: 9f86d0…
@@ -27,7 +29,14 @@ from pathlib import Path
 from typing import Annotated, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 # Letters, digits, ".", "_", "-": a client id is logged and scopes idempotency keys as
@@ -53,7 +62,13 @@ class RateLimit(_Entry):
 
 class Operator(_Entry):
     id: ClientId
-    key_sha256: KeyDigest
+    # One digest, or several while a key is rotated: each of those keys authenticates.
+    key_sha256: tuple[KeyDigest, ...] = Field(min_length=1)
+
+    @field_validator("key_sha256", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
 
 
 class Client(Operator):
@@ -70,7 +85,7 @@ class ClientsFile(_Entry):
             ids = [entry.id for entry in getattr(self, section)]
             if repeated := sorted({name for name in ids if ids.count(name) > 1}):
                 raise ValueError(f"{section}: ids used twice: {', '.join(repeated)}")
-        digests = [entry.key_sha256 for entry in (*self.clients, *self.operators)]
+        digests = [key for entry in (*self.clients, *self.operators) for key in entry.key_sha256]
         if len(set(digests)) < len(digests):
             raise ValueError("a keySha256 is used twice: each client and operator has its own key")
         return self
@@ -90,8 +105,8 @@ class Registry:
     @classmethod
     def of(cls, file: ClientsFile) -> Registry:
         return cls(
-            {client.key_sha256: client for client in file.clients},
-            {operator.key_sha256: operator for operator in file.operators},
+            {key: client for client in file.clients for key in client.key_sha256},
+            {key: operator for operator in file.operators for key in operator.key_sha256},
         )
 
     def client(self, key: str) -> Client | None:
@@ -141,6 +156,6 @@ def new_client(client_id: str, *, operator: bool = False) -> tuple[str, str]:
     """A new random key and the YAML entry (its digest, never the key) to paste under
     ``clients:`` (or ``operators:``)."""
     key = secrets.token_urlsafe(32)
-    entry = (Operator if operator else Client)(id=client_id, key_sha256=digest(key))
-    text = yaml.safe_dump([entry.model_dump(by_alias=True, exclude_none=True)], sort_keys=False)
-    return key, text
+    entry = {"id": client_id, "keySha256": digest(key)}
+    (Operator if operator else Client).model_validate(entry)  # a bad id raises here
+    return key, yaml.safe_dump([entry], sort_keys=False)

@@ -45,6 +45,16 @@ def test_a_valid_file_gives_clients_by_key_with_their_limits(tmp_path: Path) -> 
     assert registry.client("key-c") is None
 
 
+def test_a_client_rotating_its_key_is_known_by_either_key(tmp_path: Path) -> None:
+    path = tmp_path / "clients.yaml"
+    path.write_text(f"clients:\n  - id: shop-a\n    keySha256: [{DIGEST_A}, {DIGEST_B}]\n")
+
+    registry = load_clients(path)
+
+    found = [registry.client(key) for key in ("key-a", "key-b")]
+    assert [client.id if client else None for client in found] == ["shop-a", "shop-a"]
+
+
 @pytest.mark.parametrize(
     ("text", "named"),
     [
@@ -66,6 +76,8 @@ def test_a_valid_file_gives_clients_by_key_with_their_limits(tmp_path: Path) -> 
             f"operators:\n  - {{id: o, keySha256: {DIGEST_A}}}\n",
             "a keySha256 is used twice",
         ),
+        (f"clients:\n  - id: a\n    keySha256: [{DIGEST_A}, x]\n", "clients.0.keySha256.1"),
+        ("clients:\n  - id: a\n    keySha256: []\n", "clients.0.keySha256"),
         ("clients: [\n", "not YAML"),
         ("- just a list\n", "(top level)"),
     ],
