@@ -111,7 +111,12 @@ def openapi_document() -> dict[str, Any]:
                             "name": "Idempotency-Key",
                             "in": "header",
                             "required": False,
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                            # Visible ASCII, spaces inside only (HTTP trims the ends);
+                            # the API takes any printable text, but headers are ASCII.
+                            "schema": {
+                                "type": "string",
+                                "pattern": "^[!-~]([ -~]{0,253}[!-~])?$",
+                            },
                         }
                     ],
                     "requestBody": {"required": True, **_json(CreatePaymentOrder)},
