@@ -124,6 +124,7 @@ def build_service(
             f"mode {mode!r} needs KAFKA_BOOTSTRAP_SERVERS and MONGO_URI; "
             "only 'all' runs on the embedded defaults"
         )
+    access = _access_policy(settings, mode)  # before any client is made: it may refuse
     store: OrderStore = (
         MongoOrderStore(settings.mongo_uri, database=settings.mongo_database)
         if settings.mongo_uri
@@ -132,7 +133,6 @@ def build_service(
     engine = Engine()
     registry = service_registry(engine)
     metrics = PaymentMetrics(registry)
-    access = _access_policy(settings, mode)
     http = HttpComponent(host=settings.http_host, port=settings.http_port)
     access.install(http.app)
     engine.add_component("http", http)
