@@ -1,4 +1,5 @@
-"""Entry point: ``python app.py [all|ingest|process|gateway]``.
+"""Entry point: ``python app.py [all|ingest|process|gateway]``, or
+``python app.py create-client <id> [--operator]`` to make an API key.
 
 ``all`` (the default) runs the API and the processor in one process, on the embedded
 defaults unless ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGO_URI`` point at real servers.
@@ -20,6 +21,7 @@ from pydantic import ValidationError
 from config.settings import Settings
 from observability.logs import configure_logging
 from observability.tracing import configure_tracing
+from payments.clients import print_new_client
 from payments.gateway import GatewaySettings, create_gateway_app
 from payments.service import ConfigurationError, Mode, build_service
 
@@ -50,8 +52,14 @@ async def serve(mode: str, settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", nargs="?", default="all", choices=MODES)
+    parser.add_argument("mode", nargs="?", default="all", choices=(*MODES, "create-client"))
+    parser.add_argument("client_id", nargs="?", help="create-client: the new client's id")
+    parser.add_argument("--operator", action="store_true", help="create-client: an operator")
     args = parser.parse_args(argv)
+    if args.mode == "create-client":
+        if args.client_id is None:
+            parser.error("create-client needs the new client's id")
+        return print_new_client(args.client_id, operator=args.operator)
     try:
         settings = Settings()
         configure_logging(settings.log_level, settings.log_format)

@@ -56,3 +56,16 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Seconds an order may sit unfinished before a sweep."
     )
     routes_dir: Path = Field(default=Path("config/routes"), description="Extra YAML routes.")
+    api_clients_file: Path | None = Field(
+        default=None,
+        description="YAML file of the API clients and operators (key digests); unset = open API.",
+    )
+    api_auth_required: bool = Field(
+        default=False, description="Refuse to start the API without clients configured."
+    )
+    api_rate_limit: float = Field(
+        default=20.0, gt=0, description="Requests a second per client, unless its entry says."
+    )
+    api_rate_burst: int = Field(
+        default=40, ge=1, description="Requests a client may send at once, unless its entry says."
+    )

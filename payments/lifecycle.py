@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from components.http import FieldError, ProblemError, path_param
+from components.http import FieldError, ProblemError
 from components.http.headers import RESPONSE_HEADER_PREFIX
 from payments.messages import ExecutePaymentCommand, PaymentEvent, UnreadableMessage, read_message
 from payments.model import OrderStatus, PaymentOrder, Transition
+from payments.queries import client_of
 from payments.request import CreatePaymentOrder
 from payments.store import IdempotencyConflict, OrderStore, Step
 from routes import headers
@@ -39,7 +39,6 @@ ORDERS_PATH = "/payment-orders"
 Clock = Callable[[], datetime]
 Send = Callable[[str, Any, Mapping[str, Any]], Awaitable[Exchange]]
 
-_LIMIT = re.compile(r"[0-9]{1,3}")  # ASCII digits only: int() takes "²" for no number
 # The way an order goes before its execution command is sent.
 _ADVANCE = (
     OrderStatus.PENDING,
@@ -87,7 +86,8 @@ class Lifecycle:
 
     # -- ingestion -----------------------------------------------------------------------
     async def create(self, exchange: Exchange) -> None:
-        """Validate the request and persist the order PENDING (once per idempotency key)."""
+        """Validate the request and persist the order PENDING, as the authenticated
+        client's (once per idempotency key of that client)."""
         if not isinstance(exchange.body, dict):
             raise ProblemError(400, "the request body must be a JSON object")
         request = CreatePaymentOrder.model_validate(exchange.body)
@@ -117,6 +117,7 @@ class Lifecycle:
                     status=OrderStatus.PENDING, at=now, reason=_REASONS[OrderStatus.PENDING]
                 ),
             ),
+            client_id=client_of(exchange),
             idempotency_key=key,
             request_hash=request.fingerprint(),
         )
@@ -135,53 +136,6 @@ class Lifecycle:
         exchange.headers[ORDER_ID] = stored.id
         exchange.headers[headers.HTTP_STATUS] = 201 if created else 200
         exchange.headers[RESPONSE_HEADER_PREFIX + "Location"] = f"{ORDERS_PATH}/{stored.id}"
-
-    async def _order_at_path(self, exchange: Exchange) -> PaymentOrder:
-        order_id = exchange.headers[path_param("id")]
-        order = await self.store.get(order_id)
-        if order is None:
-            raise ProblemError(404, f"no payment order {order_id}", title="Unknown payment order")
-        return order
-
-    async def get(self, exchange: Exchange) -> None:
-        exchange.body = await self._order_at_path(exchange)
-
-    async def history(self, exchange: Exchange) -> None:
-        order = await self._order_at_path(exchange)
-        exchange.body = {
-            "id": order.id,
-            "status": order.status,
-            "history": [
-                transition.model_dump(mode="json", by_alias=True) for transition in order.history
-            ],
-        }
-
-    async def list_orders(self, exchange: Exchange) -> None:
-        query: Mapping[str, str] = exchange.headers.get(headers.HTTP_QUERY) or {}
-        errors: list[FieldError] = []
-        status: OrderStatus | None = None
-        if "status" in query:
-            try:
-                status = OrderStatus(query["status"].upper())
-            except ValueError:
-                known = ", ".join(OrderStatus)
-                errors.append(FieldError("status", f"must be one of {known}"))
-        limit = 20
-        if "limit" in query:
-            if _LIMIT.fullmatch(query["limit"]) and 1 <= int(query["limit"]) <= 100:
-                limit = int(query["limit"])
-            else:
-                errors.append(FieldError("limit", "must be a whole number from 1 to 100"))
-        unknown = sorted(set(query) - {"status", "limit", "after"})
-        errors += [FieldError(name, "unknown query parameter") for name in unknown]
-        if errors:
-            raise ProblemError(400, "invalid query parameters", errors=errors)
-        page = await self.store.list(status, limit + 1, query.get("after"))
-        items = list(page[:limit])
-        exchange.body = {
-            "items": items,
-            "next": items[-1].id if len(page) > limit else None,
-        }
 
     # -- lifecycle up to the execution command ---------------------------------------------
     async def advance(self, exchange: Exchange) -> None:

@@ -14,6 +14,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+# The one client of an API that runs without authentication (no clients configured).
+ANONYMOUS_CLIENT = "anonymous"
+
 
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
@@ -77,6 +80,9 @@ class PaymentOrder(CamelModel):
     attempts: int = 0
     failure_reason: str | None = None
     gateway_reference: str | None = None  # the bank's reference of an executed payment
+    # The API client that created the order: only it sees the order, and its
+    # idempotency keys are its own. Orders stored before clients existed are anonymous's.
+    client_id: str = Field(default=ANONYMOUS_CLIENT, exclude=True)
     # The idempotency key as the client sent it, and a digest of the request body,
     # so a repeated key with another body can be refused.
     idempotency_key: str | None = Field(default=None, exclude=True)

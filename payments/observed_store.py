@@ -51,8 +51,8 @@ class ObservedOrderStore:
             )
         return stored, created
 
-    async def get(self, order_id: str) -> PaymentOrder | None:
-        return await self.store.get(order_id)
+    async def get(self, order_id: str, *, client_id: str | None = None) -> PaymentOrder | None:
+        return await self.store.get(order_id, client_id=client_id)
 
     async def peek(self, order_id: str) -> PaymentOrder | None:
         return await self.store.peek(order_id)
@@ -117,9 +117,14 @@ class ObservedOrderStore:
         return await self.store.claim_event(order_id, at, lease)
 
     async def list(
-        self, status: OrderStatus | None, limit: int, after: str | None
+        self,
+        status: OrderStatus | None,
+        limit: int,
+        after: str | None,
+        *,
+        client_id: str | None = None,
     ) -> Sequence[PaymentOrder]:
-        return await self.store.list(status, limit, after)
+        return await self.store.list(status, limit, after, client_id=client_id)
 
     async def count_by_status(self) -> Mapping[OrderStatus, int]:
         return await self.store.count_by_status()

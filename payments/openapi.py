@@ -1,4 +1,8 @@
-"""The OpenAPI 3.1 document of the payment API, generated from its pydantic models."""
+"""The OpenAPI 3.1 document of the payment API, generated from its pydantic models.
+
+Every operation needs a client's key (``Authorization: Bearer`` or ``X-API-Key``) once
+clients are configured: 401 without one, 429 over the client's rate.
+"""
 
 from __future__ import annotations
 
@@ -56,13 +60,30 @@ def _json(model: type[BaseModel], media: str = "application/json") -> dict[str, 
     return {"content": {media: {"schema": _ref(model)}}}
 
 
+_HEADER_NOTES = {
+    401: {"WWW-Authenticate": "Bearer: the request carries no valid client key"},
+    429: {"Retry-After": "whole seconds until the client may send again"},
+}
+
+
 def _problems(*statuses: int) -> dict[str, Any]:
+    """Problem responses for ``statuses``, plus the 401 and 429 every operation has."""
     return {
         str(status): {
             "description": "problem details",
             **_json(Problem, "application/problem+json"),
+            **(
+                {
+                    "headers": {
+                        name: {"description": note, "schema": {"type": "string"}}
+                        for name, note in _HEADER_NOTES[status].items()
+                    }
+                }
+                if status in _HEADER_NOTES
+                else {}
+            ),
         }
-        for status in statuses
+        for status in sorted({*statuses, 401, 429})
     }
 
 
@@ -90,7 +111,12 @@ def openapi_document() -> dict[str, Any]:
                             "name": "Idempotency-Key",
                             "in": "header",
                             "required": False,
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                            # Visible ASCII, spaces inside only (HTTP trims the ends);
+                            # the API takes any printable text, but headers are ASCII.
+                            "schema": {
+                                "type": "string",
+                                "pattern": "^[!-~]([ -~]{0,253}[!-~])?$",
+                            },
                         }
                     ],
                     "requestBody": {"required": True, **_json(CreatePaymentOrder)},
@@ -141,5 +167,16 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": schemas["$defs"]},
+        "security": [{"bearerKey": []}, {"headerKey": []}],
+        "components": {
+            "schemas": schemas["$defs"],
+            "securitySchemes": {
+                "bearerKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a client's API key: python app.py create-client <id>",
+                },
+                "headerKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+        },
     }

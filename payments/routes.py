@@ -21,6 +21,7 @@ from payments.lifecycle import (
     Lifecycle,
     Send,
 )
+from payments.queries import OrderQueries
 from payments.store import StoreUnavailable
 from routes.definition import dead_letter_channel, default_error_handler
 from routes.dsl import RouteBuilder, RouteDsl
@@ -139,11 +140,12 @@ def ingestion_routes(
         .filter(header(ORDER_CREATED))
         .to(LIFECYCLE_QUEUE)
     )
-    _api(builder, "GET", f"{ORDERS_PATH}/{{id}}", "get-payment-order").process(lifecycle.get)
+    queries = OrderQueries(lifecycle.store)
+    _api(builder, "GET", f"{ORDERS_PATH}/{{id}}", "get-payment-order").process(queries.get)
     _api(builder, "GET", f"{ORDERS_PATH}/{{id}}/history", "get-payment-order-history").process(
-        lifecycle.history
+        queries.history
     )
-    _api(builder, "GET", ORDERS_PATH, "list-payment-orders").process(lifecycle.list_orders)
+    _api(builder, "GET", ORDERS_PATH, "list-payment-orders").process(queries.list_orders)
     builder.from_(LIFECYCLE_QUEUE).route_id("queue-payment-order").to(ADVANCE)
     (
         builder.from_(ADVANCE)

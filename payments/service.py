@@ -21,12 +21,16 @@ from components.kafka import KafkaComponent, KafkaUnavailable
 from components.kafka.consumer import KafkaConsumer
 from config.settings import Settings
 from observability.metrics import metrics_handler, service_registry
+from payments.access import METRICS_PATH, AccessPolicy
+from payments.clients import InvalidClientsFile, RateLimit, Registry, load_clients
 from payments.console import add_console
 from payments.gateway import GatewayComponent, SimulatedBank
 from payments.lifecycle import Lifecycle
 from payments.metrics import PaymentMetrics
+from payments.model import ANONYMOUS_CLIENT
 from payments.observed_store import ObservedOrderStore
 from payments.openapi import openapi_document
+from payments.rate_limit import RateLimiter
 from payments.routes import (
     TopicNames,
     Topology,
@@ -120,6 +124,7 @@ def build_service(
             f"mode {mode!r} needs KAFKA_BOOTSTRAP_SERVERS and MONGO_URI; "
             "only 'all' runs on the embedded defaults"
         )
+    access = _access_policy(settings, mode)  # before any client is made: it may refuse
     store: OrderStore = (
         MongoOrderStore(settings.mongo_uri, database=settings.mongo_database)
         if settings.mongo_uri
@@ -129,6 +134,7 @@ def build_service(
     registry = service_registry(engine)
     metrics = PaymentMetrics(registry)
     http = HttpComponent(host=settings.http_host, port=settings.http_port)
+    access.install(http.app)
     engine.add_component("http", http)
     kafka = None if embedded else KafkaComponent(settings.kafka_bootstrap_servers, "payorch")
     if kafka is not None:
@@ -185,8 +191,35 @@ def build_service(
     async def count_orders() -> None:
         await metrics.refresh_orders(store)
 
-    http.app.router.add_get("/metrics", metrics_handler(registry, [count_orders]))
+    http.app.router.add_get(METRICS_PATH, metrics_handler(registry, [count_orders]))
     return service
+
+
+def _access_policy(settings: Settings, mode: Mode) -> AccessPolicy:
+    """The clients and operators of ``API_CLIENTS_FILE``, their rate limits, and a
+    warning (or, with ``API_AUTH_REQUIRED``, a refusal) where the API would run open."""
+    registry = Registry({}, {})
+    if settings.api_clients_file is not None:
+        try:
+            registry = load_clients(settings.api_clients_file)
+        except InvalidClientsFile as error:
+            raise ConfigurationError(f"API_CLIENTS_FILE: {error}") from None
+    if mode != "process" and not registry.clients:
+        if settings.api_auth_required:
+            raise ConfigurationError(
+                "API_AUTH_REQUIRED is true but no API client is configured: list them in "
+                "the file API_CLIENTS_FILE names (python app.py create-client <id>)"
+            )
+        logger.warning(
+            "no API clients configured (API_CLIENTS_FILE): /payment-orders is open to anyone, "
+            "every request as client %r",
+            ANONYMOUS_CLIENT,
+        )
+    elif mode != "process" and not registry.operators:
+        logger.warning("no operators in %s: the console is closed", settings.api_clients_file)
+    default = RateLimit(per_second=settings.api_rate_limit, burst=settings.api_rate_burst)
+    limits = {c.id: c.rate_limit for c in registry.clients.values() if c.rate_limit is not None}
+    return AccessPolicy(registry, RateLimiter(default, limits))
 
 
 def _add_service_endpoints(app: web.Application, service: PaymentService, openapi: bool) -> None:

@@ -48,7 +48,8 @@ class Step:
 
 class OrderStore(Protocol):
     async def start(self) -> None:
-        """Connect and create indexes (unique idempotency key, status + createdAt)."""
+        """Connect and create indexes (unique client + idempotency key, status + createdAt,
+        client + createdAt)."""
 
     async def stop(self) -> None: ...
 
@@ -56,11 +57,14 @@ class OrderStore(Protocol):
         """Raise StoreUnavailable unless the store answers now."""
 
     async def create(self, order: PaymentOrder) -> tuple[PaymentOrder, bool]:
-        """Insert a PENDING order. With an idempotency key already taken, return the
-        order that holds it and False when its request hash matches, else raise
-        IdempotencyConflict. Enforced by a unique index, never by read-then-write."""
+        """Insert a PENDING order. With an idempotency key its client already used,
+        return the order that holds it and False when its request hash matches, else
+        raise IdempotencyConflict; another client's key never matches. Enforced by a
+        unique index, never by read-then-write."""
 
-    async def get(self, order_id: str) -> PaymentOrder | None: ...
+    async def get(self, order_id: str, *, client_id: str | None = None) -> PaymentOrder | None:
+        """The order; with ``client_id``, only if that client created it (None otherwise,
+        exactly as for an unknown id)."""
 
     async def peek(self, order_id: str) -> PaymentOrder | None:
         """The order as cheaply as the store reads it, perhaps a version behind
@@ -104,9 +108,15 @@ class OrderStore(Protocol):
         was claimed less than ``lease`` before ``at``. One claimer wins a race."""
 
     async def list(
-        self, status: OrderStatus | None, limit: int, after: str | None
+        self,
+        status: OrderStatus | None,
+        limit: int,
+        after: str | None,
+        *,
+        client_id: str | None = None,
     ) -> Sequence[PaymentOrder]:
-        """Newest first; ``after`` is the id of the last order of the previous page."""
+        """Newest first; ``after`` is the id of the last order of the previous page. With
+        ``client_id``, only that client's orders (and only its orders as ``after``)."""
 
     async def count_by_status(self) -> Mapping[OrderStatus, int]:
         """How many orders are in each status now (a status with none is absent); for

@@ -29,6 +29,9 @@ HTTP_METHOD = "http.method"
 HTTP_PATH = "http.path"
 HTTP_QUERY = "http.query"
 HTTP_CONTENT_TYPE = "http.content-type"
+# Written by the http consumer: who the server's access check authenticated the request
+# as (absent when the server checks no one).
+HTTP_PRINCIPAL = "http.principal"
 
 # Exchange properties (not headers: they never leave the process).
 EXCEPTION_CAUGHT = "exception-caught"  # the error an on_exception or dead-letter handled

@@ -18,7 +18,7 @@ from components.base import Component
 from components.http.consumer import HttpServerEndpoint
 from components.http.options import CLIENT_ONLY, SERVER_ONLY, HttpOptions, misplaced
 from components.http.producer import HttpClientEndpoint
-from components.http.server import HttpServer
+from components.http.server import DEFAULT_HEADER_LIMITS, HeaderLimits, HttpServer
 from endpoints.base import Endpoint
 from endpoints.errors import EndpointError
 
@@ -27,9 +27,14 @@ class HttpComponent(Component[HttpOptions]):
     options_model = HttpOptions
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 8080, *, shutdown_timeout: float = 30.0
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        *,
+        shutdown_timeout: float = 30.0,
+        header_limits: HeaderLimits = DEFAULT_HEADER_LIMITS,
     ) -> None:
-        self.server = HttpServer(host, port, shutdown_timeout)
+        self.server = HttpServer(host, port, shutdown_timeout, header_limits)
         self._session: aiohttp.ClientSession | None = None
 
     @property

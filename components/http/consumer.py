@@ -22,6 +22,7 @@ from aiohttp import hdrs, web
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from components.http.access import CREDENTIAL_HEADERS, PRINCIPAL
 from components.http.codec import decode_json, encode_body
 from components.http.correlation import correlation_id_of
 from components.http.headers import (
@@ -125,6 +126,8 @@ class HttpConsumer(Consumer):
     async def _respond(self, request: web.Request) -> web.Response:
         exchange = Exchange.of(await self._read_body(request), request_headers(request))
         exchange.headers[headers.CORRELATION_ID] = correlation_id_of(request)
+        if PRINCIPAL in request:
+            exchange.headers[headers.HTTP_PRINCIPAL] = request[PRINCIPAL]
         try:
             await self.handler(exchange)
         except Exception as error:  # a plain handler; a route records it itself
@@ -164,11 +167,12 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
 
 def request_headers(request: web.Request) -> dict[str, Any]:
     """Request headers by lowercased name (repeats joined by commas), then the
-    component's own; a request header named like those is dropped."""
+    component's own; a request header named like those is dropped, and so are
+    credentials (``CREDENTIAL_HEADERS``)."""
     result: dict[str, Any] = {}
     for name, value in request.headers.items():
         key = name.lower()
-        if not key.startswith(RESERVED_PREFIX):
+        if not key.startswith(RESERVED_PREFIX) and key not in CREDENTIAL_HEADERS:
             result[key] = f"{result[key]}, {value}" if key in result else value
     result[headers.HTTP_METHOD] = request.method
     result[headers.HTTP_PATH] = request.path

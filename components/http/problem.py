@@ -11,7 +11,7 @@ route, method not allowed, body too large) keep their status; anything else is a
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -94,11 +94,13 @@ class ProblemError(Exception):
         title: str = "",
         type: str = "about:blank",
         errors: Sequence[FieldError] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> None:
+        """``headers`` go on the response (``WWW-Authenticate``, ``Retry-After`` …)."""
         if not 400 <= status <= 599:
             raise ValueError(f"a problem has an error status (400-599), not {status}")
         super().__init__(f"{status} {title or _phrase(status)}: {detail}")
-        self.problem = Problem(status, detail, title, type, tuple(errors))
+        self.problem = Problem(status, detail, title, type, tuple(errors), dict(headers or {}))
 
 
 def validation_problem(error: ValidationError) -> Problem:

@@ -11,6 +11,7 @@ for up to ``shutdown_timeout`` seconds.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -25,11 +26,31 @@ class ServerNotRunning(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class HeaderLimits:
+    """What aiohttp accepts of a request's head; past it, aiohttp itself answers 400
+    (text/plain: it refuses before any handler or middleware runs) and closes."""
+
+    max_line_size: int = 8190  # the request line: method, target, version
+    max_field_size: int = 8190  # one header line, name and value
+    max_headers: int = 100
+
+
+DEFAULT_HEADER_LIMITS = HeaderLimits()
+
+
 class HttpServer:
-    def __init__(self, host: str, port: int, shutdown_timeout: float) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        shutdown_timeout: float,
+        header_limits: HeaderLimits = DEFAULT_HEADER_LIMITS,
+    ) -> None:
         self.host = host
         self.configured_port = port
         self.shutdown_timeout = shutdown_timeout
+        self.header_limits = header_limits
         # Add plain handlers, sub-apps and middlewares here before the server starts;
         # middlewares appended run inside the problem-details one.
         self.app = web.Application(middlewares=[correlation_middleware, problem_middleware])
@@ -68,7 +89,13 @@ class HttpServer:
     async def start(self) -> None:
         if self._runner is not None:
             return
-        runner = web.AppRunner(self.app, shutdown_timeout=self.shutdown_timeout)
+        runner = web.AppRunner(
+            self.app,
+            shutdown_timeout=self.shutdown_timeout,
+            max_line_size=self.header_limits.max_line_size,
+            max_field_size=self.header_limits.max_field_size,
+            max_headers=self.header_limits.max_headers,
+        )
         await runner.setup()
         try:
             await web.TCPSite(runner, self.host, self.configured_port).start()

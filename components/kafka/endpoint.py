@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from components.kafka.consumer import KafkaConsumer
 from components.kafka.options import KafkaOptions
-from components.kafka.producer import KafkaProducer
+from components.kafka.producer import REQUEST_TIMEOUT_MS, KafkaProducer
 from components.kafka.topics import missing_topics
 from endpoints.base import Consumer, Endpoint, Producer, RouteHandler
 from endpoints.errors import EndpointError
@@ -45,6 +45,7 @@ class KafkaEndpoint(Endpoint):
         admin = AIOKafkaAdminClient(
             bootstrap_servers=self.component.require_bootstrap(self.uri),
             client_id=self.component.app_id,
+            request_timeout_ms=REQUEST_TIMEOUT_MS,
         )
         await admin.start()
         try:

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 
 tracer = trace.get_tracer("components.kafka")
 
+# Bounds each produce request, the wait for a topic's metadata and a record's wait in
+# the send buffer, so a send fails within about twice this when no broker answers
+# (aiokafka's default is 40 s; the Java client's is 30 s).
+REQUEST_TIMEOUT_MS = 30_000
+
 
 class KafkaUnavailable(Exception):
     """No broker answered in time."""
@@ -44,6 +49,7 @@ class SharedProducer:
                     bootstrap_servers=bootstrap_servers,
                     client_id=self.client_id,
                     enable_idempotence=True,
+                    request_timeout_ms=REQUEST_TIMEOUT_MS,
                 )
                 try:
                     await producer.start()

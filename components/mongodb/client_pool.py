@@ -19,9 +19,16 @@ Collection = AsyncCollection[Document]
 
 
 class ClientPool:
-    def __init__(self, *, server_selection_timeout_ms: int, socket_timeout_ms: int | None) -> None:
+    def __init__(
+        self,
+        *,
+        server_selection_timeout_ms: int,
+        socket_timeout_ms: int | None,
+        connect_timeout_ms: int = 5000,
+    ) -> None:
         self._server_selection_timeout_ms = server_selection_timeout_ms
         self._socket_timeout_ms = socket_timeout_ms
+        self._connect_timeout_ms = connect_timeout_ms
         self._clients: dict[str, AsyncMongoClient[Document]] = {}
         self._reachable: set[str] = set()
 
@@ -34,6 +41,7 @@ class ClientPool:
                 # Bounds each reply, so no operation hangs on a store that stopped answering.
                 # (Not timeoutMS: with it pymongo ignores serverSelectionTimeoutMS.)
                 socketTimeoutMS=self._socket_timeout_ms,
+                connectTimeoutMS=self._connect_timeout_ms,  # pymongo's default is 20 s
                 uuidRepresentation="standard",
                 tz_aware=True,
                 type_registry=DECIMAL_TYPES,

@@ -29,12 +29,14 @@ class MongoComponent(Component[MongoOptions]):
         connections: Mapping[str, str] | None = None,
         server_selection_timeout_ms: int = 2000,
         socket_timeout_ms: int | None = 10_000,
+        connect_timeout_ms: int = 5000,
     ) -> None:
         self.default_uri = uri or os.environ.get("MONGO_URI") or None
         self.connections = dict(connections or {})
         self.pool = ClientPool(
             server_selection_timeout_ms=server_selection_timeout_ms,
             socket_timeout_ms=socket_timeout_ms,
+            connect_timeout_ms=connect_timeout_ms,
         )
 
     def connection_string(self, name: str | None = None) -> str:

@@ -1,6 +1,8 @@
 """Serves the console page, its scripts and stylesheet (package data: no build step and
-nothing from a CDN), and the JSON only the console needs: orders counted by state, the
-route map and the routes' live metrics. Orders and timelines come from the public API.
+nothing from a CDN), and the JSON the console needs: orders counted by state, every
+client's orders and timelines (the API's read side, with no client filter), the route
+map and the routes' live metrics. Only operators reach it once clients are configured
+(see ``payments.access``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from components.http import ProblemError
+from components.http.codec import encode_json
 from payments.model import OrderStatus
+from payments.queries import PageQuery, find_order, find_page, history_of
 from payments.store import OrderStore, StoreUnavailable
 from routes.engine import Engine
 
@@ -41,10 +45,7 @@ def add_console(app: web.Application, engine: Engine, store: OrderStore) -> None
         app.router.add_get(path, _asset((static / name).read_bytes(), content_type))
 
     async def counts(_: web.Request) -> web.Response:
-        try:
-            found = await store.count_by_status()
-        except StoreUnavailable:
-            raise ProblemError(503, "the payment order store is not answering") from None
+        found = await store.count_by_status()
         by_state = {status.value: found.get(status, 0) for status in OrderStatus}
         return web.json_response({"counts": by_state, "total": sum(by_state.values())})
 
@@ -54,9 +55,39 @@ def add_console(app: web.Application, engine: Engine, store: OrderStore) -> None
     async def route_metrics(_: web.Request) -> web.Response:
         return web.json_response({"status": engine.route_status(), "metrics": engine.metrics()})
 
-    app.router.add_get(CONSOLE_PATH + "/api/counts", counts)
-    app.router.add_get(CONSOLE_PATH + "/api/routes", route_map)
-    app.router.add_get(CONSOLE_PATH + "/api/routes/metrics", route_metrics)
+    async def orders(request: web.Request) -> web.Response:
+        return _json(await find_page(store, PageQuery.parse(request.query), None))
+
+    async def order(request: web.Request) -> web.Response:
+        return _json(await find_order(store, request.match_info["id"], None))
+
+    async def history(request: web.Request) -> web.Response:
+        return _json(history_of(await find_order(store, request.match_info["id"], None)))
+
+    api = CONSOLE_PATH + "/api"
+    for path, handler in [
+        ("/orders", orders),
+        ("/orders/{id}", order),
+        ("/orders/{id}/history", history),
+        ("/counts", counts),
+        ("/routes", route_map),
+        ("/routes/metrics", route_metrics),
+    ]:
+        app.router.add_get(api + path, _answering_503(handler))
+
+
+def _json(body: object) -> web.Response:
+    return web.Response(body=encode_json(body), content_type="application/json")
+
+
+def _answering_503(handler: Handler) -> Handler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except StoreUnavailable:
+            raise ProblemError(503, "the payment order store is not answering") from None
+
+    return guarded
 
 
 def _asset(body: bytes, content_type: str) -> Handler:

@@ -1,10 +1,13 @@
 """What both order stores share: the stored document and the rules of every change.
 
-A stored order is the API's camelCase JSON plus the fields the API hides (idempotency
-key, request hash, outbox mark). A change is a function from the current order to the
-next one (None: nothing to do), applied by each store under its own guarantee of
-exclusivity. Both stores keep times to the millisecond (BSON's precision), so an order
-reads back exactly as ``create`` and ``transition`` return it.
+A stored order is the API's camelCase JSON plus the fields the API hides (client,
+idempotency key, request hash, outbox marks). An idempotency key is the client's own:
+each store keeps it unique as ``scoped_key`` (client id and key in one value, so one
+unique index on one field refuses a repeat and leaves orders without a key alone).
+A change is a function from the current order to the next one (None: nothing to do),
+applied by each store under its own guarantee of exclusivity. Both stores keep times to
+the millisecond (BSON's precision), so an order reads back exactly as ``create`` and
+``transition`` return it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ _OUTBOX_TIMES = ("command_published_at", "event_published_at", "event_claimed_at
 class _StoredOrder(PaymentOrder):
     """The order with the fields the API hides made visible again, for the database."""
 
+    client_id: str
     idempotency_key: str | None = None
     request_hash: str | None = None
     command_published_at: datetime | None = None
@@ -138,6 +142,16 @@ def event_claimed(order: PaymentOrder, at: datetime, lease: timedelta) -> Paymen
     if last > at - lease:
         return None
     return order.model_copy(update={"event_claimed_at": store_time(at)})
+
+
+def scoped_key(order: PaymentOrder) -> str | None:
+    """``<client id>:<idempotency key>``, unique per store; None without a key. Client
+    ids never hold a colon (see ``payments.clients``), so no two pairs give one value."""
+    if order.idempotency_key is None:
+        return None
+    if ":" in order.client_id:
+        raise ValueError(f"client id {order.client_id!r} must not contain ':'")
+    return f"{order.client_id}:{order.idempotency_key}"
 
 
 def page_size(limit: int) -> int:

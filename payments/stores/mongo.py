@@ -7,9 +7,11 @@ transitions both "win") and concurrent updates overwrite each other. So each cha
 an order inserts its next version (``order_versions``, ``_id`` = ``"<id>#<n>"``, the
 whole new state): of the writers that read version n, one inserts n + 1 and the others
 retry from it. The ``orders`` document (``_id`` = order id) holds the newest version
-known, for queries: ``create`` inserts it (a unique sparse index on the idempotency key
-refuses a second order with one key; FerretDB ignores ``sparse`` but leaves absent keys
-out anyway, and lacks ``partialFilterExpression``), each change replaces it afterwards.
+known, for queries: ``create`` inserts it, each change replaces it afterwards. A unique
+sparse index on ``clientIdempotencyKey`` (client id and key in one field) refuses a
+second order with one client's key: one field, because a sparse compound index still
+indexes a document that has any of its fields. FerretDB ignores ``sparse`` but leaves
+absent values out anyway, and lacks ``partialFilterExpression``.
 Reads probe for a later version by ``_id``, so a document left behind by a crash or a
 race loses nothing and is repaired when found. Money goes through the Decimal codec of
 ``components.mongodb.codecs``.
@@ -41,6 +43,7 @@ from payments.stores.common import (
     page_size,
     published,
     replay,
+    scoped_key,
     stepped,
     storable,
     store_time,
@@ -49,6 +52,9 @@ from payments.stores.common import (
 )
 
 ORDERS, VERSIONS = "orders", "order_versions"
+SCOPED_KEY = "clientIdempotencyKey"
+# The index of keys unique across clients, before keys were scoped: dropped at start.
+_UNSCOPED_KEY_INDEX = "idempotencyKey_unique"
 _CODECS: CodecOptions[Document] = CodecOptions(
     tz_aware=True, type_registry=DECIMAL_TYPES, uuid_representation=UuidRepresentation.STANDARD
 )
@@ -77,10 +83,18 @@ def _version_id(order_id: str, version: int) -> str:
     return f"{order_id}#{version}"
 
 
-def _order_document(fields: Document, version: int) -> Document:
-    """The ``orders`` document of an order's stored ``fields`` (``to_document``)."""
+def _order_document(order: PaymentOrder, fields: Document, version: int) -> Document:
+    """The ``orders`` document of ``order``, from its stored ``fields`` (``to_document``)."""
     document = dict(fields)
+    key = scoped_key(order)
+    if key is not None:
+        document[SCOPED_KEY] = key
     return {"_id": document.pop("id"), **document, "version": version}
+
+
+def _owned_by(client_id: str | None) -> Document:
+    """The filter of one client's orders (None: anyone's)."""
+    return {} if client_id is None else {"clientId": client_id}
 
 
 def _version_document(fields: Document, version: int) -> Document:
@@ -103,6 +117,7 @@ class MongoOrderStore:
         *,
         server_selection_timeout_ms: int = 2000,
         socket_timeout_ms: int | None = 10_000,
+        connect_timeout_ms: int = 5000,
     ) -> None:
         self._owned = isinstance(uri_or_client, str)
         self._client: AsyncMongoClient[Document] = (
@@ -110,6 +125,7 @@ class MongoOrderStore:
                 uri_or_client,
                 serverSelectionTimeoutMS=server_selection_timeout_ms,
                 socketTimeoutMS=socket_timeout_ms,
+                connectTimeoutMS=connect_timeout_ms,
             )
             if isinstance(uri_or_client, str)
             else uri_or_client
@@ -125,10 +141,13 @@ class MongoOrderStore:
     async def start(self) -> None:
         with _reachable():
             await self.orders.create_index(
-                "idempotencyKey", unique=True, sparse=True, name="idempotencyKey_unique"
+                SCOPED_KEY, unique=True, sparse=True, name=f"{SCOPED_KEY}_unique"
             )
+            if _UNSCOPED_KEY_INDEX in await self.orders.index_information():
+                await self.orders.drop_index(_UNSCOPED_KEY_INDEX)
             await self.orders.create_index([("status", ASCENDING), ("createdAt", ASCENDING)])
             await self.orders.create_index("createdAt")
+            await self.orders.create_index([("clientId", ASCENDING), ("createdAt", ASCENDING)])
 
     async def stop(self) -> None:
         if self._owned:
@@ -142,20 +161,22 @@ class MongoOrderStore:
         order = storable(order)
         with _reachable():
             try:
-                await self.orders.insert_one(_order_document(to_document(order, "python"), 0))
+                await self.orders.insert_one(
+                    _order_document(order, to_document(order, "python"), 0)
+                )
                 self._remember(order, 0)
             except DuplicateKeyError:
-                holder = None
-                if order.idempotency_key is not None:
-                    holder = await self.orders.find_one({"idempotencyKey": order.idempotency_key})
+                key, holder = scoped_key(order), None
+                if key is not None:
+                    holder = await self.orders.find_one({SCOPED_KEY: key})
                 if holder is None:
                     raise OrderIdTaken(order.id) from None
                 return replay(order, await self._newest_of(holder))
         return order, True
 
-    async def get(self, order_id: str) -> PaymentOrder | None:
+    async def get(self, order_id: str, *, client_id: str | None = None) -> PaymentOrder | None:
         with _reachable():
-            document = await self.orders.find_one({"_id": order_id})
+            document = await self.orders.find_one({"_id": order_id, **_owned_by(client_id)})
             return None if document is None else await self._newest_of(document)
 
     async def peek(self, order_id: str) -> PaymentOrder | None:
@@ -206,12 +227,20 @@ class MongoOrderStore:
         return claimed is not None
 
     async def list(
-        self, status: OrderStatus | None, limit: int, after: str | None
+        self,
+        status: OrderStatus | None,
+        limit: int,
+        after: str | None,
+        *,
+        client_id: str | None = None,
     ) -> Sequence[PaymentOrder]:
-        query: dict[str, Any] = {} if status is None else {"status": status.value}
+        owner = _owned_by(client_id)
+        query: dict[str, Any] = {**owner} if status is None else {**owner, "status": status.value}
         with _reachable():
             if after is not None:
-                last = await self.orders.find_one({"_id": after}, projection={"createdAt": True})
+                last = await self.orders.find_one(
+                    {"_id": after, **owner}, projection={"createdAt": True}
+                )
                 if last is None:
                     return []
                 created = last["createdAt"]
@@ -299,7 +328,9 @@ class MongoOrderStore:
     async def _index(self, order: PaymentOrder, version: int, fields: Document) -> None:
         """The ``orders`` document, which queries read, at ``version``."""
         with _reachable():
-            await self.orders.replace_one({"_id": order.id}, _order_document(fields, version))
+            await self.orders.replace_one(
+                {"_id": order.id}, _order_document(order, fields, version)
+            )
 
     def _remember(self, order: PaymentOrder, version: int) -> None:
         known = self._known.get(order.id)

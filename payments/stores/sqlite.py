@@ -1,8 +1,9 @@
 """The embedded order store, for runs without MongoDB: SQLite from the standard library.
 
 A row per order holds its JSON document (money as exact text, never float) beside
-the columns that are indexed or compared: id, a unique idempotency key (SQLite lets
-any number of rows have none), status and the times in epoch milliseconds. Each write
+the columns that are indexed or compared: id, the client, its idempotency key scoped to
+it (``client:key``, unique; SQLite lets any number of rows have none), status and the
+times in epoch milliseconds. Each write
 is atomic: an insert guarded by the unique key, or a read and an update of one order
 in one IMMEDIATE transaction (SQLite's write lock, so the compare-and-set holds even
 for several processes on one file). One connection lives in one worker thread, so the
@@ -29,6 +30,7 @@ from payments.stores.common import (
     page_size,
     published,
     replay,
+    scoped_key,
     stepped,
     storable,
     store_time,
@@ -47,11 +49,16 @@ CREATE TABLE IF NOT EXISTS orders (
     status TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
-    document TEXT NOT NULL
+    document TEXT NOT NULL,
+    client_id TEXT NOT NULL DEFAULT 'anonymous'
 );
 CREATE INDEX IF NOT EXISTS orders_status_created ON orders (status, created_at);
 CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at);
 """
+# A file written before orders had clients gets the column (its orders: anonymous's).
+_ADD_CLIENT = "ALTER TABLE orders ADD COLUMN client_id TEXT NOT NULL DEFAULT 'anonymous'"
+_CLIENT_INDEX = "CREATE INDEX IF NOT EXISTS orders_client_created ON orders (client_id, created_at)"
+_COLUMNS = "id, idempotency_key, status, created_at, updated_at, document, client_id"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -67,6 +74,11 @@ def _orders(rows: list[tuple[str]]) -> list[PaymentOrder]:
     return [PaymentOrder.model_validate_json(document) for (document,) in rows]
 
 
+def _owned_by(client_id: str | None) -> tuple[str, tuple[str, ...]]:
+    """The condition (to append to a WHERE) of one client's orders; None: anyone's."""
+    return ("", ()) if client_id is None else (" AND client_id = ?", (client_id,))
+
+
 def _connect(path: str) -> sqlite3.Connection:
     # isolation_level=None: autocommit, so each statement is its own transaction.
     connection = sqlite3.connect(path, isolation_level=None)
@@ -74,6 +86,10 @@ def _connect(path: str) -> sqlite3.Connection:
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA busy_timeout=5000")
     connection.executescript(_SCHEMA)
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(orders)")}
+    if "client_id" not in columns:
+        connection.execute(_ADD_CLIENT)
+    connection.execute(_CLIENT_INDEX)
     return connection
 
 
@@ -123,22 +139,23 @@ class SqliteOrderStore:
 
     async def create(self, order: PaymentOrder) -> tuple[PaymentOrder, bool]:
         order = storable(order)
+        key = scoped_key(order)
         row = (
             order.id,
-            order.idempotency_key,
+            key,
             order.status.value,
             _millis(order.created_at),
             _millis(order.updated_at),
             _document(order),
+            order.client_id,
         )
 
         def insert(db: sqlite3.Connection) -> tuple[PaymentOrder, bool]:
             try:
-                db.execute("INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?)", row)
+                db.execute(f"INSERT INTO orders ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
             except sqlite3.IntegrityError:
                 holder = db.execute(
-                    "SELECT document FROM orders WHERE idempotency_key = ?",
-                    (order.idempotency_key,),
+                    "SELECT document FROM orders WHERE idempotency_key = ?", (key,)
                 ).fetchall()
                 if not holder:
                     raise OrderIdTaken(order.id) from None
@@ -147,8 +164,11 @@ class SqliteOrderStore:
 
         return await self._run(insert)
 
-    async def get(self, order_id: str) -> PaymentOrder | None:
-        rows = await self._fetch("SELECT document FROM orders WHERE id = ?", (order_id,))
+    async def get(self, order_id: str, *, client_id: str | None = None) -> PaymentOrder | None:
+        where, params = _owned_by(client_id)
+        rows = await self._fetch(
+            f"SELECT document FROM orders WHERE id = ?{where}", (order_id, *params)
+        )
         return _orders(rows)[0] if rows else None
 
     async def peek(self, order_id: str) -> PaymentOrder | None:
@@ -216,10 +236,19 @@ class SqliteOrderStore:
         return claimed is not None
 
     async def list(
-        self, status: OrderStatus | None, limit: int, after: str | None
+        self,
+        status: OrderStatus | None,
+        limit: int,
+        after: str | None,
+        *,
+        client_id: str | None = None,
     ) -> Sequence[PaymentOrder]:
+        owner, owner_params = _owned_by(client_id)
         where = ["1"]
         params: list[Any] = []
+        if client_id is not None:
+            where.append("client_id = ?")
+            params.append(client_id)
         if status is not None:
             where.append("status = ?")
             params.append(status.value)
@@ -229,7 +258,9 @@ class SqliteOrderStore:
         def page(db: sqlite3.Connection) -> list[tuple[str]]:
             if after is None:
                 return db.execute(sql.format(" AND ".join(where)), (*params, size)).fetchall()
-            last = db.execute("SELECT created_at FROM orders WHERE id = ?", (after,)).fetchall()
+            last = db.execute(
+                f"SELECT created_at FROM orders WHERE id = ?{owner}", (after, *owner_params)
+            ).fetchall()
             if not last:
                 return []
             (created,) = last[0]

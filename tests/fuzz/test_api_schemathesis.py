@@ -1,6 +1,8 @@
 """Schemathesis against the running ingestion API, driven by its own OpenAPI document:
 whatever a client sends, the answer is never a 5xx, every 4xx is problem details, and
-every response matches what the document promises.
+every response matches what the document promises. The API runs with clients
+configured, so schemathesis also checks that each operation refuses a request without
+a key, or with a wrong one (its ``ignored_auth`` check).
 
 Schemathesis calls the API with ``requests`` (blocking), so it runs in a worker thread
 while the test's event loop serves the API. Generation is derandomized and bounded, so
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,12 +26,14 @@ from hypothesis.errors import Unsatisfiable
 from hypothesis.strategies import SearchStrategy
 from schemathesis import APIOperation, Case, GenerationMode, Response
 
+from payments.clients import digest
 from payments.service import PaymentService
-from tests.payments.conftest import StartService
+from tests.payments.conftest import StartService, bearer
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo, pytest.mark.timeout(180)]
 
 EXAMPLES_PER_OPERATION = 100
+FUZZER_KEY = "key-of-the-fuzzer"
 REQUEST_TIMEOUT = 5.0
 Operation = APIOperation[Any, Any, Any, Any]
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance"}
@@ -102,7 +107,7 @@ def fuzz_operation(
     @given(case=cases(operation, mode, created))
     def send(case: Case[Any]) -> None:
         response = case.call_and_validate(
-            base_url=base_url, session=session, timeout=REQUEST_TIMEOUT
+            base_url=base_url, session=session, headers=bearer(FUZZER_KEY), timeout=REQUEST_TIMEOUT
         )
         check_answer(response, tally, label)
         if operation.method.upper() == "POST" and response.status_code in (200, 201):
@@ -131,8 +136,14 @@ def fuzz(base_url: str, tally: Counter[str]) -> None:
             fuzz_operation(operation, mode, base_url, tally, created)
 
 
-async def test_the_api_survives_schemathesis(start_service: StartService) -> None:
-    service: PaymentService = await start_service("ingest")
+async def test_the_api_survives_schemathesis(start_service: StartService, tmp_path: Path) -> None:
+    clients = tmp_path / "clients.yaml"
+    # A rate no fuzzing run reaches: this test is about the answers, not the limit.
+    clients.write_text(
+        f"clients:\n  - id: fuzzer\n    keySha256: {digest(FUZZER_KEY)}\n"
+        "    rateLimit: {perSecond: 100000, burst: 100000}\n"
+    )
+    service: PaymentService = await start_service("ingest", api_clients_file=clients)
     tally: Counter[str] = Counter()
     started = time.monotonic()
     await asyncio.to_thread(fuzz, service.http.url, tally)

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from components.http import ProblemError
 from payments.lifecycle import ORDER_CREATED, Lifecycle
 from payments.model import OrderStatus, PaymentOrder
+from payments.queries import OrderQueries
 from payments.stores import SqliteOrderStore
 from routes import headers
 from routes.exchange import Exchange
@@ -76,9 +77,9 @@ def assert_client_error(error: ProblemError, named: set[str]) -> None:
 async def test_any_listing_query_is_answered_or_refused_naming_its_parameters(
     lifecycle: Lifecycle, query: dict[str, str]
 ) -> None:
-    exchange = Exchange.of(None, {headers.HTTP_QUERY: query})
+    exchange = Exchange.of(None, {headers.HTTP_QUERY: query, headers.HTTP_PRINCIPAL: "shop-a"})
     try:
-        await lifecycle.list_orders(exchange)
+        await OrderQueries(lifecycle.store).list_orders(exchange)
     except ProblemError as error:
         assert_client_error(error, set(query))
         return
@@ -104,7 +105,7 @@ async def test_any_create_request_is_stored_once_or_refused_naming_its_fields(
     lifecycle: Lifecycle, key: str, body: Any
 ) -> None:
     async def create() -> Exchange:
-        exchange = Exchange.of(body, {"idempotency-key": key})
+        exchange = Exchange.of(body, {"idempotency-key": key, headers.HTTP_PRINCIPAL: "shop-a"})
         await lifecycle.create(exchange)
         return exchange
 
@@ -123,7 +124,7 @@ async def test_any_create_request_is_stored_once_or_refused_naming_its_fields(
     assert isinstance(order, PaymentOrder)
     stored = await lifecycle.store.get(order.id)
     assert stored is not None
-    assert stored.idempotency_key == key
+    assert (stored.idempotency_key, stored.client_id) == (key, "shop-a")
     replay = await create()
     assert replay.body.id == order.id
     assert replay.headers[ORDER_CREATED] is False

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -12,6 +14,7 @@ import pytest
 
 from config.settings import Settings
 from infra.server import free_port
+from payments.clients import digest
 from payments.gateway import SimulatedBank
 from payments.service import Mode, PaymentService, build_service
 
@@ -76,3 +79,35 @@ async def start_service(
 async def client() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
         yield session
+
+
+KEY_A, KEY_B, KEY_SLOW, KEY_OPS = "key-of-shop-a", "key-of-shop-b", "key-of-slow", "key-of-ops"
+CLIENTS = f"""
+clients:
+  - id: shop-a
+    keySha256: {digest(KEY_A)}
+  - id: shop-b
+    keySha256: {digest(KEY_B)}
+  - id: slow
+    keySha256: {digest(KEY_SLOW)}
+    rateLimit: {{perSecond: 0.5, burst: 3}}
+operators:
+  - id: ops
+    keySha256: {digest(KEY_OPS)}
+"""
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def basic(key: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"ops:{key}".encode()).decode()}
+
+
+@pytest.fixture
+def clients_file(tmp_path: Path) -> Path:
+    """Clients shop-a, shop-b and slow (a low rate limit), and operator ops."""
+    path = tmp_path / "clients.yaml"
+    path.write_text(CLIENTS)
+    return path

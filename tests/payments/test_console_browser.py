@@ -1,7 +1,9 @@
-"""The console end to end: the service on the real servers, the page in headless
-Chromium (Debian's, installed by scripts/install-browser.sh; Playwright only drives it,
-it never downloads a browser). Screenshots are checked; with CONSOLE_SCREENSHOT set
-to a path (docs/console.png for the README) the page's first screen is saved there.
+"""The console end to end: the service on the real servers with clients and an operator
+configured, the page in headless Chromium (Debian's, installed by
+scripts/install-browser.sh; Playwright only drives it, it never downloads a browser)
+signed in as the operator with HTTP Basic credentials, as a browser asks for them.
+Screenshots are checked; with CONSOLE_SCREENSHOT set to a path (docs/console.png for
+the README) the page's first screen is saved there.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -18,7 +21,7 @@ from PIL import Image
 from playwright.async_api import Page, async_playwright, expect
 
 from payments.model import OrderStatus
-from tests.payments.conftest import VALID_ORDER, StartService
+from tests.payments.conftest import KEY_A, KEY_B, KEY_OPS, VALID_ORDER, StartService, bearer
 from tests.payments.test_console_api import CONSOLE_ROUTES
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
@@ -45,7 +48,10 @@ async def page() -> AsyncIterator[Page]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            yield await browser.new_page(viewport={"width": 1440, "height": 1000})
+            yield await browser.new_page(
+                viewport={"width": 1440, "height": 1000},
+                http_credentials={"username": "ops", "password": KEY_OPS},
+            )
         finally:
             await browser.close()
 
@@ -65,12 +71,14 @@ def check_screenshot(png: bytes, min_size: tuple[int, int]) -> Image.Image:
 
 
 async def test_operators_follow_orders_and_routes_in_the_console(
-    start_service: StartService, client: aiohttp.ClientSession, page: Page
+    start_service: StartService, client: aiohttp.ClientSession, page: Page, clients_file: Path
 ) -> None:
-    service = await start_service("all", routes_dir=CONSOLE_ROUTES)
+    service = await start_service("all", routes_dir=CONSOLE_ROUTES, api_clients_file=clients_file)
     ids = []
-    for _ in range(3):
-        async with client.post(f"{service.http.url}/payment-orders", json=VALID_ORDER) as answer:
+    for key in (KEY_A, KEY_B, KEY_A):  # the console shows every client's orders
+        async with client.post(
+            f"{service.http.url}/payment-orders", json=VALID_ORDER, headers=bearer(key)
+        ) as answer:
             assert answer.status == 201
             ids.append((await answer.json())["id"])
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -14,9 +16,16 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from infra.server import free_port
-from payments.model import IllegalTransition, OrderStatus, PaymentOrder, Transition
+from payments.model import (
+    ANONYMOUS_CLIENT,
+    IllegalTransition,
+    OrderStatus,
+    PaymentOrder,
+    Transition,
+)
 from payments.store import IdempotencyConflict, OrderStore, Step, StoreUnavailable
 from payments.stores import MongoOrderStore, OrderIdTaken, SqliteOrderStore
+from payments.stores.common import to_document
 from tests.conftest import unique_name
 
 PENDING, VALIDATED, ACCEPTED = OrderStatus.PENDING, OrderStatus.VALIDATED, OrderStatus.ACCEPTED
@@ -64,6 +73,7 @@ def new_order(
     key: str | None = None,
     request_hash: str = "hash-1",
     amount: Decimal = Decimal("1234.50"),
+    client: str = "shop-a",
 ) -> PaymentOrder:
     return PaymentOrder(
         id=str(uuid.uuid4()),
@@ -75,6 +85,7 @@ def new_order(
         created_at=at,
         updated_at=at,
         history=(Transition(status=PENDING, at=at, reason="order received"),),
+        client_id=client,
         idempotency_key=key,
         request_hash=request_hash,
     )
@@ -135,6 +146,37 @@ async def test_orders_without_a_key_never_collide(store: OrderStore) -> None:
     orders = [await created(store, new_order()) for _ in range(3)]
 
     assert {order.id for order in await store.list(None, 10, None)} == {o.id for o in orders}
+
+
+async def test_one_idempotency_key_of_two_clients_makes_two_orders(store: OrderStore) -> None:
+    mine = await created(store, new_order(key="key-1", client="shop-a"))
+    theirs = await created(store, new_order(key="key-1", client="shop-b", request_hash="hash-2"))
+
+    assert mine.id != theirs.id
+    assert await store.create(new_order(key="key-1", client="shop-a")) == (mine, False)
+    assert await store.create(new_order(key="key-1", client="shop-b", request_hash="hash-2")) == (
+        theirs,
+        False,
+    )
+    with pytest.raises(IdempotencyConflict) as conflict:
+        await store.create(new_order(key="key-1", client="shop-a", request_hash="hash-2"))
+    assert conflict.value.existing == mine
+
+
+async def test_a_client_reads_only_its_own_orders(store: OrderStore) -> None:
+    mine = [await created(store, new_order(at=T0 + timedelta(seconds=n))) for n in range(3)]
+    theirs = await created(store, new_order(client="shop-b", at=T0 + timedelta(seconds=9)))
+
+    assert await store.get(mine[0].id, client_id="shop-a") == mine[0]
+    assert await store.get(mine[0].id, client_id="shop-b") is None
+    assert await store.get(theirs.id, client_id="shop-a") is None
+    assert await store.get(theirs.id) == theirs  # no client: the lifecycle's own reads
+    assert await store.list(None, 10, None, client_id="shop-a") == mine[::-1]
+    assert await store.list(PENDING, 10, None, client_id="shop-b") == [theirs]
+    assert await store.list(None, 10, None) == [theirs, *mine[::-1]]
+    # Another client's order is no cursor: as for an unknown id, the page is empty.
+    assert await store.list(None, 10, theirs.id, client_id="shop-a") == []
+    assert await store.list(None, 1, mine[2].id, client_id="shop-a") == [mine[1]]
 
 
 async def test_a_taken_order_id_is_refused(store: OrderStore) -> None:
@@ -509,3 +551,47 @@ async def test_an_unreachable_mongo_answers_store_unavailable_within_3_seconds()
         await store.stop()
 
     assert [type(result) for result in results] == [StoreUnavailable] * len(calls)
+
+
+@pytest.mark.mongo
+async def test_a_mongo_database_keyed_before_clients_drops_its_unscoped_key_index(
+    mongo_uri: str, mongo_db: AsyncDatabase[dict[str, object]]
+) -> None:
+    await mongo_db["orders"].create_index(
+        "idempotencyKey", unique=True, sparse=True, name="idempotencyKey_unique"
+    )
+    store = MongoOrderStore(mongo_uri, mongo_db.name)
+    await store.start()
+    try:
+        assert "idempotencyKey_unique" not in await store.orders.index_information()
+        await created(store, new_order(key="key-1", client="shop-a"))
+        await created(store, new_order(key="key-1", client="shop-b"))
+    finally:
+        await store.stop()
+
+
+async def test_an_sqlite_file_written_before_clients_gets_its_orders_as_anonymous(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = new_order(key="key-1", client=ANONYMOUS_CLIENT)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE orders (id TEXT PRIMARY KEY, idempotency_key TEXT UNIQUE, status TEXT"
+            " NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+            " document TEXT NOT NULL)"
+        )
+        document = json.dumps(
+            {name: value for name, value in to_document(old, "json").items() if name != "clientId"}
+        )
+        db.execute(
+            "INSERT INTO orders VALUES (?, ?, 'PENDING', 0, 0, ?)", (old.id, "key-1", document)
+        )
+    store = SqliteOrderStore(path)
+    await store.start()
+    try:
+        assert await store.get(old.id, client_id=ANONYMOUS_CLIENT) == old
+        assert await store.list(None, 10, None, client_id=ANONYMOUS_CLIENT) == [old]
+        await created(store, new_order(key="key-1", client="shop-a"))
+    finally:
+        await store.stop()

@@ -1,5 +1,5 @@
-// The operators' console: counts by state, the order list and one order's timeline
-// (from the public API), and a diagram of every route drawn from the engine's route
+// The operators' console: counts by state, every client's orders and one order's
+// timeline (console/api/orders, the API's read side for operators), and a diagram of every route drawn from the engine's route
 // definitions, with live metrics. Data reaches the page only through textContent and
 // attribute values, never as markup.
 import { drawRoute, showMetrics } from "./diagram.js";
@@ -76,7 +76,7 @@ async function loadOrders(reset) {
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (view.status) query.set("status", view.status);
   if (!reset && view.next) query.set("after", view.next);
-  const page = await getJson(`payment-orders?${query}`);
+  const page = await getJson(`console/api/orders?${query}`);
   const body = document.querySelector("#orders tbody");
   if (reset) body.replaceChildren();
   body.append(...page.items.map(orderRow));
@@ -88,7 +88,7 @@ async function findOrder(id) {
   const body = document.querySelector("#orders tbody");
   document.getElementById("more").hidden = true;
   try {
-    const order = await getJson(`payment-orders/${encodeURIComponent(id)}`);
+    const order = await getJson(`console/api/orders/${encodeURIComponent(id)}`);
     body.replaceChildren(orderRow(order));
     await openTimeline(order.id);
   } catch (error) {
@@ -115,7 +115,7 @@ async function search(event) {
 
 // -- timeline -----------------------------------------------------------------------------
 async function openTimeline(id) {
-  const data = await getJson(`payment-orders/${encodeURIComponent(id)}/history`);
+  const data = await getJson(`console/api/orders/${encodeURIComponent(id)}/history`);
   view.timeline = TERMINAL.has(data.status) ? null : data.id;
   document.getElementById("timeline").hidden = false;
   document.getElementById("timeline-id").textContent = data.id;
