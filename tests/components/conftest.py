@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from components.mongodb import MongoComponent
@@ -15,3 +16,9 @@ async def component(mongo_uri: str) -> AsyncIterator[MongoComponent]:
     await component.start()
     yield component
     await component.stop()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session

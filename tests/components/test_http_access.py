@@ -23,12 +23,6 @@ async def component() -> AsyncIterator[HttpComponent]:
     await component.stop()
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def token_check(request: web.Request) -> str:
     if request.headers.get("Authorization") != "Bearer good":
         raise ProblemError(401, "no such token", headers={"WWW-Authenticate": "Bearer"})

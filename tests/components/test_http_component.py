@@ -43,12 +43,6 @@ async def component() -> AsyncIterator[HttpComponent]:
     await component.stop()
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def serve(component: HttpComponent, routes: dict[str, Handler]) -> list[HttpConsumer]:
     """Create a consumer per URI, then start the server and the consumers."""
     consumers = []
