@@ -123,8 +123,12 @@ async def test_one_order_is_one_trace_across_the_kafka_hop(
     assert gateway.attributes is not None
     assert gateway.attributes["payment.order_id"] == order_id
     assert gateway.attributes["gateway.outcome"] == "paid"
-    assert ours["route execute-payment-order"].attributes == {
+    executing = ours["route execute-payment-order"].attributes
+    creating = ours["route create-payment-order"].attributes
+    assert executing is not None
+    assert creating is not None
+    assert executing == {
         "route.id": "execute-payment-order",
-        "exchange.id": ours["route execute-payment-order"].attributes["exchange.id"],
-        "correlation.id": ours["route create-payment-order"].attributes["correlation.id"],
+        "exchange.id": executing["exchange.id"],
+        "correlation.id": creating["correlation.id"],
     }
