@@ -42,6 +42,10 @@ class Stack:
             *([self.postgres] if self.postgres else []),
             self.ferretdb,
         )
+        # What ``down`` stops: a PostgreSQL of this state folder too, whichever backend
+        # this stack was made for, so one started with FERRETDB_BACKEND=postgresql is
+        # not left running by a ``down`` without it.
+        self._stoppable = (*self.servers, *([] if self.postgres else [Postgres(cache, state)]))
 
     def install(self) -> None:
         for server in self.servers:
@@ -53,7 +57,7 @@ class Stack:
             server.start()
 
     def down(self) -> None:
-        for server in self.servers:
+        for server in self._stoppable:
             server.stop()
 
     def env(self) -> dict[str, str]:

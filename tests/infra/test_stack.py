@@ -1,0 +1,21 @@
+"""The project's own servers: ``down`` stops what a state folder runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infra import Stack
+from infra.postgres import Postgres
+
+
+def test_down_stops_a_postgresql_that_another_backend_setting_started(tmp_path: Path) -> None:
+    with_postgres = Stack(tmp_path, backend="postgresql")
+    postgres = with_postgres.postgres
+    assert isinstance(postgres, Postgres)
+    postgres.start()
+    try:
+        assert postgres.pid() is not None
+        Stack(tmp_path, backend="sqlite").down()  # as `scripts/infra.sh down` without it
+        assert postgres.pid() is None
+    finally:
+        postgres.stop()
