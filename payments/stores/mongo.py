@@ -181,12 +181,8 @@ class MongoOrderStore:
 
     async def peek(self, order_id: str) -> PaymentOrder | None:
         with _reachable():
-            document = await self.orders.find_one({"_id": order_id})
-        if document is None:
-            return None
-        order = _order(document)
-        self._remember(order, document["version"])
-        return order
+            indexed = await self._indexed(order_id)
+        return None if indexed is None else indexed[0]
 
     async def transition(
         self,
@@ -305,12 +301,9 @@ class MongoOrderStore:
         could cause), probes for the newest and tries again. Each retry follows a change
         by someone else, and an order changes only a few times, so the loop ends."""
         with _reachable():
-            known = self._known.get(order_id)
+            known = self._known.get(order_id) or await self._indexed(order_id)
             if known is None:
-                document = await self.orders.find_one({"_id": order_id})
-                if document is None:
-                    return None
-                known = _order(document), document["version"]
+                return None
             (order, version), probed = known, False
             while True:
                 changed = change(order)
@@ -331,6 +324,16 @@ class MongoOrderStore:
             await self.orders.replace_one(
                 {"_id": order.id}, _order_document(order, fields, version)
             )
+
+    async def _indexed(self, order_id: str) -> Versioned | None:
+        """The order and version its ``orders`` document holds, unprobed (perhaps a
+        version behind); remembered as seen."""
+        document = await self.orders.find_one({"_id": order_id})
+        if document is None:
+            return None
+        indexed = _order(document), int(document["version"])
+        self._remember(*indexed)
+        return indexed
 
     def _remember(self, order: PaymentOrder, version: int) -> None:
         known = self._known.get(order.id)
