@@ -80,7 +80,7 @@ async def write_one_order(store: OrderStore) -> None:
     """Exactly the store calls the services make for one order, in their order."""
     order, _ = await store.create(_order())
     await store.transition_through(order.id, BEFORE_COMMAND, datetime.now(UTC))
-    await store.mark_command_published(order.id, datetime.now(UTC))
+    await store.mark_command_published(order.id)
     await store.transition(order.id, OrderStatus.EXECUTING, OrderStatus.EXECUTED, datetime.now(UTC))
     await store.mark_event_published(order.id, datetime.now(UTC))
 

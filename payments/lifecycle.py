@@ -157,7 +157,7 @@ class Lifecycle:
         exchange.headers[ORDER_ID] = order.id
 
     async def mark_command_published(self, exchange: Exchange) -> None:
-        await self.store.mark_command_published(exchange.headers[ORDER_ID], self.clock())
+        await self.store.mark_command_published(exchange.headers[ORDER_ID])
 
     async def mark_event_published(self, exchange: Exchange) -> None:
         await self.store.mark_event_published(exchange.headers[ORDER_ID], self.clock())

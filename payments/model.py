@@ -87,8 +87,7 @@ class PaymentOrder(CamelModel):
     # so a repeated key with another body can be refused.
     idempotency_key: str | None = Field(default=None, exclude=True)
     request_hash: str | None = Field(default=None, exclude=True)
-    # Outbox marks: when the execution command, and the terminal event, reached Kafka;
-    # and when a worker last took over publishing a terminal event left unpublished.
-    command_published_at: datetime | None = Field(default=None, exclude=True)
+    # Outbox marks: when the terminal event reached Kafka, and when a worker last took
+    # over publishing one left unpublished. (A command owed is the store's own record.)
     event_published_at: datetime | None = Field(default=None, exclude=True)
     event_claimed_at: datetime | None = Field(default=None, exclude=True)

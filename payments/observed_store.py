@@ -107,8 +107,8 @@ class ObservedOrderStore:
             },
         )
 
-    async def mark_command_published(self, order_id: str, at: datetime) -> None:
-        await self.store.mark_command_published(order_id, at)
+    async def mark_command_published(self, order_id: str) -> None:
+        await self.store.mark_command_published(order_id)
 
     async def mark_event_published(self, order_id: str, at: datetime) -> None:
         await self.store.mark_event_published(order_id, at)

@@ -96,8 +96,11 @@ class OrderStore(Protocol):
         ``count_by_status``) up to date once, after the last. Any illegal step raises
         IllegalTransition before anything is written."""
 
-    async def mark_command_published(self, order_id: str, at: datetime) -> None:
-        """Outbox mark: the execution command reached the broker (the first time stays)."""
+    async def mark_command_published(self, order_id: str) -> None:
+        """Outbox mark: the execution command reached the broker. An order owes its
+        command from its transition to EXECUTING until this mark (``stale`` with
+        ``unpublished``); the mark is kept off the order itself, so publishing never
+        races the worker that is already ending the order."""
 
     async def mark_event_published(self, order_id: str, at: datetime) -> None:
         """Outbox mark: the terminal event reached the broker (the first time stays)."""
@@ -131,5 +134,5 @@ class OrderStore(Protocol):
         unpublished: bool = False,
     ) -> Sequence[PaymentOrder]:
         """Orders in ``statuses`` last updated before ``updated_before``, oldest first;
-        with ``unpublished``, only those whose execution command was never published
-        (the recovery sweep decides what to do with each)."""
+        with ``unpublished``, an EXECUTING order only while it owes its command (the
+        recovery sweep decides what to do with each)."""

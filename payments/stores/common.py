@@ -1,7 +1,10 @@
 """What both order stores share: the stored document and the rules of every change.
 
 A stored order is the API's camelCase JSON plus the fields the API hides (client,
-idempotency key, request hash, outbox marks). An idempotency key is the client's own:
+idempotency key, request hash, event outbox marks). An order owes its execution command
+from its move to EXECUTING until the command is published: each store records that
+debt beside the order (``owes_command``), never on it, so the mark after publishing
+does not contend with the worker ending the order. An idempotency key is the client's own:
 each store keeps it unique as ``scoped_key`` (client id and key in one value, so one
 unique index on one field refuses a repeat and leaves orders without a key alone).
 A change is a function from the current order to the next one (None: nothing to do),
@@ -21,8 +24,7 @@ from payments.store import IdempotencyConflict, Step
 
 T = TypeVar("T")
 Change = Callable[[PaymentOrder], PaymentOrder | None]
-OutboxMark = Literal["command_published_at", "event_published_at"]
-_OUTBOX_TIMES = ("command_published_at", "event_published_at", "event_claimed_at")
+_OUTBOX_TIMES = ("event_published_at", "event_claimed_at")
 
 
 class _StoredOrder(PaymentOrder):
@@ -31,7 +33,6 @@ class _StoredOrder(PaymentOrder):
     client_id: str
     idempotency_key: str | None = None
     request_hash: str | None = None
-    command_published_at: datetime | None = None
     event_published_at: datetime | None = None
     event_claimed_at: datetime | None = None
 
@@ -124,12 +125,17 @@ async def each_step(steps: Sequence[Step], apply: Callable[[Step], Awaitable[T |
     return done
 
 
-def published(order: PaymentOrder, mark: OutboxMark, at: datetime) -> PaymentOrder | None:
-    """The order with its command or event marked published; None when it already was
-    (the first time stays: it is when the message reached Kafka)."""
-    if getattr(order, mark) is not None:
+def event_published(order: PaymentOrder, at: datetime) -> PaymentOrder | None:
+    """The order with its terminal event marked published; None when it already was
+    (the first time stays: it is when the event reached Kafka)."""
+    if order.event_published_at is not None:
         return None
-    return order.model_copy(update={mark: store_time(at)})
+    return order.model_copy(update={"event_published_at": store_time(at)})
+
+
+def owes_command(before: PaymentOrder, after: PaymentOrder) -> bool:
+    """Whether the change from ``before`` to ``after`` makes the order owe its command."""
+    return after.status is OrderStatus.EXECUTING and before.status is not OrderStatus.EXECUTING
 
 
 def event_claimed(order: PaymentOrder, at: datetime, lease: timedelta) -> PaymentOrder | None:

@@ -13,8 +13,13 @@ second order with one client's key: one field, because a sparse compound index s
 indexes a document that has any of its fields. FerretDB ignores ``sparse`` but leaves
 absent values out anyway, and lacks ``partialFilterExpression``.
 Reads probe for a later version by ``_id``, so a document left behind by a crash or a
-race loses nothing and is repaired when found. Money goes through the Decimal codec of
-``components.mongodb.codecs``.
+race loses nothing and is repaired when found. Each write of an ``orders`` document is
+conditional on its version being older, so one that reaches the server late does not
+roll it back (atomic on MongoDB; FerretDB narrows the race to its own read and write).
+An order that owes its execution command has an ``owed_commands`` document
+(``_id`` = order id), inserted before the EXECUTING version and deleted once the
+command is published: the debt never becomes a version racing the worker's. Money goes
+through the Decimal codec of ``components.mongodb.codecs``.
 """
 
 from __future__ import annotations
@@ -39,9 +44,10 @@ from payments.stores.common import (
     Change,
     each_step,
     event_claimed,
+    event_published,
     from_document,
+    owes_command,
     page_size,
-    published,
     replay,
     scoped_key,
     stepped,
@@ -51,7 +57,7 @@ from payments.stores.common import (
     transitioned,
 )
 
-ORDERS, VERSIONS = "orders", "order_versions"
+ORDERS, VERSIONS, OWED = "orders", "order_versions", "owed_commands"
 SCOPED_KEY = "clientIdempotencyKey"
 # The index of keys unique across clients, before keys were scoped: dropped at start.
 _UNSCOPED_KEY_INDEX = "idempotencyKey_unique"
@@ -101,6 +107,10 @@ def _version_document(fields: Document, version: int) -> Document:
     return {"_id": _version_id(fields["id"], version), **fields}
 
 
+def _oldest_update(order: PaymentOrder) -> tuple[datetime, str]:
+    return order.updated_at, order.id
+
+
 def _order(document: Document) -> PaymentOrder:
     # An order document's _id is the order id; a version document has an "id" field.
     return from_document({"id": document["_id"], **document})
@@ -133,6 +143,7 @@ class MongoOrderStore:
         db = self._client[database]
         self.orders: Collection = db.get_collection(ORDERS, codec_options=_CODECS)
         self.versions: Collection = db.get_collection(VERSIONS, codec_options=_CODECS)
+        self.owed: Collection = db.get_collection(OWED, codec_options=_CODECS)
         # The newest version of each order this store has seen, oldest seen first: a
         # change starts from it without reading. It may be stale (another process
         # changed the order): then the version insert is refused and the change probes.
@@ -148,6 +159,16 @@ class MongoOrderStore:
             await self.orders.create_index([("status", ASCENDING), ("createdAt", ASCENDING)])
             await self.orders.create_index("createdAt")
             await self.orders.create_index([("clientId", ASCENDING), ("createdAt", ASCENDING)])
+            if OWED not in await self.orders.database.list_collection_names():
+                await self._owe_unpublished_commands()
+            await self.owed.create_index([("since", ASCENDING), ("_id", ASCENDING)])
+
+    async def _owe_unpublished_commands(self) -> None:
+        """Record the debt of each EXECUTING order a database from before
+        ``owed_commands`` holds without its command marked published."""
+        legacy = {"status": OrderStatus.EXECUTING.value, "commandPublishedAt": {"$exists": False}}
+        async for document in self.orders.find(legacy, projection={"updatedAt": True}):
+            await self._owe(document["_id"], document["updatedAt"])
 
     async def stop(self) -> None:
         if self._owned:
@@ -212,11 +233,12 @@ class MongoOrderStore:
             await self._index(*written[-1])
         return [order for order, _, _ in written]
 
-    async def mark_command_published(self, order_id: str, at: datetime) -> None:
-        await self._change(order_id, lambda order: published(order, "command_published_at", at))
+    async def mark_command_published(self, order_id: str) -> None:
+        with _reachable():
+            await self.owed.delete_one({"_id": order_id})
 
     async def mark_event_published(self, order_id: str, at: datetime) -> None:
-        await self._change(order_id, lambda order: published(order, "event_published_at", at))
+        await self._change(order_id, lambda order: event_published(order, at))
 
     async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
         claimed = await self._change(order_id, lambda order: event_claimed(order, at, lease))
@@ -263,24 +285,54 @@ class MongoOrderStore:
         *,
         unpublished: bool = False,
     ) -> Sequence[PaymentOrder]:
+        """With ``unpublished``, EXECUTING orders come from ``owed_commands`` and the
+        other statuses from the ``orders`` documents, merged oldest first."""
         before = store_time(updated_before)
-        query: dict[str, Any] = {
-            "status": {"$in": [status.value for status in statuses]},
+        owing = unpublished and OrderStatus.EXECUTING in statuses
+        swept = [status for status in statuses if not (owing and status is OrderStatus.EXECUTING)]
+        query = {
+            "status": {"$in": [status.value for status in swept]},
             "updatedAt": {"$lt": before},
         }
-        if unpublished:
-            query["commandPublishedAt"] = {"$exists": False}
         with _reachable():
-            return await self._find(
-                query,
-                _OLDEST_UPDATE_FIRST,
-                limit,
-                lambda order: (
-                    order.status in statuses
-                    and order.updated_at < before
-                    and not (unpublished and order.command_published_at)
-                ),
+            found = (
+                await self._find(
+                    query,
+                    _OLDEST_UPDATE_FIRST,
+                    limit,
+                    lambda order: order.status in swept and order.updated_at < before,
+                )
+                if swept
+                else ()
             )
+            if not owing:
+                return found
+            merged = sorted([*found, *await self._owing(before, limit)], key=_oldest_update)
+            return merged[:limit]
+
+    async def _owing(self, before: datetime, limit: int) -> Sequence[PaymentOrder]:
+        """EXECUTING orders last updated before ``before`` that owe their command. A debt
+        whose order ended (or never existed) is settled here, one whose order is not
+        EXECUTING yet stays: its move to EXECUTING was written after it, or will be."""
+        cursor = self.owed.find(
+            {"since": {"$lt": before}},
+            sort=[("since", ASCENDING), ("_id", ASCENDING)],
+            limit=page_size(limit),
+        )
+        debtors = await asyncio.gather(
+            *[self._newest_by_id(entry["_id"]) async for entry in cursor]
+        )
+        owing: list[PaymentOrder] = []
+        for order_id, order in debtors:
+            if order is None or order.status.terminal:
+                await self.mark_command_published(order_id)
+            elif order.status is OrderStatus.EXECUTING and order.updated_at < before:
+                owing.append(order)
+        return owing
+
+    async def _owe(self, order_id: str, since: datetime) -> None:
+        with contextlib.suppress(DuplicateKeyError):
+            await self.owed.insert_one({"_id": order_id, "since": since})
 
     async def _change(self, order_id: str, change: Change) -> PaymentOrder | None:
         """Apply ``change`` as the order's next version and bring its ``orders`` document
@@ -311,6 +363,8 @@ class MongoOrderStore:
                     if probed:
                         return None
                 else:
+                    if owes_command(order, changed):
+                        await self._owe(order_id, changed.updated_at)
                     fields = to_document(changed, "python")
                     if await self._claim(fields, version + 1):
                         self._remember(changed, version + 1)
@@ -322,7 +376,8 @@ class MongoOrderStore:
         """The ``orders`` document, which queries read, at ``version``."""
         with _reachable():
             await self.orders.replace_one(
-                {"_id": order.id}, _order_document(order, fields, version)
+                {"_id": order.id, "version": {"$lt": version}},
+                _order_document(order, fields, version),
             )
 
     async def _indexed(self, order_id: str) -> Versioned | None:
@@ -361,6 +416,10 @@ class MongoOrderStore:
             await self._index(order, version, to_document(order, "python"))
         self._remember(order, version)
         return order, version
+
+    async def _newest_by_id(self, order_id: str) -> tuple[str, PaymentOrder | None]:
+        indexed = await self._indexed(order_id)
+        return order_id, None if indexed is None else (await self._newest(*indexed))[0]
 
     async def _newest_of(self, document: Document) -> PaymentOrder:
         order, _ = await self._newest(_order(document), document["version"])

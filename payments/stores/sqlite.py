@@ -27,8 +27,9 @@ from payments.stores.common import (
     Change,
     each_step,
     event_claimed,
+    event_published,
+    owes_command,
     page_size,
-    published,
     replay,
     scoped_key,
     stepped,
@@ -55,6 +56,14 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE INDEX IF NOT EXISTS orders_status_created ON orders (status, created_at);
 CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at);
 """
+# The orders that owe their execution command (``owes_command``); a file written before
+# the table existed gets it filled from the mark its orders then carried.
+_OWED = "owed_commands"
+_CREATE_OWED = f"CREATE TABLE {_OWED} (order_id TEXT PRIMARY KEY)"
+_FILL_OWED = (
+    f"INSERT INTO {_OWED} SELECT id FROM orders WHERE status = 'EXECUTING'"
+    " AND json_extract(document, '$.commandPublishedAt') IS NULL"
+)
 # A file written before orders had clients gets the column (its orders: anonymous's).
 _ADD_CLIENT = "ALTER TABLE orders ADD COLUMN client_id TEXT NOT NULL DEFAULT 'anonymous'"
 _CLIENT_INDEX = "CREATE INDEX IF NOT EXISTS orders_client_created ON orders (client_id, created_at)"
@@ -90,6 +99,12 @@ def _connect(path: str) -> sqlite3.Connection:
     if "client_id" not in columns:
         connection.execute(_ADD_CLIENT)
     connection.execute(_CLIENT_INDEX)
+    connection.execute("BEGIN IMMEDIATE")  # one process of several starting at once fills it
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    if _OWED not in tables:
+        connection.execute(_CREATE_OWED)
+        connection.execute(_FILL_OWED)
+    connection.execute("COMMIT")
     return connection
 
 
@@ -197,11 +212,11 @@ class SqliteOrderStore:
     ) -> Sequence[PaymentOrder]:
         return await each_step(steps, lambda step: self._modify(order_id, stepped(step, at)))
 
-    async def mark_command_published(self, order_id: str, at: datetime) -> None:
-        await self._modify(order_id, lambda order: published(order, "command_published_at", at))
+    async def mark_command_published(self, order_id: str) -> None:
+        await self._fetch(f"DELETE FROM {_OWED} WHERE order_id = ?", (order_id,))
 
     async def mark_event_published(self, order_id: str, at: datetime) -> None:
-        await self._modify(order_id, lambda order: published(order, "event_published_at", at))
+        await self._modify(order_id, lambda order: event_published(order, at))
 
     async def _modify(self, order_id: str, change: Change) -> PaymentOrder | None:
         """Read, change and write the order in one IMMEDIATE transaction: it takes the
@@ -214,6 +229,8 @@ class SqliteOrderStore:
                 found = _orders(rows.fetchall())
                 changed = change(found[0]) if found else None
                 if changed is not None:
+                    if owes_command(found[0], changed):
+                        db.execute(f"INSERT OR IGNORE INTO {_OWED} VALUES (?)", (order_id,))
                     db.execute(
                         "UPDATE orders SET status = ?, updated_at = ?, document = ? WHERE id = ?",
                         (
@@ -284,7 +301,9 @@ class SqliteOrderStore:
     ) -> Sequence[PaymentOrder]:
         marks = ", ".join("?" * len(statuses))
         never_published = (
-            " AND json_extract(document, '$.commandPublishedAt') IS NULL" if unpublished else ""
+            f" AND (status <> 'EXECUTING' OR id IN (SELECT order_id FROM {_OWED}))"
+            if unpublished
+            else ""
         )
         sql = (
             f"SELECT document FROM orders WHERE status IN ({marks}) AND updated_at < ?"

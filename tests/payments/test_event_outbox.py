@@ -40,7 +40,7 @@ async def ended_without_event(
     for step in _PATH:
         await service.store.transition(order.id, previous, step, at)
         previous = step
-    await service.store.mark_command_published(order.id, at)
+    await service.store.mark_command_published(order.id)
     if status is OrderStatus.EXECUTING:
         return order.model_copy(update={"status": status})
     reason = "paid, gateway reference ref-1" if status is OrderStatus.EXECUTED else "refused"

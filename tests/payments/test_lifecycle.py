@@ -15,10 +15,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from infra.services import service_processes
 from payments.gateway import SimulatedBank
 from payments.lifecycle import command_for
-from payments.model import PaymentOrder
+from payments.model import ANONYMOUS_CLIENT, PaymentOrder
 from payments.routes import TopicNames
 from payments.service import PaymentService
+from routes.exchange import utcnow
 from tests.payments.conftest import VALID_ORDER, StartService
+from tests.payments.test_store_contract import BEFORE_COMMAND, new_order
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
@@ -239,3 +241,19 @@ async def test_an_order_whose_command_was_never_published_still_finishes(
     order = await until_terminal(client, service, created["id"])
     assert order["status"] == "EXECUTED"
     assert len(bank.entries_for(created["id"])) == 1
+
+
+async def test_an_order_left_executing_before_its_command_was_sent_still_finishes(
+    start_service: StartService, client: aiohttp.ClientSession
+) -> None:
+    """A crash between the EXECUTING write and the send leaves the command owed; the
+    recovery sweep publishes it and the order is paid once."""
+    bank = SimulatedBank()
+    service = await start_service(bank=bank, recovery_period=0.2, recovery_after=0.5)
+    order, _ = await service.store.create(new_order(at=utcnow(), client=ANONYMOUS_CLIENT))
+    await service.store.transition_through(order.id, BEFORE_COMMAND, utcnow())
+
+    done = await until_terminal(client, service, order.id)
+
+    assert done["status"] == "EXECUTED"
+    assert len(bank.entries_for(order.id)) == 1

@@ -97,6 +97,16 @@ async def created(store: OrderStore, order: PaymentOrder) -> PaymentOrder:
     return stored
 
 
+BEFORE_COMMAND = [Step(PENDING, VALIDATED), Step(VALIDATED, ACCEPTED), Step(ACCEPTED, EXECUTING)]
+
+
+async def executing(store: OrderStore, order: PaymentOrder) -> PaymentOrder:
+    """``order`` created and moved on to EXECUTING, as ingestion leaves it."""
+    await created(store, order)
+    *_, moved = await store.transition_through(order.id, BEFORE_COMMAND, T0)
+    return moved
+
+
 async def test_an_order_reads_back_exactly_as_created(store: OrderStore) -> None:
     at = datetime(2026, 3, 1, 13, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
     amount = Decimal("12345678901234567890.10")
@@ -114,7 +124,7 @@ async def test_an_order_reads_back_exactly_as_created(store: OrderStore) -> None
         Transition(status=PENDING, at=read.created_at, reason="order received"),
     )
     assert (read.idempotency_key, read.request_hash) == ("key-1", "hash-1")
-    assert read.command_published_at is None
+    assert read.event_published_at is None
 
 
 async def test_an_unknown_order_is_none(store: OrderStore) -> None:
@@ -304,28 +314,24 @@ async def test_of_many_racing_transitions_exactly_one_wins_per_order(store: Orde
         assert [step.status for step in winner.history] == [PENDING, VALIDATED]
 
 
-async def test_a_transition_and_the_outbox_mark_at_once_both_stay(store: OrderStore) -> None:
-    orders = [await created(store, new_order()) for _ in range(10)]
-    for order in orders:
-        for expected, target in (
-            (PENDING, VALIDATED),
-            (VALIDATED, ACCEPTED),
-            (ACCEPTED, EXECUTING),
-        ):
-            await store.transition(order.id, expected, target, T0)
-    done_at, published_at = T0 + timedelta(seconds=2), T0 + timedelta(seconds=1)
+async def test_the_command_mark_and_the_workers_transition_at_once_both_stay(
+    store: OrderStore,
+) -> None:
+    orders = [await executing(store, new_order()) for _ in range(10)]
+    done_at = T0 + timedelta(seconds=2)
 
     async with asyncio.timeout(20):
         await asyncio.gather(
-            *(store.mark_command_published(order.id, published_at) for order in orders),
+            *(store.mark_command_published(order.id) for order in orders),
             *(store.transition(order.id, EXECUTING, EXECUTED, done_at, "paid") for order in orders),
         )
 
     for order in orders:
         final = await store.get(order.id)
         assert final is not None
-        assert (final.status, final.command_published_at) == (EXECUTED, published_at)
+        assert final.status is EXECUTED
         assert [step.status for step in final.history][-2:] == [EXECUTING, EXECUTED]
+    assert await store.stale([EXECUTING], done_at + timedelta(days=1), 20, unpublished=True) == []
 
 
 async def test_a_failure_keeps_its_reason_and_attempts(store: OrderStore) -> None:
@@ -409,18 +415,37 @@ async def test_stale_lists_orders_not_updated_since_oldest_first(store: OrderSto
     assert await store.stale([PENDING, FAILED], T0 + timedelta(minutes=1), 10) == []
 
 
-async def test_stale_can_leave_out_orders_whose_command_was_published(
+async def test_an_executing_order_owes_its_command_until_it_is_marked_published(
     store: OrderStore,
 ) -> None:
-    orders = [await created(store, new_order(at=T0 + timedelta(minutes=n))) for n in range(4)]
-    for order in orders[:2]:
-        await store.mark_command_published(order.id, T0)
+    """The recovery sweep's view: ``unpublished`` leaves out the EXECUTING orders whose
+    command reached the broker, never an order before EXECUTING."""
+    marked, owing = [await executing(store, new_order()) for _ in range(2)]
+    waiting = await created(store, new_order())
+    await store.mark_command_published(marked.id)
+    await store.mark_command_published(marked.id)  # a second mark changes nothing
     cutoff = T0 + timedelta(minutes=5)
 
-    unpublished = await store.stale([PENDING], cutoff, 2, unpublished=True)
+    swept = await store.stale([PENDING, EXECUTING], cutoff, 10, unpublished=True)
 
-    assert [order.id for order in unpublished] == [order.id for order in orders[2:]]
-    assert len(await store.stale([PENDING], cutoff, 10)) == 4
+    assert sorted(order.id for order in swept) == sorted([owing.id, waiting.id])
+    assert len(await store.stale([PENDING, EXECUTING], cutoff, 10)) == 3
+    assert await store.stale([EXECUTING], cutoff, 1, unpublished=True) == [
+        await store.get(owing.id)
+    ]
+
+
+async def test_a_command_owed_by_an_order_that_ended_is_no_longer_owed(
+    store: OrderStore,
+) -> None:
+    order = await executing(store, new_order())
+    await store.transition(order.id, EXECUTING, FAILED, T0, "refused")
+    cutoff = T0 + timedelta(minutes=5)
+
+    assert await store.stale([EXECUTING, FAILED], cutoff, 10, unpublished=True) == [
+        await store.get(order.id)
+    ]
+    assert await store.stale([EXECUTING], cutoff, 10, unpublished=True) == []
 
 
 async def test_count_by_status_counts_each_order_in_its_current_status(
@@ -435,22 +460,19 @@ async def test_count_by_status_counts_each_order_in_its_current_status(
     assert third.status is PENDING
 
 
-@pytest.mark.parametrize("mark", ["command_published_at", "event_published_at"])
-async def test_an_outbox_mark_keeps_its_first_time(store: OrderStore, mark: str) -> None:
+async def test_the_event_mark_keeps_its_first_time(store: OrderStore) -> None:
     order = await created(store, new_order())
     at = T0 + timedelta(seconds=3, microseconds=4567)
-    mark_published = {
-        "command_published_at": store.mark_command_published,
-        "event_published_at": store.mark_event_published,
-    }[mark]
 
-    await mark_published(order.id, at)
-    await mark_published(order.id, at + timedelta(seconds=1))  # the first stays
+    await store.mark_event_published(order.id, at)
+    await store.mark_event_published(order.id, at + timedelta(seconds=1))  # the first stays
 
     published = await store.get(order.id)
     assert published is not None
-    assert getattr(published, mark) == T0 + timedelta(seconds=3, microseconds=4000)
-    assert published == order.model_copy(update={mark: getattr(published, mark)})
+    assert published.event_published_at == T0 + timedelta(seconds=3, microseconds=4000)
+    assert published == order.model_copy(
+        update={"event_published_at": published.event_published_at}
+    )
 
 
 async def test_one_of_racing_claims_of_an_unpublished_event_wins_until_its_lease_lapses(
@@ -495,11 +517,9 @@ async def test_two_stores_changing_one_order_in_turn_never_lose_a_step(
         writer = (one, other)[n % 2]
         assert await writer.transition(order.id, expected, target, T0) is not None
     assert await one.transition(order.id, ACCEPTED, EXECUTING, T0) is None  # stale expectation
-    await one.mark_command_published(order.id, T0)
     done = await other.transition(order.id, EXECUTING, EXECUTED, T0, "paid")
 
     assert done is not None
-    assert done.command_published_at == T0
     assert [step.status for step in done.history] == [
         PENDING,
         VALIDATED,
@@ -540,7 +560,7 @@ async def test_an_unreachable_mongo_answers_store_unavailable_within_3_seconds()
         store.create(new_order()),
         store.get("order-1"),
         store.transition("order-1", PENDING, VALIDATED, T0),
-        store.mark_command_published("order-1", T0),
+        store.mark_command_published("order-1"),
         store.list(None, 10, None),
         store.stale([PENDING], T0, 10),
     ]
@@ -593,5 +613,107 @@ async def test_an_sqlite_file_written_before_clients_gets_its_orders_as_anonymou
         assert await store.get(old.id, client_id=ANONYMOUS_CLIENT) == old
         assert await store.list(None, 10, None, client_id=ANONYMOUS_CLIENT) == [old]
         await created(store, new_order(key="key-1", client="shop-a"))
+    finally:
+        await store.stop()
+
+
+async def test_queries_see_each_order_in_its_final_status_after_racing_writers_and_readers(
+    open_store: Opener,
+) -> None:
+    """Ingestion marks the command while a worker ends the order and a client polls it,
+    each through a store of its own: the documents queries read end up current."""
+    ingestion, worker, reader = await open_store(), await open_store(), await open_store()
+    orders = [await executing(ingestion, new_order()) for _ in range(12)]
+
+    async def end(order_id: str) -> None:
+        await worker.transition(order_id, EXECUTING, EXECUTED, T0, "paid")
+        await worker.mark_event_published(order_id, T0)
+
+    async def poll(order_id: str) -> None:
+        for _ in range(3):
+            await reader.get(order_id)
+
+    async with asyncio.timeout(60):
+        await asyncio.gather(
+            *(ingestion.mark_command_published(order.id) for order in orders),
+            *(end(order.id) for order in orders),
+            *(poll(order.id) for order in orders),
+        )
+
+    assert await reader.count_by_status() == {EXECUTED: len(orders)}
+    listed = await reader.list(EXECUTED, 100, None)
+    assert sorted(order.id for order in listed) == sorted(order.id for order in orders)
+    assert await reader.stale([EXECUTING], T0 + timedelta(days=1), 100) == []
+
+
+@pytest.mark.mongo
+async def test_a_late_write_of_a_mongo_orders_document_does_not_roll_it_back(
+    mongo_uri: str, mongo_db: AsyncDatabase[dict[str, object]]
+) -> None:
+    store = MongoOrderStore(mongo_uri, mongo_db.name)
+    await store.start()
+    try:
+        order = await created(store, new_order())
+        validated = await store.transition(order.id, PENDING, VALIDATED, T0)
+        accepted = await store.transition(order.id, VALIDATED, ACCEPTED, T0)
+        assert validated is not None
+        assert accepted is not None
+
+        # The index write of version 1, as if held up until version 2's was done:
+        await store._index(validated, 1, to_document(validated, "python"))
+
+        assert await store.list(ACCEPTED, 10, None) == [accepted]
+        assert await store.count_by_status() == {ACCEPTED: 1}
+    finally:
+        await store.stop()
+
+
+@pytest.mark.mongo
+async def test_a_mongo_database_from_before_owed_commands_owes_the_unmarked_ones(
+    mongo_uri: str, mongo_db: AsyncDatabase[dict[str, object]]
+) -> None:
+    """Its orders carried the mark as ``commandPublishedAt``: an EXECUTING order
+    without it still owes its command, one with it does not."""
+    first = MongoOrderStore(mongo_uri, mongo_db.name)
+    await first.start()
+    try:
+        owing, marked = [await executing(first, new_order()) for _ in range(2)]
+    finally:
+        await first.stop()
+    await mongo_db["owed_commands"].drop()
+    await mongo_db["orders"].update_one({"_id": marked.id}, {"$set": {"commandPublishedAt": T0}})
+
+    store = MongoOrderStore(mongo_uri, mongo_db.name)
+    await store.start()
+    try:
+        swept = await store.stale([EXECUTING], T0 + timedelta(minutes=5), 10, unpublished=True)
+        assert swept == [owing]
+    finally:
+        await store.stop()
+
+
+async def test_an_sqlite_file_from_before_owed_commands_owes_the_unmarked_ones(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    first = SqliteOrderStore(path)
+    await first.start()
+    try:
+        owing, marked = [await executing(first, new_order()) for _ in range(2)]
+    finally:
+        await first.stop()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE owed_commands")
+        db.execute(
+            "UPDATE orders SET document = json_set(document, '$.commandPublishedAt', ?)"
+            " WHERE id = ?",
+            (T0.isoformat(), marked.id),
+        )
+
+    store = SqliteOrderStore(path)
+    await store.start()
+    try:
+        swept = await store.stale([EXECUTING], T0 + timedelta(minutes=5), 10, unpublished=True)
+        assert swept == [owing]
     finally:
         await store.stop()
