@@ -13,20 +13,13 @@ from decimal import Decimal
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from payments.lifecycle import steps_from
 from payments.model import OrderStatus, PaymentOrder, Transition
-from payments.store import OrderStore, Step
+from payments.store import OrderStore
 from payments.stores import MongoOrderStore
 
-# The store writes of one order after its insert, as the services make them: the three
-# transitions before the command at once, the command's outbox mark, the final
-# transition and the event's mark.
-BEFORE_COMMAND = (
-    Step(OrderStatus.PENDING, OrderStatus.VALIDATED),
-    Step(OrderStatus.VALIDATED, OrderStatus.ACCEPTED),
-    Step(OrderStatus.ACCEPTED, OrderStatus.EXECUTING),
-)
-# Conditional changes of one order after its insert: those three, two marks, the end.
-ORDER_CHANGES = len(BEFORE_COMMAND) + 3
+# The three transitions up to EXECUTING, which ingestion writes at once.
+BEFORE_COMMAND = steps_from(OrderStatus.PENDING)
 
 
 async def kafka_rate(bootstrap: str, messages: int, partitions: int) -> float:
@@ -76,28 +69,35 @@ def _order() -> PaymentOrder:
     )
 
 
-async def write_one_order(store: OrderStore) -> None:
-    """Exactly the store calls the services make for one order, in their order."""
-    order, _ = await store.create(_order())
-    await store.transition_through(order.id, BEFORE_COMMAND, datetime.now(UTC))
-    await store.mark_command_published(order.id)
-    await store.transition(order.id, OrderStatus.EXECUTING, OrderStatus.EXECUTED, datetime.now(UTC))
-    await store.mark_event_published(order.id, datetime.now(UTC))
+async def write_one_order(ingestion: OrderStore, worker: OrderStore) -> None:
+    """Exactly the store calls the services make for one order, in their order, each
+    service's through a store of its own as two processes make them: the worker reads
+    the order its first write starts from, which a store that wrote it remembers."""
+    order, _ = await ingestion.create(_order())
+    await ingestion.transition_through(order.id, BEFORE_COMMAND, datetime.now(UTC))
+    await ingestion.mark_command_published(order.id)
+    await worker.peek(order.id)
+    executing, executed = OrderStatus.EXECUTING, OrderStatus.EXECUTED
+    await worker.transition(order.id, executing, executed, datetime.now(UTC))
+    await worker.mark_event_published(order.id, datetime.now(UTC))
 
 
 async def store_rate(mongo_uri: str, orders: int, concurrency: int) -> float:
     """Orders per second through the order write pattern, ``concurrency`` at a time."""
-    store = MongoOrderStore(mongo_uri, database=f"bench_limit_{uuid.uuid4().hex[:8]}")
-    await store.start()
+    database = f"bench_limit_{uuid.uuid4().hex[:8]}"
+    ingestion, worker = MongoOrderStore(mongo_uri, database), MongoOrderStore(mongo_uri, database)
+    await ingestion.start()
+    await worker.start()
     gate = asyncio.Semaphore(concurrency)
 
     async def one() -> None:
         async with gate:
-            await write_one_order(store)
+            await write_one_order(ingestion, worker)
 
     try:
         started = time.perf_counter()
         await asyncio.gather(*(one() for _ in range(orders)))
         return orders / (time.perf_counter() - started)
     finally:
-        await store.stop()
+        await ingestion.stop()
+        await worker.stop()

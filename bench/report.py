@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.limits import ORDER_CHANGES
 from bench.load import Run
 
 
@@ -69,7 +68,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['machine']['platform']}; {result['workers']} processor workers.",
         "",
         f"Raw limits: Kafka {limits['kafka_messages_per_s']:.0f} msg/s produced+consumed; "
-        f"store, order write pattern (insert + {ORDER_CHANGES} conditional updates) "
+        "store, the calls of one order (`bench.limits.write_one_order`, ingestion's and a "
+        "worker's through a store each) "
         f"over {limits['store_limit_orders']} orders in one database: "
         + ", ".join(
             f"{rate:.1f} orders/s at c={c}" for c, rate in limits["store_orders_per_s"].items()

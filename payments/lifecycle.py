@@ -142,7 +142,7 @@ class Lifecycle:
         """PENDING → VALIDATED → ACCEPTED → EXECUTING, from wherever the order is now;
         then the body becomes the execution command, keyed by order id."""
         order = await self._current(exchange)
-        while steps := _steps_from(order.status):
+        while steps := steps_from(order.status):
             moved = await self.store.transition_through(order.id, steps, self.clock())
             if len(moved) == len(steps):
                 order = moved[-1]
@@ -290,7 +290,7 @@ class Lifecycle:
         await self.store.mark_event_published(order.id, self.clock())
 
 
-def _steps_from(status: OrderStatus) -> Sequence[Step]:
+def steps_from(status: OrderStatus) -> Sequence[Step]:
     """The transitions from ``status`` up to EXECUTING (none from EXECUTING on)."""
     path = _ADVANCE[_ADVANCE.index(status) :] if status in _ADVANCE else ()
     return [

@@ -18,48 +18,53 @@ from pathlib import Path
 
 from pymongo import AsyncMongoClient
 
-from bench.limits import ORDER_CHANGES, write_one_order
+from bench.limits import write_one_order
 from payments.store import OrderStore
 from payments.stores import MongoOrderStore, SqliteOrderStore
 
-OPERATIONS_PER_ORDER = 1 + ORDER_CHANGES
+Stores = tuple[OrderStore, OrderStore]  # ingestion's and a worker's, on one database
 
 
-async def _run(store: OrderStore, orders: int, concurrency: int) -> float:
+async def _run(stores: Stores, orders: int, concurrency: int) -> float:
     """Seconds for ``orders`` orders, ``concurrency`` at a time."""
     gate = asyncio.Semaphore(concurrency)
 
     async def gated() -> None:
         async with gate:
-            await write_one_order(store)
+            await write_one_order(*stores)
 
     started = time.perf_counter()
     await asyncio.gather(*(gated() for _ in range(orders)))
     return time.perf_counter() - started
 
 
-async def _measure(name: str, store: OrderStore, args: argparse.Namespace) -> None:
-    await store.start()
+async def _measure(name: str, stores: Stores, args: argparse.Namespace) -> None:
+    for store in stores:
+        await store.start()
     try:
-        await _run(store, args.prefill, args.concurrency)
+        await _run(stores, args.prefill, args.concurrency)
         for concurrency in (1, args.concurrency):
-            seconds = await _run(store, args.orders, concurrency)
+            seconds = await _run(stores, args.orders, concurrency)
             print(
                 f"{name:8} prefill={args.prefill:<6} concurrency={concurrency:<3} "
                 f"{args.orders} orders in {seconds:6.2f}s: {args.orders / seconds:7.1f} orders/s, "
-                f"{seconds * 1000 / (args.orders * OPERATIONS_PER_ORDER):6.2f} ms per operation"
+                f"{seconds * 1000 / args.orders:6.2f} ms per order"
             )
     finally:
-        await store.stop()
+        for store in stores:
+            await store.stop()
 
 
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        await _measure("sqlite", SqliteOrderStore(Path(folder) / "orders.sqlite3"), args)
+        path = Path(folder) / "orders.sqlite3"
+        await _measure("sqlite", (SqliteOrderStore(path), SqliteOrderStore(path)), args)
     if args.mongo_uri:
         database = f"measure_{uuid.uuid4().hex[:8]}"
         try:
-            await _measure("mongodb", MongoOrderStore(args.mongo_uri, database), args)
+            uri = args.mongo_uri
+            stores = MongoOrderStore(uri, database), MongoOrderStore(uri, database)
+            await _measure("mongodb", stores, args)
         finally:
             client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(args.mongo_uri)
             await client.drop_database(database)

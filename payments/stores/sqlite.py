@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from payments.model import OrderStatus, PaymentOrder, check_transition
+from payments.model import ANONYMOUS_CLIENT, OrderStatus, PaymentOrder, check_transition
 from payments.store import OrderIdTaken, Step, StoreUnavailable
 from payments.stores.common import (
     Change,
@@ -43,7 +43,7 @@ T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], T]
 
 MEMORY = ":memory:"
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS orders (
     id TEXT PRIMARY KEY,
     idempotency_key TEXT UNIQUE,
@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS orders (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     document TEXT NOT NULL,
-    client_id TEXT NOT NULL DEFAULT 'anonymous'
+    client_id TEXT NOT NULL DEFAULT '{ANONYMOUS_CLIENT}'
 );
 CREATE INDEX IF NOT EXISTS orders_status_created ON orders (status, created_at);
 CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at);
@@ -65,7 +65,7 @@ _FILL_OWED = (
     " AND json_extract(document, '$.commandPublishedAt') IS NULL"
 )
 # A file written before orders had clients gets the column (its orders: anonymous's).
-_ADD_CLIENT = "ALTER TABLE orders ADD COLUMN client_id TEXT NOT NULL DEFAULT 'anonymous'"
+_ADD_CLIENT = f"ALTER TABLE orders ADD COLUMN client_id TEXT NOT NULL DEFAULT '{ANONYMOUS_CLIENT}'"
 _CLIENT_INDEX = "CREATE INDEX IF NOT EXISTS orders_client_created ON orders (client_id, created_at)"
 _COLUMNS = "id, idempotency_key, status, created_at, updated_at, document, client_id"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -261,28 +261,23 @@ class SqliteOrderStore:
         client_id: str | None = None,
     ) -> Sequence[PaymentOrder]:
         owner, owner_params = _owned_by(client_id)
-        where = ["1"]
-        params: list[Any] = []
-        if client_id is not None:
-            where.append("client_id = ?")
-            params.append(client_id)
+        where, params = f"1{owner}", [*owner_params]
         if status is not None:
-            where.append("status = ?")
+            where += " AND status = ?"
             params.append(status.value)
         sql = "SELECT document FROM orders WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?"
         size = page_size(limit)
 
         def page(db: sqlite3.Connection) -> list[tuple[str]]:
             if after is None:
-                return db.execute(sql.format(" AND ".join(where)), (*params, size)).fetchall()
+                return db.execute(sql.format(where), (*params, size)).fetchall()
             last = db.execute(
                 f"SELECT created_at FROM orders WHERE id = ?{owner}", (after, *owner_params)
             ).fetchall()
             if not last:
                 return []
             (created,) = last[0]
-            clause = "(created_at < ? OR (created_at = ? AND id < ?))"
-            query = sql.format(" AND ".join([*where, clause]))
+            query = sql.format(f"{where} AND (created_at < ? OR (created_at = ? AND id < ?))")
             return db.execute(query, (*params, created, created, after, size)).fetchall()
 
         return _orders(await self._run(page))

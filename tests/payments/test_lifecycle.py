@@ -20,7 +20,7 @@ from payments.routes import TopicNames
 from payments.service import PaymentService
 from routes.exchange import utcnow
 from tests.payments.conftest import VALID_ORDER, StartService
-from tests.payments.test_store_contract import BEFORE_COMMAND, new_order
+from tests.payments.test_store_contract import THROUGH, new_order
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
@@ -251,7 +251,7 @@ async def test_an_order_left_executing_before_its_command_was_sent_still_finishe
     bank = SimulatedBank()
     service = await start_service(bank=bank, recovery_period=0.2, recovery_after=0.5)
     order, _ = await service.store.create(new_order(at=utcnow(), client=ANONYMOUS_CLIENT))
-    await service.store.transition_through(order.id, BEFORE_COMMAND, utcnow())
+    await service.store.transition_through(order.id, THROUGH, utcnow())
 
     done = await until_terminal(client, service, order.id)
 

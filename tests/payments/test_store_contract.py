@@ -97,13 +97,17 @@ async def created(store: OrderStore, order: PaymentOrder) -> PaymentOrder:
     return stored
 
 
-BEFORE_COMMAND = [Step(PENDING, VALIDATED), Step(VALIDATED, ACCEPTED), Step(ACCEPTED, EXECUTING)]
+THROUGH = [
+    Step(PENDING, VALIDATED, "validated"),
+    Step(VALIDATED, ACCEPTED, "accepted"),
+    Step(ACCEPTED, EXECUTING, "command issued"),
+]
 
 
 async def executing(store: OrderStore, order: PaymentOrder) -> PaymentOrder:
     """``order`` created and moved on to EXECUTING, as ingestion leaves it."""
     await created(store, order)
-    *_, moved = await store.transition_through(order.id, BEFORE_COMMAND, T0)
+    *_, moved = await store.transition_through(order.id, THROUGH, T0)
     return moved
 
 
@@ -245,13 +249,6 @@ async def test_a_peek_reads_the_order_as_written(open_store: Opener) -> None:
     moved = await writer.transition(order.id, PENDING, VALIDATED, T0 + timedelta(seconds=1))
     assert await reader.peek(order.id) == moved
     assert await reader.peek("no-such-order") is None
-
-
-THROUGH = [
-    Step(PENDING, VALIDATED, "validated"),
-    Step(VALIDATED, ACCEPTED, "accepted"),
-    Step(ACCEPTED, EXECUTING, "command issued"),
-]
 
 
 async def test_a_run_of_transitions_records_each_and_the_queries_see_the_last(
