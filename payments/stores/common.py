@@ -111,13 +111,18 @@ def stepped(step: Step, at: datetime) -> Change:
     return lambda order: transitioned(order, step.expected, step.target, at, step.reason, None)
 
 
+def checked(steps: Sequence[Step]) -> Sequence[Step]:
+    """``steps``, each checked to be legal (IllegalTransition), before any is applied."""
+    for step in steps:
+        check_transition(step.expected, step.target)
+    return steps
+
+
 async def each_step(steps: Sequence[Step], apply: Callable[[Step], Awaitable[T | None]]) -> list[T]:
     """``apply`` to each step in turn, up to the first that finds nothing to do; every
     step is checked to be legal before the first is applied."""
-    for step in steps:
-        check_transition(step.expected, step.target)
     done: list[T] = []
-    for step in steps:
+    for step in checked(steps):
         result = await apply(step)
         if result is None:
             break

@@ -34,7 +34,7 @@ from typing import Any
 from bson.binary import UuidRepresentation
 from bson.codec_options import CodecOptions
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
-from pymongo.errors import ConnectionFailure, DuplicateKeyError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 
 from components.mongodb.client_pool import Collection, Document
 from components.mongodb.codecs import DECIMAL_TYPES
@@ -42,7 +42,7 @@ from payments.model import OrderStatus, PaymentOrder, check_transition
 from payments.store import OrderIdTaken, Step, StoreUnavailable
 from payments.stores.common import (
     Change,
-    each_step,
+    checked,
     event_claimed,
     event_published,
     from_document,
@@ -71,6 +71,7 @@ Versioned = tuple[PaymentOrder, int]
 # A version just written: the order, its number and its stored fields (``to_document``),
 # so the ``orders`` document is made from the fields serialised once.
 Written = tuple[PaymentOrder, int, Document]
+_DUPLICATE_KEY = 11000  # the server's error code for a refused unique key
 # How many orders a store remembers the newest version of that it has seen.
 KNOWN_ORDERS = 10_000
 
@@ -228,7 +229,7 @@ class MongoOrderStore:
     ) -> Sequence[PaymentOrder]:
         """Each step its own version; the ``orders`` document once, after the last step
         done (a crash before leaves it behind, which reads and the sweep repair)."""
-        written = await each_step(steps, lambda step: self._write(order_id, stepped(step, at)))
+        written = await self._write(order_id, [stepped(step, at) for step in checked(steps)])
         if written:
             await self._index(*written[-1])
         return [order for order, _, _ in written]
@@ -337,40 +338,58 @@ class MongoOrderStore:
     async def _change(self, order_id: str, change: Change) -> PaymentOrder | None:
         """Apply ``change`` as the order's next version and bring its ``orders`` document
         up to date; None when there is no such order or nothing to do."""
-        written = await self._write(order_id, change)
-        if written is None:
+        written = await self._write(order_id, [change])
+        if not written:
             return None
-        await self._index(*written)
-        return written[0]
+        await self._index(*written[-1])
+        return written[-1][0]
 
-    async def _write(self, order_id: str, change: Change) -> Written | None:
-        """Insert ``change`` of the newest version as the next one; None when there is
-        no such order or ``change`` has nothing to do.
+    async def _write(self, order_id: str, changes: Sequence[Change]) -> Sequence[Written]:
+        """Insert ``changes``, each of the version before, as the order's next versions,
+        up to the first with nothing to do; none when there is no such order.
 
-        It starts from the version this store last saw, or else the ``orders``
-        document, unprobed: inserting the version after it succeeds only if it is the
-        newest. A refused insert, or a change with nothing to do (which a stale start
-        could cause), probes for the newest and tries again. Each retry follows a change
-        by someone else, and an order changes only a few times, so the loop ends."""
+        They start from the version this store last saw, or else the ``orders``
+        document, unprobed, and go in as one ordered insert: each version goes in only
+        if it is the newest. From the first refused, or a first change with nothing to
+        do (which a stale start could cause), it probes for the newest and tries the
+        rest again. Each retry follows a change by someone else, and an order changes
+        only a few times, so the loop ends."""
         with _reachable():
             known = self._known.get(order_id) or await self._indexed(order_id)
             if known is None:
-                return None
+                return []
             (order, version), probed = known, False
+            written: list[Written] = []
             while True:
-                changed = change(order)
-                if changed is None:
-                    if probed:
-                        return None
-                else:
-                    if owes_command(order, changed):
-                        await self._owe(order_id, changed.updated_at)
-                    fields = to_document(changed, "python")
-                    if await self._claim(fields, version + 1):
-                        self._remember(changed, version + 1)
-                        return changed, version + 1, fields
+                planned = await self._plan(order, version, changes[len(written) :])
+                inserted = await self._claim(planned)
+                written += planned[:inserted]
+                if inserted:
+                    order, version, _ = planned[inserted - 1]
+                    self._remember(order, version)
+                if len(written) == len(changes) or (
+                    inserted == len(planned) and (inserted or probed)
+                ):
+                    return written
                 order, version = await self._newest(order, version)
                 probed = True
+
+    async def _plan(
+        self, order: PaymentOrder, version: int, changes: Sequence[Change]
+    ) -> Sequence[Written]:
+        """The versions ``changes`` make of ``order`` at ``version``, up to the first with
+        nothing to do. One that makes the order owe its command records the debt first:
+        a crash between leaves one debt too many, which the sweep settles."""
+        planned: list[Written] = []
+        for change in changes:
+            changed = change(order)
+            if changed is None:
+                break
+            if owes_command(order, changed):
+                await self._owe(order.id, changed.updated_at)
+            order, version = changed, version + 1
+            planned.append((order, version, to_document(order, "python")))
+        return planned
 
     async def _index(self, order: PaymentOrder, version: int, fields: Document) -> None:
         """The ``orders`` document, which queries read, at ``version``."""
@@ -398,13 +417,19 @@ class MongoOrderStore:
             if len(self._known) > KNOWN_ORDERS:
                 self._known.popitem(last=False)
 
-    async def _claim(self, fields: Document, version: int) -> bool:
-        """Insert ``version`` of the order; False when someone else inserted it first."""
+    async def _claim(self, planned: Sequence[Written]) -> int:
+        """Insert the planned versions in order: how many went in before one that someone
+        else inserted first."""
+        if not planned:
+            return 0
+        documents = [_version_document(fields, version) for _, version, fields in planned]
         try:
-            await self.versions.insert_one(_version_document(fields, version))
-        except DuplicateKeyError:
-            return False
-        return True
+            await self.versions.insert_many(documents, ordered=True)
+        except BulkWriteError as error:
+            if any(fault["code"] != _DUPLICATE_KEY for fault in error.details["writeErrors"]):
+                raise
+            return int(error.details["nInserted"])
+        return len(documents)
 
     async def _newest(self, order: PaymentOrder, version: int) -> Versioned:
         """The order's newest version from a known one, probing the next ``_id`` until it

@@ -6,7 +6,7 @@ import asyncio
 import json
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -282,6 +282,30 @@ async def test_a_run_of_transitions_stops_where_the_order_is_elsewhere(store: Or
     assert stored is not None
     assert stored.status is FAILED
     assert len(stored.history) == 3
+
+
+async def test_racing_runs_of_transitions_write_each_step_once(open_store: Opener) -> None:
+    """Two processes take an order through the same run at once: wherever one's writes
+    are refused, it goes on from the other's, and each step is in the history once."""
+    one, other = await open_store(), await open_store()
+    orders = [await created(one, new_order()) for _ in range(10)]
+    await asyncio.gather(*(other.get(order.id) for order in orders[::2]))  # seen by both
+
+    async def race(order: PaymentOrder) -> tuple[Sequence[PaymentOrder], ...]:
+        return await asyncio.gather(
+            one.transition_through(order.id, THROUGH, T0),
+            other.transition_through(order.id, THROUGH, T0),
+        )
+
+    async with asyncio.timeout(30):
+        races = await asyncio.gather(*(race(order) for order in orders))
+
+    for order, runs in zip(orders, races, strict=True):
+        done = [moved for run in runs for moved in run]
+        assert sorted(moved.status for moved in done) == sorted([VALIDATED, ACCEPTED, EXECUTING])
+        (last,) = [moved for moved in done if moved.status is EXECUTING]
+        assert await one.get(order.id) == last
+        assert [step.status for step in last.history] == [PENDING, VALIDATED, ACCEPTED, EXECUTING]
 
 
 async def test_a_run_with_an_illegal_step_writes_nothing(store: OrderStore) -> None:
