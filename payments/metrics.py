@@ -18,6 +18,8 @@ from payments.store import OrderStore, StoreUnavailable
 COUNT_DEADLINE = 2.0
 # Seconds: a lifecycle step takes milliseconds, a retried gateway call seconds.
 STEP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+# Seconds: a store call takes a millisecond or so, one waiting for an outage its timeout.
+STORE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
 class PaymentMetrics:
@@ -53,6 +55,15 @@ class PaymentMetrics:
             "Duration of a call to the bank gateway, by outcome.",
             ["outcome"],
             buckets=STEP_BUCKETS,
+            registry=registry,
+        )
+
+        self.store_seconds = Histogram(
+            "payment_store_call_seconds",
+            "Duration of each order store call, by call and outcome: ok, unavailable "
+            "(the store did not answer), error.",
+            ["call", "outcome"],
+            buckets=STORE_BUCKETS,
             registry=registry,
         )
 

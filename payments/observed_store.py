@@ -1,19 +1,22 @@
 """An order store that reports what goes through it: every order created and every
 transition is counted, timed and logged once, as one structured event, whatever
 processor or route asked for it. The log context names the route, the exchange
-and the correlation id; the event adds the order's own fields. Every other method
-passes through (mypy checks this class against the ``OrderStore`` protocol).
+and the correlation id; the event adds the order's own fields. Every call but start
+and stop is timed (``payment_store_call_seconds``), so a slow store shows as such
+and not only as slow requests (mypy checks this class against ``OrderStore``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from payments.metrics import PaymentMetrics
 from payments.model import OrderStatus, PaymentOrder
-from payments.store import OrderStore, Step
+from payments.store import OrderStore, Step, StoreUnavailable
 
 logger = logging.getLogger("payments.events")
 
@@ -30,10 +33,12 @@ class ObservedOrderStore:
         await self.store.stop()
 
     async def ping(self) -> None:
-        await self.store.ping()
+        with self._timed("ping"):
+            await self.store.ping()
 
     async def create(self, order: PaymentOrder) -> tuple[PaymentOrder, bool]:
-        stored, created = await self.store.create(order)
+        with self._timed("create"):
+            stored, created = await self.store.create(order)
         if created:
             self.metrics.orders_created.inc()
             logger.info(
@@ -52,10 +57,12 @@ class ObservedOrderStore:
         return stored, created
 
     async def get(self, order_id: str, *, client_id: str | None = None) -> PaymentOrder | None:
-        return await self.store.get(order_id, client_id=client_id)
+        with self._timed("get"):
+            return await self.store.get(order_id, client_id=client_id)
 
     async def peek(self, order_id: str) -> PaymentOrder | None:
-        return await self.store.peek(order_id)
+        with self._timed("peek"):
+            return await self.store.peek(order_id)
 
     async def transition(
         self,
@@ -67,9 +74,10 @@ class ObservedOrderStore:
         attempts: int | None = None,
         gateway_reference: str | None = None,
     ) -> PaymentOrder | None:
-        moved = await self.store.transition(
-            order_id, expected, target, at, reason, attempts, gateway_reference
-        )
+        with self._timed("transition"):
+            moved = await self.store.transition(
+                order_id, expected, target, at, reason, attempts, gateway_reference
+            )
         if moved is not None:
             self._moved(moved, expected, attempts)
         return moved
@@ -77,10 +85,24 @@ class ObservedOrderStore:
     async def transition_through(
         self, order_id: str, steps: Sequence[Step], at: datetime
     ) -> Sequence[PaymentOrder]:
-        moved = await self.store.transition_through(order_id, steps, at)
+        with self._timed("transition_through"):
+            moved = await self.store.transition_through(order_id, steps, at)
         for step, order in zip(steps, moved, strict=False):
             self._moved(order, step.expected, None)
         return moved
+
+    @contextlib.contextmanager
+    def _timed(self, call: str) -> Iterator[None]:
+        started, outcome = time.perf_counter(), "error"
+        try:
+            yield
+            outcome = "ok"
+        except StoreUnavailable:
+            outcome = "unavailable"
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            self.metrics.store_seconds.labels(call, outcome).observe(seconds)
 
     def _moved(self, order: PaymentOrder, expected: OrderStatus, attempts: int | None) -> None:
         """The metric and the log event of one transition, read off the order after it."""
@@ -108,13 +130,16 @@ class ObservedOrderStore:
         )
 
     async def mark_command_published(self, order_id: str) -> None:
-        await self.store.mark_command_published(order_id)
+        with self._timed("mark_command_published"):
+            await self.store.mark_command_published(order_id)
 
     async def mark_event_published(self, order_id: str, at: datetime) -> None:
-        await self.store.mark_event_published(order_id, at)
+        with self._timed("mark_event_published"):
+            await self.store.mark_event_published(order_id, at)
 
     async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
-        return await self.store.claim_event(order_id, at, lease)
+        with self._timed("claim_event"):
+            return await self.store.claim_event(order_id, at, lease)
 
     async def list(
         self,
@@ -124,10 +149,12 @@ class ObservedOrderStore:
         *,
         client_id: str | None = None,
     ) -> Sequence[PaymentOrder]:
-        return await self.store.list(status, limit, after, client_id=client_id)
+        with self._timed("list"):
+            return await self.store.list(status, limit, after, client_id=client_id)
 
     async def count_by_status(self) -> Mapping[OrderStatus, int]:
-        return await self.store.count_by_status()
+        with self._timed("count_by_status"):
+            return await self.store.count_by_status()
 
     async def stale(
         self,
@@ -137,4 +164,5 @@ class ObservedOrderStore:
         *,
         unpublished: bool = False,
     ) -> Sequence[PaymentOrder]:
-        return await self.store.stale(statuses, updated_before, limit, unpublished=unpublished)
+        with self._timed("stale"):
+            return await self.store.stale(statuses, updated_before, limit, unpublished=unpublished)

@@ -64,6 +64,9 @@ async def test_metrics_count_five_orders_through_every_step(
     step = {"from_status": "EXECUTING", "to_status": "EXECUTED"}
     assert metrics.value("payment_order_transition_seconds_count", **step) == 5
     assert metrics.value("payment_order_transition_seconds_sum", **step) > 0
+    for call in ("create", "transition_through", "peek"):  # each done before EXECUTED
+        assert metrics.value("payment_store_call_seconds_count", call=call, outcome="ok") == 5
+        assert metrics.value("payment_store_call_seconds_sum", call=call, outcome="ok") > 0
     assert metrics.value("payment_gateway_calls_total", outcome="paid") == 5
     assert metrics.value("payment_gateway_call_seconds_count", outcome="paid") == 5
     for route in ("create-payment-order", "advance-payment-order", EXECUTE):
