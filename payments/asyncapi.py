@@ -33,8 +33,8 @@ def _text(description: str, **schema: Any) -> dict[str, Any]:
 
 def _headers() -> dict[str, Any]:
     """The header schemas: those of every record the services publish, and those of a
-    dead letter, which keeps the headers of the command as it was read (a command from
-    another producer may have come without a correlation id) and adds why it failed.
+    dead letter, which keeps the headers of the command as it was read and adds why it
+    failed, and the failed exchange's correlation id where the command came without one.
     Other headers may travel too; readers ignore them."""
     tracing = {
         headers.CORRELATION_ID: _text(
@@ -63,7 +63,7 @@ def _headers() -> dict[str, Any]:
         },
         "deadLetterHeaders": {
             "type": "object",
-            "required": sorted(failure),
+            "required": sorted([headers.CORRELATION_ID, *failure]),
             "properties": {**tracing, **failure},
         },
     }

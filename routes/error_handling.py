@@ -155,6 +155,9 @@ class RedeliveryErrorHandler:
                 exchange.original if self.definition.use_original_message else exchange.message
             ).copy()
             message.headers.update(failure_headers(error, self.route_id, attempts))
+            # The failed exchange's id for its logs, even when the message came without one.
+            if (correlation := exchange.headers.get(headers.CORRELATION_ID)) is not None:
+                message.headers.setdefault(headers.CORRELATION_ID, correlation)
             letter = Exchange(message, route_id=self.route_id)
             await self.dead_letter.process(letter)
         except Exception as dead_letter_error:  # the exchange stays failed

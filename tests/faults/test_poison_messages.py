@@ -79,6 +79,7 @@ async def test_poison_commands_are_dead_lettered_and_the_worker_goes_on(
         assert reason in letter["x-exception-message"], letter
         assert letter["x-exception-type"].endswith("PoisonCommand"), letter
         assert letter["x-failure-route-id"] == "execute-payment-order", letter
+        assert letter["x-correlation-id"], "a poison record comes without one; its letter has it"
     assert result.not_executed_once() == []
     assert result.lost == result.duplicated == 0
     assert result.ledger.unknown == set(), "a poison record was paid"
