@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import uuid
@@ -10,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from pymongo import AsyncMongoClient
@@ -33,6 +35,7 @@ EXECUTING, EXECUTED, FAILED = OrderStatus.EXECUTING, OrderStatus.EXECUTED, Order
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
 
 Opener = Callable[[], Awaitable[OrderStore]]
+S = TypeVar("S", bound=OrderStore)
 
 
 @pytest.fixture(params=[pytest.param("mongo", marks=pytest.mark.mongo), "sqlite"])
@@ -67,6 +70,14 @@ async def store(open_store: Opener) -> OrderStore:
     return await open_store()
 
 
+@pytest.fixture
+async def mongo_store(
+    mongo_uri: str, mongo_db: AsyncDatabase[dict[str, object]]
+) -> AsyncIterator[MongoOrderStore]:
+    async with started(MongoOrderStore(mongo_uri, mongo_db.name)) as store:
+        yield store
+
+
 def new_order(
     *,
     at: datetime = T0,
@@ -89,6 +100,15 @@ def new_order(
         idempotency_key=key,
         request_hash=request_hash,
     )
+
+
+@contextlib.asynccontextmanager
+async def started(store: S) -> AsyncIterator[S]:
+    await store.start()
+    try:
+        yield store
+    finally:
+        await store.stop()
 
 
 async def created(store: OrderStore, order: PaymentOrder) -> PaymentOrder:
@@ -553,24 +573,19 @@ async def test_two_stores_changing_one_order_in_turn_never_lose_a_step(
 
 @pytest.mark.mongo
 async def test_a_mongo_order_document_left_behind_is_read_through_and_repaired(
-    mongo_uri: str, mongo_db: AsyncDatabase[dict[str, object]]
+    mongo_store: MongoOrderStore,
 ) -> None:
-    store = MongoOrderStore(mongo_uri, mongo_db.name)
-    await store.start()
-    try:
-        order = await created(store, new_order())
-        behind = await store.orders.find_one({"_id": order.id})
-        moved = await store.transition(order.id, PENDING, VALIDATED, T0 + timedelta(seconds=1))
-        assert behind is not None
-        # As if the writer of the version had crashed before updating the orders document:
-        await store.orders.replace_one({"_id": order.id}, behind)
+    order = await created(mongo_store, new_order())
+    behind = await mongo_store.orders.find_one({"_id": order.id})
+    moved = await mongo_store.transition(order.id, PENDING, VALIDATED, T0 + timedelta(seconds=1))
+    assert behind is not None
+    # As if the writer of the version had crashed before updating the orders document:
+    await mongo_store.orders.replace_one({"_id": order.id}, behind)
 
-        assert await store.list(PENDING, 10, None) == []  # read through, and repaired
-        assert await store.list(VALIDATED, 10, None) == [moved]
-        assert await store.get(order.id) == moved
-        assert await store.transition(order.id, PENDING, VALIDATED, T0) is None
-    finally:
-        await store.stop()
+    assert await mongo_store.list(PENDING, 10, None) == []  # read through, and repaired
+    assert await mongo_store.list(VALIDATED, 10, None) == [moved]
+    assert await mongo_store.get(order.id) == moved
+    assert await mongo_store.transition(order.id, PENDING, VALIDATED, T0) is None
 
 
 async def test_an_unreachable_mongo_answers_store_unavailable_within_3_seconds() -> None:
@@ -601,14 +616,10 @@ async def test_a_mongo_database_keyed_before_clients_drops_its_unscoped_key_inde
     await mongo_db["orders"].create_index(
         "idempotencyKey", unique=True, sparse=True, name="idempotencyKey_unique"
     )
-    store = MongoOrderStore(mongo_uri, mongo_db.name)
-    await store.start()
-    try:
+    async with started(MongoOrderStore(mongo_uri, mongo_db.name)) as store:
         assert "idempotencyKey_unique" not in await store.orders.index_information()
         await created(store, new_order(key="key-1", client="shop-a"))
         await created(store, new_order(key="key-1", client="shop-b"))
-    finally:
-        await store.stop()
 
 
 async def test_an_sqlite_file_written_before_clients_gets_its_orders_as_anonymous(
@@ -628,14 +639,10 @@ async def test_an_sqlite_file_written_before_clients_gets_its_orders_as_anonymou
         db.execute(
             "INSERT INTO orders VALUES (?, ?, 'PENDING', 0, 0, ?)", (old.id, "key-1", document)
         )
-    store = SqliteOrderStore(path)
-    await store.start()
-    try:
+    async with started(SqliteOrderStore(path)) as store:
         assert await store.get(old.id, client_id=ANONYMOUS_CLIENT) == old
         assert await store.list(None, 10, None, client_id=ANONYMOUS_CLIENT) == [old]
         await created(store, new_order(key="key-1", client="shop-a"))
-    finally:
-        await store.stop()
 
 
 async def test_queries_see_each_order_in_its_final_status_after_racing_writers_and_readers(
@@ -669,24 +676,19 @@ async def test_queries_see_each_order_in_its_final_status_after_racing_writers_a
 
 @pytest.mark.mongo
 async def test_a_late_write_of_a_mongo_orders_document_does_not_roll_it_back(
-    mongo_uri: str, mongo_db: AsyncDatabase[dict[str, object]]
+    mongo_store: MongoOrderStore,
 ) -> None:
-    store = MongoOrderStore(mongo_uri, mongo_db.name)
-    await store.start()
-    try:
-        order = await created(store, new_order())
-        validated = await store.transition(order.id, PENDING, VALIDATED, T0)
-        accepted = await store.transition(order.id, VALIDATED, ACCEPTED, T0)
-        assert validated is not None
-        assert accepted is not None
+    order = await created(mongo_store, new_order())
+    validated = await mongo_store.transition(order.id, PENDING, VALIDATED, T0)
+    accepted = await mongo_store.transition(order.id, VALIDATED, ACCEPTED, T0)
+    assert validated is not None
+    assert accepted is not None
 
-        # The index write of version 1, as if held up until version 2's was done:
-        await store._index(validated, 1, to_document(validated, "python"))
+    # The index write of version 1, as if held up until version 2's was done:
+    await mongo_store._index(validated, 1, to_document(validated, "python"))
 
-        assert await store.list(ACCEPTED, 10, None) == [accepted]
-        assert await store.count_by_status() == {ACCEPTED: 1}
-    finally:
-        await store.stop()
+    assert await mongo_store.list(ACCEPTED, 10, None) == [accepted]
+    assert await mongo_store.count_by_status() == {ACCEPTED: 1}
 
 
 @pytest.mark.mongo
@@ -695,34 +697,22 @@ async def test_a_mongo_database_from_before_owed_commands_owes_the_unmarked_ones
 ) -> None:
     """Its orders carried the mark as ``commandPublishedAt``: an EXECUTING order
     without it still owes its command, one with it does not."""
-    first = MongoOrderStore(mongo_uri, mongo_db.name)
-    await first.start()
-    try:
+    async with started(MongoOrderStore(mongo_uri, mongo_db.name)) as first:
         owing, marked = [await executing(first, new_order()) for _ in range(2)]
-    finally:
-        await first.stop()
     await mongo_db["owed_commands"].drop()
     await mongo_db["orders"].update_one({"_id": marked.id}, {"$set": {"commandPublishedAt": T0}})
 
-    store = MongoOrderStore(mongo_uri, mongo_db.name)
-    await store.start()
-    try:
+    async with started(MongoOrderStore(mongo_uri, mongo_db.name)) as store:
         swept = await store.stale([EXECUTING], T0 + timedelta(minutes=5), 10, unpublished=True)
         assert swept == [owing]
-    finally:
-        await store.stop()
 
 
 async def test_an_sqlite_file_from_before_owed_commands_owes_the_unmarked_ones(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "old.sqlite3"
-    first = SqliteOrderStore(path)
-    await first.start()
-    try:
+    async with started(SqliteOrderStore(path)) as first:
         owing, marked = [await executing(first, new_order()) for _ in range(2)]
-    finally:
-        await first.stop()
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE owed_commands")
         db.execute(
@@ -731,10 +721,6 @@ async def test_an_sqlite_file_from_before_owed_commands_owes_the_unmarked_ones(
             (T0.isoformat(), marked.id),
         )
 
-    store = SqliteOrderStore(path)
-    await store.start()
-    try:
+    async with started(SqliteOrderStore(path)) as store:
         swept = await store.stale([EXECUTING], T0 + timedelta(minutes=5), 10, unpublished=True)
         assert swept == [owing]
-    finally:
-        await store.stop()
