@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+from pydantic import ValidationError
+
 from components.http import ProblemError
 from payments.gateway import TransientGatewayError
 from payments.lifecycle import (
@@ -119,6 +121,9 @@ def _api(builder: RouteBuilder, method: str, path: str, route_id: str) -> RouteD
         .route_id(route_id)
         .on_exception(StoreUnavailable)
         .process(store_unavailable)
+        .end()
+        # What the client got wrong: its answer says so, and the access log has it.
+        .on_exception(ProblemError, ValidationError, log_level="INFO")
         .end()
     )
 

@@ -109,8 +109,10 @@ class OnException:
     ``handled``: stop routing; the exchange counts as done and its body is the answer.
     ``continued``: ignore the error and go on with the next step.
     Neither: run ``steps``, then fail the exchange, so its source redelivers it (a
-    Kafka record is read again, an HTTP caller gets an error). The dead-letter channel
-    is for errors no ``on_exception`` names.
+    Kafka record is read again, an HTTP caller gets an error), and log the failure at
+    ``log_level`` (Camel's retriesExhaustedLogLevel: INFO, say, for a client's bad
+    request that the HTTP answer already reports). The dead-letter channel is for
+    errors no ``on_exception`` names.
     """
 
     exceptions: list[type[BaseException]]
@@ -118,6 +120,7 @@ class OnException:
     handled: bool = False
     continued: bool = False
     steps: list[StepDefinition] = field(default_factory=list)
+    log_level: LogLevel = "WARNING"
 
     def __post_init__(self) -> None:
         self.check()

@@ -168,8 +168,9 @@ def _on_exception(
     redelivery: RedeliveryPolicy,
     handled: bool,
     continued: bool,
+    log_level: LogLevel,
 ) -> OnException:
-    return OnException(list(exceptions), redelivery, handled, continued)
+    return OnException(list(exceptions), redelivery, handled, continued, log_level=log_level)
 
 
 class RouteDsl(Steps):
@@ -187,8 +188,9 @@ class RouteDsl(Steps):
         redelivery: RedeliveryPolicy = NO_REDELIVERY,
         handled: bool = False,
         continued: bool = False,
+        log_level: LogLevel = "WARNING",
     ) -> OnExceptionBlock[Self]:
-        policy = _on_exception(exceptions, redelivery, handled, continued)
+        policy = _on_exception(exceptions, redelivery, handled, continued, log_level)
         self.definition.on_exceptions.append(policy)
         return OnExceptionBlock(self, policy)
 
@@ -216,8 +218,9 @@ class RouteBuilder:
         redelivery: RedeliveryPolicy = NO_REDELIVERY,
         handled: bool = False,
         continued: bool = False,
+        log_level: LogLevel = "WARNING",
     ) -> OnExceptionBlock[RouteBuilder]:
-        policy = _on_exception(exceptions, redelivery, handled, continued)
+        policy = _on_exception(exceptions, redelivery, handled, continued, log_level)
         self.on_exceptions.append(policy)
         return OnExceptionBlock(self, policy)
 

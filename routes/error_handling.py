@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from endpoints.base import Producer
 from routes import headers
-from routes.definition import ErrorHandler, OnException, Processor
+from routes.definition import ErrorHandler, LogLevel, OnException, Processor
 from routes.exchange import Exchange, utcnow
 from routes.metrics import RouteMetrics
 from routes.pipeline import Step, call, run_steps
@@ -127,7 +127,7 @@ class RedeliveryErrorHandler:
             if policy.definition.continued:
                 return
             exchange.exception = error  # the policy owns this error: no dead letter
-            self._log_failure(error, attempts)
+            self._log_failure(error, attempts, policy.definition.log_level)
             return
         exchange.exception = error
         if self.dead_letter is not None:
@@ -135,8 +135,9 @@ class RedeliveryErrorHandler:
         else:
             self._log_failure(error, attempts)
 
-    def _log_failure(self, error: Exception, attempts: int) -> None:
-        logger.warning(
+    def _log_failure(self, error: Exception, attempts: int, level: LogLevel = "WARNING") -> None:
+        logger.log(
+            logging.getLevelName(level),
             "route %s: %s after %d attempt(s): %s",
             self.route_id,
             type(error).__name__,

@@ -223,11 +223,13 @@ class OnExceptionSpec(Spec):
     handled: bool = False
     continued: bool = False
     steps: list[StepSpec] = []
+    log_level: LogLevel = "WARNING"
 
     def build(self) -> OnException:
         types = [_exception_type(name) for name in self.exception]
         policy = self.redelivery_policy.build()
-        return OnException(types, policy, self.handled, self.continued, _build(self.steps))
+        steps = _build(self.steps)
+        return OnException(types, policy, self.handled, self.continued, steps, self.log_level)
 
 
 class DeadLetterChannelSpec(Spec):

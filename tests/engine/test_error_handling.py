@@ -239,6 +239,28 @@ def test_a_nonsensical_policy_is_refused(field: str, value: float) -> None:
         RedeliveryPolicy(**{field: value})  # type: ignore[arg-type]
 
 
+async def test_an_on_exception_logs_the_failure_at_its_log_level(
+    run: StartRoutes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client's bad request is no warning: the HTTP answer reports it already."""
+    caplog.set_level("DEBUG", logger="routes.error_handling")
+    engine = await run(
+        lambda r: (
+            r.from_("direct:in")
+            .route_id("api")
+            .on_exception(ValueError, log_level="INFO")
+            .end()
+            .process(Flaky(failures=1, error=ValueError))
+        )
+    )
+    exchange = await engine.send("direct:in", "x")
+
+    assert isinstance(exchange.exception, ValueError)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "route api: ValueError after 1 attempt(s): failure 1")
+    ]
+
+
 async def test_an_error_an_on_exception_names_fails_the_exchange_instead_of_dead_lettering(
     run: StartRoutes, sleeper: RecordingSleeper
 ) -> None:

@@ -20,7 +20,9 @@ HERE = Path(__file__).parent
 
 def python_twin() -> RouteBuilder:
     builder = RouteBuilder()
-    builder.on_exception(TimeoutError, redelivery=RedeliveryPolicy(2, redelivery_delay=0.25))
+    builder.on_exception(
+        TimeoutError, redelivery=RedeliveryPolicy(2, redelivery_delay=0.25), log_level="ERROR"
+    )
     (
         builder.from_("direct:orders")
         .route_id("orders")
