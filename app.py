@@ -4,7 +4,8 @@
 ``all`` (the default) runs the API and the processor in one process, on the embedded
 defaults unless ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGO_URI`` point at real servers.
 ``ingest`` and ``process`` run the two services apart; ``gateway`` runs the simulated
-bank. SIGTERM or Ctrl-C stops gracefully: in-flight orders finish first.
+bank. SIGTERM or Ctrl-C stops gracefully: in-flight orders finish first; SIGHUP
+reads ``API_CLIENTS_FILE`` again (new and revoked keys, without a restart).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ async def serve(mode: str, settings: Settings) -> None:
             await runner.cleanup()
         return
     service = build_service(settings, mode)  # type: ignore[arg-type]
+    loop.add_signal_handler(signal.SIGHUP, service.reload_clients)
     await service.start()
     try:
         await stop.wait()

@@ -62,10 +62,15 @@ def _unauthorized(challenge: str, who: str) -> ProblemError:
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class AccessPolicy:
     registry: Registry
     limiter: RateLimiter
+
+    def replace(self, registry: Registry) -> None:
+        """Serve ``registry`` from the next request on (a clients file read again)."""
+        self.registry = registry
+        self.limiter.set_limits(registry.rate_limits())
 
     @property
     def open_api(self) -> bool:

@@ -112,6 +112,10 @@ class Registry:
     def client(self, key: str) -> Client | None:
         return self.clients.get(digest(key))
 
+    def rate_limits(self) -> dict[str, RateLimit]:
+        """The clients' own limits, by client id."""
+        return {c.id: c.rate_limit for c in self.clients.values() if c.rate_limit is not None}
+
     def operator(self, key: str) -> Operator | None:
         return self.operators.get(digest(key))
 

@@ -49,6 +49,13 @@ class RateLimiter:
         self.clock = clock
         self._buckets: dict[str, TokenBucket] = {}
 
+    def set_limits(self, limits: Mapping[str, RateLimit]) -> None:
+        """New per-client limits; a client whose limit changed starts a full bucket."""
+        changed = {c for c in {*self.limits, *limits} if self.limits.get(c) != limits.get(c)}
+        self.limits = dict(limits)
+        for client_id in changed:
+            self._buckets.pop(client_id, None)
+
     def limit_of(self, client_id: str) -> RateLimit:
         return self.limits.get(client_id, self.default)
 

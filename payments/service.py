@@ -65,6 +65,7 @@ class PaymentService:
     http: HttpComponent
     store: OrderStore
     metrics: PaymentMetrics
+    access: AccessPolicy
     kafka: KafkaComponent | None = None
     bank: SimulatedBank | None = None
     _running: bool = field(default=False, init=False)
@@ -90,6 +91,33 @@ class PaymentService:
             self._running = False
             await self.engine.stop()
             await self.store.stop()
+
+    def reload_clients(self) -> bool:
+        """Read ``API_CLIENTS_FILE`` again (``app.py`` does on SIGHUP): its keys and
+        limits serve from the next request. A file that does not load, or that lists no
+        client where clients were served (it would open the API), changes nothing."""
+        path = self.settings.api_clients_file
+        if path is None:
+            logger.warning("API clients not reloaded: API_CLIENTS_FILE is not set")
+            return False
+        try:
+            registry = load_clients(path)
+        except InvalidClientsFile as error:
+            logger.error("API clients not reloaded, the previous ones still serve: %s", error)
+            return False
+        if self.access.registry.clients and not registry.clients:
+            logger.error(
+                "API clients not reloaded: %s lists no client, which would open the API", path
+            )
+            return False
+        self.access.replace(registry)
+        logger.info(
+            "API clients reloaded from %s: %d client(s), %d operator(s)",
+            path,
+            len({client.id for client in registry.clients.values()}),
+            len({operator.id for operator in registry.operators.values()}),
+        )
+        return True
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
@@ -183,7 +211,7 @@ def build_service(
     if settings.routes_dir.is_dir():
         load_route_directory(settings.routes_dir, builder)
     engine.add_routes(builder)
-    service = PaymentService(mode, settings, engine, http, store, metrics, kafka, bank)
+    service = PaymentService(mode, settings, engine, http, store, metrics, access, kafka, bank)
     _add_service_endpoints(http.app, service, openapi=mode != "process")
     if mode != "process":
         add_console(http.app, engine, store)
@@ -218,8 +246,7 @@ def _access_policy(settings: Settings, mode: Mode) -> AccessPolicy:
     elif mode != "process" and not registry.operators:
         logger.warning("no operators in %s: the console is closed", settings.api_clients_file)
     default = RateLimit(per_second=settings.api_rate_limit, burst=settings.api_rate_burst)
-    limits = {c.id: c.rate_limit for c in registry.clients.values() if c.rate_limit is not None}
-    return AccessPolicy(registry, RateLimiter(default, limits))
+    return AccessPolicy(registry, RateLimiter(default, registry.rate_limits()))
 
 
 def _add_service_endpoints(app: web.Application, service: PaymentService, openapi: bool) -> None:

@@ -3,6 +3,7 @@ limits, the operators' console and metrics, and a key made by ``create-client``.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -222,3 +223,36 @@ async def test_an_oversized_header_or_body_of_a_client_is_refused(
     async with client.post(url, json=big, headers=bearer(KEY_A)) as response:
         document = await answer(response, 413)
     assert document["detail"] == "the request body exceeds 16384 bytes"
+
+
+async def test_a_clients_file_read_again_serves_its_keys_from_the_next_request(
+    start_service: StartService,
+    client: aiohttp.ClientSession,
+    clients_file: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Rotation without a restart: a new key serves, a removed one is refused, and a
+    file that does not load, or would open the API, leaves the keys as they were."""
+    service = await start_service("all", api_clients_file=clients_file)
+    url = f"{service.http.url}/payment-orders"
+    rotated = "key-of-shop-a-rotated"
+    entry = f"clients:\n  - id: shop-a\n    keySha256: {digest(rotated)}\n"
+    await asyncio.to_thread(clients_file.write_text, entry)
+
+    assert service.reload_clients()
+    async with client.post(url, json=VALID_ORDER, headers=bearer(rotated)) as response:
+        order = await answer(response, 201)
+    assert (await service.store.get(order["id"])) is not None
+    for old_key in (KEY_A, KEY_B):
+        async with client.get(url, headers=bearer(old_key)) as response:
+            await answer(response, 401)
+
+    for refused in ("clients: [{id: shop-a}]\n", "clients: []\n"):
+        await asyncio.to_thread(clients_file.write_text, refused)
+        assert not service.reload_clients()
+        async with client.get(url, headers=bearer(rotated)) as response:
+            await answer(response, 200)
+    assert [r.levelname for r in caplog.records if "not reloaded" in r.getMessage()] == [
+        "ERROR",
+        "ERROR",
+    ]

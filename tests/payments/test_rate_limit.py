@@ -62,3 +62,18 @@ def test_each_client_has_its_own_bucket_and_limit() -> None:
     assert limiter.take("big") == pytest.approx(0.01)
     assert limiter.limit_of("big") == RateLimit(per_second=100, burst=5)
     assert limiter.limit_of("shop-a") == RateLimit(per_second=1, burst=1)
+
+
+def test_new_limits_restart_only_the_buckets_whose_limit_changed() -> None:
+    clock = FakeClock()
+    slow, fast = RateLimit(per_second=1, burst=1), RateLimit(per_second=10, burst=2)
+    limiter = RateLimiter(slow, {"kept": slow, "raised": slow}, clock)
+    for client in ("kept", "raised", "shop-a"):
+        assert limiter.take(client) == 0.0
+
+    limiter.set_limits({"kept": slow, "raised": fast})
+
+    assert limiter.take("kept") == pytest.approx(1.0)  # its bucket stays empty
+    assert limiter.take("shop-a") == pytest.approx(1.0)  # the default's too
+    assert [limiter.take("raised") for _ in range(2)] == [0.0, 0.0]
+    assert limiter.limit_of("raised") == fast
