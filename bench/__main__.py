@@ -19,7 +19,8 @@ import platform
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,20 +30,23 @@ from bench.limits import kafka_rate, store_rate
 from bench.load import ExecutedWatcher, Run, closed_loop, open_loop
 from bench.report import Level, summarise, write_reports
 from infra import Stack
-from infra.services import ServiceProcess, service_processes
+from infra.services import cpu_seconds, service_processes
 from payments.routes import TopicNames
 
 
 @contextlib.asynccontextmanager
-async def servers(state_dir: Path) -> AsyncIterator[dict[str, str]]:
+async def servers(state_dir: Path) -> AsyncIterator[tuple[dict[str, str], dict[str, int]]]:
+    """The servers' settings, and the pid of each server this run started (none of
+    servers given by KAFKA_BOOTSTRAP_SERVERS and MONGO_URI: their CPU is not counted)."""
     given = {k: os.environ[k] for k in ("KAFKA_BOOTSTRAP_SERVERS", "MONGO_URI") if k in os.environ}
     if len(given) == 2:
-        yield given
+        yield given, {}
         return
     stack = Stack(state_dir)
     stack.up()
     try:
-        yield stack.env()
+        pids = {server.name: server.pid() for server in stack.servers}
+        yield stack.env(), {name: pid for name, pid in pids.items() if pid is not None}
     finally:
         stack.down()
 
@@ -56,7 +60,7 @@ async def _measure(run: Run, watcher: ExecutedWatcher, deadline: float) -> Level
 async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="payorch-bench-"))
     tenant = f"bench{uuid.uuid4().hex[:8]}"
-    async with servers(work / "servers") as env:
+    async with servers(work / "servers") as (env, pids):
         print("measuring raw limits …", file=sys.stderr)
         kafka_limit = await kafka_rate(env["KAFKA_BOOTSTRAP_SERVERS"], args.limit_messages, 6)
         # FerretDB v1 scans a table for every lookup by _id, so its rate falls as the
@@ -87,8 +91,14 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             ]
             for worker in workers:
                 await worker.ready(deadline=90)
-            everything: list[ServiceProcess] = [ingest, *workers, bank]
-            cpu_before = {id(p): p.cpu_seconds() for p in everything}
+            meters: dict[str, Callable[[], float]] = {
+                "ingest": ingest.cpu_seconds,
+                **{f"process-{n}": worker.cpu_seconds for n, worker in enumerate(workers, 1)},
+                "gateway": bank.cpu_seconds,
+                **{name: partial(cpu_seconds, pid, children=True) for name, pid in pids.items()},
+                "bench (load, watcher)": partial(cpu_seconds, os.getpid()),
+            }
+            cpu_before = {name: meter() for name, meter in meters.items()}
 
             watcher = ExecutedWatcher(
                 env["KAFKA_BOOTSTRAP_SERVERS"], TopicNames(f"{tenant}.").executed
@@ -106,10 +116,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
                 levels.append(await _measure(run, watcher, args.deadline))
             finally:
                 await watcher.stop()
-            cpu: dict[str, float] = {}
-            for index, process in enumerate(everything):
-                name = process.mode if process.mode != "process" else f"process-{index}"
-                cpu[name] = process.cpu_seconds() - cpu_before[id(process)]
+            cpu = {name: meter() - cpu_before[name] for name, meter in meters.items()}
             async with aiohttp.ClientSession() as session, session.get(f"{bank.url}/ledger") as r:
                 ledger = await r.json()
 

@@ -19,6 +19,36 @@ from infra.server import free_port
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User plus system CPU time the process has used so far (Linux /proc); with
+    ``children``, that of its live child processes too (PostgreSQL's backends)."""
+    pids = [pid]
+    if children:
+        pids += [
+            int(entry.name)
+            for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and _parent(int(entry.name)) == pid
+        ]
+    total = 0
+    for each in pids:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # it just ended
+            fields = _stat(each)
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(_stat(pid)[1])
+    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+        return None
+
+
 @dataclass
 class ServiceProcess:
     mode: str
@@ -49,9 +79,7 @@ class ServiceProcess:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def cpu_seconds(self) -> float:
-        """User plus system CPU time used so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     async def kill(self) -> int:
         """Crash the service (SIGKILL): nothing finishes, nothing is committed."""
