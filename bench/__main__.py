@@ -95,7 +95,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
                 "ingest": ingest.cpu_seconds,
                 **{f"process-{n}": worker.cpu_seconds for n, worker in enumerate(workers, 1)},
                 "gateway": bank.cpu_seconds,
-                **{name: partial(cpu_seconds, pid, children=True) for name, pid in pids.items()},
+                **{name: partial(cpu_seconds, pid, descendants=True) for name, pid in pids.items()},
                 "bench (load, watcher)": partial(cpu_seconds, os.getpid()),
             }
             cpu_before = {name: meter() for name, meter in meters.items()}

@@ -24,29 +24,31 @@ def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def cpu_seconds(pid: int, *, children: bool = False) -> float:
+def cpu_seconds(pid: int, *, descendants: bool = False) -> float:
     """User plus system CPU time the process has used so far (Linux /proc); with
-    ``children``, that of its live child processes too (PostgreSQL's backends)."""
-    pids = [pid]
-    if children:
-        pids += [
-            int(entry.name)
-            for entry in Path("/proc").iterdir()
-            if entry.name.isdigit() and _parent(int(entry.name)) == pid
-        ]
+    ``descendants``, that of the live processes below it too (PostgreSQL's backends,
+    under the postmaster, under ``runuser`` when run as root)."""
+    tree = _descendants(pid) if descendants else [pid]
     total = 0
-    for each in pids:
+    for each in tree:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # it just ended
             fields = _stat(each)
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _parent(pid: int) -> int | None:
-    try:
-        return int(_stat(pid)[1])
-    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-        return None
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every live process below it."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
+    tree, pending = [], [pid]
+    while pending:
+        tree.append(current := pending.pop())
+        pending += children.get(current, [])
+    return tree
 
 
 @dataclass

@@ -8,7 +8,16 @@ import sys
 
 from infra.services import cpu_seconds
 
-_BUSY_CHILD = "print(sum(i * i for i in range(3_000_000)), flush=True); input()"
+_BUSY_CHILD = "sum(i * i for i in range(3_000_000)); print(flush=True); input()"
+_SPAWNS_A_BUSY_CHILD = f"""
+import subprocess, sys
+child = subprocess.Popen([sys.executable, "-c", {_BUSY_CHILD!r}], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE)
+child.stdout.readline()
+print(child.pid, flush=True)
+input()
+child.communicate(b"\\n")
+"""
 
 
 def test_the_cpu_time_of_a_process_grows_with_its_work() -> None:
@@ -17,15 +26,15 @@ def test_the_cpu_time_of_a_process_grows_with_its_work() -> None:
     assert cpu_seconds(os.getpid()) > before
 
 
-def test_with_children_the_cpu_time_of_live_child_processes_counts_too() -> None:
-    child = subprocess.Popen(
-        [sys.executable, "-c", _BUSY_CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
+def test_with_descendants_the_cpu_time_of_live_processes_below_counts_too() -> None:
+    """A grandchild too: as root, PostgreSQL's backends run under ``runuser``."""
+    command = [sys.executable, "-c", _SPAWNS_A_BUSY_CHILD]
+    parent = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
-        assert child.stdout is not None
-        child.stdout.readline()  # its work is done; it waits, alive
+        assert parent.stdout is not None
+        grandchild = int(parent.stdout.readline())  # its work is done; it waits, alive
         own = cpu_seconds(os.getpid())
-        with_child = cpu_seconds(os.getpid(), children=True)
-        assert with_child - own >= cpu_seconds(child.pid) > 0
+        with_tree = cpu_seconds(os.getpid(), descendants=True)
+        assert with_tree - own >= cpu_seconds(grandchild) > 0
     finally:
-        child.communicate(b"\n", timeout=10)
+        parent.communicate(b"\n", timeout=10)
