@@ -4,7 +4,8 @@ HTTP as it would pay a real bank (``gateway:bank?url=...``).
 ``POST /payments`` (header ``Idempotency-Key``) answers 201 with the payment, 200
 when the key was paid before, 503 when the bank is unavailable (try again) and 422
 when the payment is rejected, errors as problem details; ``GET /ledger`` lists
-every booked payment and ``GET /health`` answers 200.
+every booked payment, ``GET /health`` answers 200 and ``GET /metrics`` counts the
+payment requests by outcome for Prometheus.
 """
 
 from __future__ import annotations
@@ -14,17 +15,38 @@ from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from components.http.codec import JSON, decode_json, encode_json
 from components.http.problem import ProblemError, problem_middleware
+from observability.metrics import metrics_handler
 from payments.gateway.bank import PaymentRequest, SimulatedBank
 from payments.gateway.errors import PaymentRejected, TransientGatewayError
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 PAYMENTS_PATH = "/payments"
 BANK = web.AppKey("bank", SimulatedBank)
+
+
+class BankMetrics:
+    """The simulated bank's own metrics, in a registry of each app's."""
+
+    def __init__(self, bank: SimulatedBank) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "simulated_bank_payment_requests",
+            "Payment requests by outcome: booked, replayed (the key was paid before), "
+            "unavailable (a simulated outage, 503), rejected (422).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        ledger = Gauge("simulated_bank_ledger_entries", "Payments booked.", registry=self.registry)
+        ledger.set_function(lambda: len(bank.ledger()))
+
+
+METRICS = web.AppKey("metrics", BankMetrics)
 
 
 class GatewaySettings(BaseSettings):
@@ -48,9 +70,11 @@ class GatewaySettings(BaseSettings):
 def create_gateway_app(bank: SimulatedBank) -> web.Application:
     app = web.Application(middlewares=[problem_middleware])
     app[BANK] = bank
+    app[METRICS] = BankMetrics(bank)
     app.router.add_post(PAYMENTS_PATH, pay)
     app.router.add_get("/ledger", ledger)
     app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics_handler(app[METRICS].registry))
     return app
 
 
@@ -67,6 +91,7 @@ async def pay(request: web.Request) -> web.Response:
     except (ValueError, LookupError) as error:
         raise ProblemError(HTTPStatus.BAD_REQUEST, f"malformed JSON body: {error}") from None
     payment = PaymentRequest.model_validate(document)  # invalid fields answer 422
+    requests = request.app[METRICS].requests
     try:
         booking = await request.app[BANK].execute(
             key,
@@ -76,11 +101,14 @@ async def pay(request: web.Request) -> web.Response:
             payment.currency,
         )
     except TransientGatewayError as error:
+        requests.labels("unavailable").inc()
         raise ProblemError(HTTPStatus.SERVICE_UNAVAILABLE, str(error)) from None
     except PaymentRejected as error:
+        requests.labels("rejected").inc()
         raise ProblemError(
             HTTPStatus.UNPROCESSABLE_ENTITY, error.reason, title="Payment rejected"
         ) from None
+    requests.labels("replayed" if booking.replayed else "booked").inc()
     return _json(booking.payment, HTTPStatus.OK if booking.replayed else HTTPStatus.CREATED)
 
 

@@ -16,7 +16,7 @@ from routes.engine import Engine
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 KUSTOMIZATIONS = [K8S / "base", *sorted((K8S / "overlays").iterdir())]
-SERVICE_MODES = {"ingest", "process"}  # modes with /health/live, /health/ready, /metrics
+SERVICE_MODES = {"ingest", "process"}  # modes with /health/live and /health/ready
 
 Object = dict[str, Any]
 
@@ -140,16 +140,15 @@ def test_pods_get_longer_to_stop_than_the_engine_drains_in_flight_orders(
         assert deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > drain
 
 
-def test_prometheus_scrapes_the_metrics_port_of_the_services(objects: list[Object]) -> None:
-    scraped = []
+def test_prometheus_scrapes_the_metrics_port_of_every_deployment(objects: list[Object]) -> None:
+    scraped = {}
     for deployment in _of_kind(objects, "Deployment"):
         (container,) = _containers(deployment)
-        annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
-        if container["args"][0] in SERVICE_MODES:
-            assert annotations["prometheus.io/path"] == "/metrics"
-            assert annotations["prometheus.io/port"] == "8080"
-            scraped.append(annotations["prometheus.io/scrape"])
-    assert scraped == ["true", "true"]
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/path"] == "/metrics"
+        assert annotations["prometheus.io/port"] == "8080"
+        scraped[container["args"][0]] = annotations["prometheus.io/scrape"]
+    assert scraped == dict.fromkeys((*SERVICE_MODES, "gateway"), "true")
 
 
 def test_processors_are_drained_one_at_a_time(objects: list[Object]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
 
 from endpoints.base import ConsumerNotSupported, Producer
 from endpoints.errors import EndpointError
@@ -192,6 +193,37 @@ async def test_service_books_then_replays(
     assert [entry["idempotencyKey"] for entry in ledger["entries"]] == ["order-1", "order-2"]
     async with client.get(f"{url}/health") as response:
         assert response.status == 200
+
+
+REQUESTS = "simulated_bank_payment_requests_total"
+
+
+async def test_service_counts_its_payment_requests_by_outcome_for_prometheus(
+    serve_bank: ServeBank, client: aiohttp.ClientSession
+) -> None:
+    url = await serve_bank(SimulatedBank(permanent_failure_rate=1.0, seed=1))
+    await post_payment(client, url, "refused")
+    await post_payment(client, url, "refused")  # a rejection is final: rejected again
+    booked = await serve_bank(SimulatedBank())
+    for key in ("order-1", "order-1", "order-2"):
+        await post_payment(client, booked, key)
+
+    counts = {}
+    for bank_url in (url, booked):
+        async with client.get(f"{bank_url}/metrics") as response:
+            assert response.status == 200
+            assert response.content_type == "text/plain"
+            for family in text_string_to_metric_families(await response.text()):
+                for sample in family.samples:
+                    if sample.name in (REQUESTS, "simulated_bank_ledger_entries"):
+                        counts[(bank_url, sample.name, sample.labels.get("outcome"))] = sample.value
+    assert counts == {
+        (url, REQUESTS, "rejected"): 2,
+        (url, "simulated_bank_ledger_entries", None): 0,
+        (booked, REQUESTS, "booked"): 2,
+        (booked, REQUESTS, "replayed"): 1,
+        (booked, "simulated_bank_ledger_entries", None): 2,
+    }
 
 
 async def test_service_answers_503_problem_when_unavailable(
