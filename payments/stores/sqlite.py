@@ -60,8 +60,9 @@ CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at);
 # the table existed gets it filled from the mark its orders then carried.
 _OWED = "owed_commands"
 _CREATE_OWED = f"CREATE TABLE {_OWED} (order_id TEXT PRIMARY KEY)"
+_EXECUTING = OrderStatus.EXECUTING.value
 _FILL_OWED = (
-    f"INSERT INTO {_OWED} SELECT id FROM orders WHERE status = 'EXECUTING'"
+    f"INSERT INTO {_OWED} SELECT id FROM orders WHERE status = '{_EXECUTING}'"
     " AND json_extract(document, '$.commandPublishedAt') IS NULL"
 )
 # A file written before orders had clients gets the column (its orders: anonymous's).
@@ -296,7 +297,7 @@ class SqliteOrderStore:
     ) -> Sequence[PaymentOrder]:
         marks = ", ".join("?" * len(statuses))
         never_published = (
-            f" AND (status <> 'EXECUTING' OR id IN (SELECT order_id FROM {_OWED}))"
+            f" AND (status <> '{_EXECUTING}' OR id IN (SELECT order_id FROM {_OWED}))"
             if unpublished
             else ""
         )
