@@ -51,9 +51,11 @@ def _containers(deployment: Object) -> list[Object]:
     return list(deployment["spec"]["template"]["spec"]["containers"])
 
 
-def _config_maps(objects: list[Object], container: Object) -> list[Object]:
+def _settings(objects: list[Object], container: Object) -> dict[str, str]:
+    """The environment the container's ConfigMaps (``envFrom``) give it."""
     names = {source["configMapRef"]["name"] for source in container.get("envFrom", [])}
-    return [item for item in _of_kind(objects, "ConfigMap") if item["metadata"]["name"] in names]
+    maps = [item for item in _of_kind(objects, "ConfigMap") if item["metadata"]["name"] in names]
+    return {key: value for item in maps for key, value in item["data"].items()}
 
 
 def test_every_object_is_valid_against_the_kubernetes_schemas(
@@ -79,7 +81,7 @@ def test_processor_replicas_stay_within_the_partitions_of_payment_execute(
 ) -> None:
     processor = _named(objects, "Deployment", "payorch-processor")
     (container,) = _containers(processor)
-    settings = {k: v for cm in _config_maps(objects, container) for k, v in cm["data"].items()}
+    settings = _settings(objects, container)
     assert 1 <= processor["spec"]["replicas"] <= int(settings["EXECUTE_TOPIC_PARTITIONS"])
     assert processor["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == 0
 
@@ -163,7 +165,7 @@ def test_api_keys_are_required_only_with_a_clients_file_mounted_from_a_secret(
 ) -> None:
     ingestion = _named(objects, "Deployment", "payorch-ingestion")
     (container,) = _containers(ingestion)
-    settings = {k: v for cm in _config_maps(objects, container) for k, v in cm["data"].items()}
+    settings = _settings(objects, container)
     clients = [env["value"] for env in container["env"] if env["name"] == "API_CLIENTS_FILE"]
     if settings["API_AUTH_REQUIRED"] == "false":
         assert clients == []
