@@ -102,6 +102,25 @@ class Postgres(ManagedServer):
         )
         return ready.returncode == 0
 
+    def run_sql(self, sql: str, what: str) -> str:
+        """Run ``sql`` in the database FerretDB stores in, stopping at the first error;
+        what it printed (rows unaligned, a line each)."""
+        port = str(self.ports()["POSTGRES_PORT"])
+        result = subprocess.run(
+            self._as_postgres(
+                str(_BIN / "psql"),
+                *("-h", HOST, "-p", port, "-U", _USER, "-d", "postgres"),
+                *("-v", "ON_ERROR_STOP=1", "-q", "-At", "-f", "-"),
+            ),
+            input=sql,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise InfraError(f"{what} failed (exit {result.returncode}):\n{result.stderr}")
+        return result.stdout
+
     def url(self) -> str:
         return f"postgres://{_USER}@{HOST}:{self.ports()['POSTGRES_PORT']}/postgres"
 
