@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import signal
 import sys
 from typing import get_args
@@ -38,6 +39,7 @@ async def serve(mode: str, settings: Settings) -> None:
         runner = web.AppRunner(create_gateway_app(GatewaySettings().bank()))
         await runner.setup()
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        _settle()
         try:
             await stop.wait()
         finally:
@@ -46,10 +48,19 @@ async def serve(mode: str, settings: Settings) -> None:
     service = build_service(settings, mode)  # type: ignore[arg-type]
     loop.add_signal_handler(signal.SIGHUP, service.reload_clients)
     await service.start()
+    _settle()
     try:
         await stop.wait()
     finally:
         await service.stop()
+
+
+def _settle() -> None:
+    """Keep what starting made (modules, routes, clients: it lives as long as the
+    process) out of the collector's full passes, which otherwise walk all of it each
+    time, pausing every request in flight (265 ms in the benchmark's ingestion)."""
+    gc.collect()
+    gc.freeze()
 
 
 def main(argv: list[str] | None = None) -> int:
