@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 from bench.limits import kafka_rate, store_rate
-from bench.load import ExecutedWatcher, Run, closed_loop, open_loop
+from bench.load import ExecutedWatcher, Run, closed_loop, collector_paused, open_loop
 from bench.report import Level, summarise, write_reports
 from infra import Stack
 from infra.services import cpu_seconds, service_processes
@@ -63,9 +63,9 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     async with servers(work / "servers") as (env, pids):
         print("measuring raw limits …", file=sys.stderr)
         kafka_limit = await kafka_rate(env["KAFKA_BOOTSTRAP_SERVERS"], args.limit_messages, 6)
-        # FerretDB v1 scans a table for every lookup by _id, so its rate falls as the
-        # collections grow: the limit writes as many orders into one database as the
-        # run does (one at a time, only the first hundred: that figure is a reference).
+        # The store's rate falls as its collections grow, so the limit writes as many
+        # orders into one database as the run does (one at a time, only the first
+        # hundred: that figure is a reference).
         limit_orders = args.limit_orders or min(50, args.orders) + args.orders * (
             len(args.concurrency) + 1
         )
@@ -108,12 +108,14 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             try:
                 await closed_loop(ingest.url, min(50, args.orders), 8)  # warm-up, not reported
                 for concurrency in args.concurrency:
-                    run = await closed_loop(ingest.url, args.orders, concurrency)
-                    levels.append(await _measure(run, watcher, args.deadline))
+                    with collector_paused():
+                        run = await closed_loop(ingest.url, args.orders, concurrency)
+                        levels.append(await _measure(run, watcher, args.deadline))
                 best = max(level.executed_per_s for level in levels)
                 rate = args.rate or max(1.0, best / 2)
-                run = await open_loop(ingest.url, args.orders, rate)
-                levels.append(await _measure(run, watcher, args.deadline))
+                with collector_paused():
+                    run = await open_loop(ingest.url, args.orders, rate)
+                    levels.append(await _measure(run, watcher, args.deadline))
             finally:
                 await watcher.stop()
             cpu = {name: meter() - cpu_before[name] for name, meter in meters.items()}
