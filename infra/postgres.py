@@ -105,12 +105,9 @@ class Postgres(ManagedServer):
     def run_sql(self, sql: str, what: str) -> str:
         """Run ``sql`` in the database FerretDB stores in, stopping at the first error;
         what it printed (rows unaligned, a line each)."""
-        port = str(self.ports()["POSTGRES_PORT"])
         result = subprocess.run(
             self._as_postgres(
-                str(_BIN / "psql"),
-                *("-h", HOST, "-p", port, "-U", _USER, "-d", "postgres"),
-                *("-v", "ON_ERROR_STOP=1", "-q", "-At", "-f", "-"),
+                str(_BIN / "psql"), self.url(), "-v", "ON_ERROR_STOP=1", "-q", "-At", "-f", "-"
             ),
             input=sql,
             capture_output=True,
