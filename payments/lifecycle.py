@@ -226,13 +226,19 @@ class Lifecycle:
         publishing it now (EventInFlight, retried) or may have died first; after
         ``event_grace`` this exchange claims it and the body becomes the event (or,
         for FAILED, it takes the failure path again to publish and dead-letter it)."""
+        if order.event_published_at is None and not await self.store.claim_event(
+            order.id, self.clock(), self.event_grace
+        ):
+            # Refused: published since ``order`` was read (a peek may be a version
+            # behind the mark), or on its way.
+            order = await self._require(order.id)
+            if order.event_published_at is None:
+                raise EventInFlight(f"order {order.id} is {order.status}; its event is on its way")
         if order.event_published_at is not None:
             logger.info("order %s is already %s: duplicate command skipped", order.id, order.status)
             exchange.headers[headers.DUPLICATE_MESSAGE] = True
             exchange.stopped = True
             return
-        if not await self.store.claim_event(order.id, self.clock(), self.event_grace):
-            raise EventInFlight(f"order {order.id} is {order.status}; its event is on its way")
         exchange.headers[EVENT_CLAIMED] = True
         if order.status is OrderStatus.FAILED:
             raise ReplayedFailure(f"order {order.id} failed before: {order.failure_reason}")

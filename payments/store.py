@@ -69,8 +69,9 @@ class OrderStore(Protocol):
     async def peek(self, order_id: str) -> PaymentOrder | None:
         """The order as cheaply as the store reads it, perhaps a version behind
         (``MongoOrderStore`` reads its query document without probing for a later
-        version): for a decision that the compare-and-set of the next write checks
-        again, such as a worker's whether to execute a command."""
+        version, such as an event's outbox mark): for a decision that the
+        compare-and-set of the next write checks again, such as a worker's whether to
+        execute a command."""
 
     async def transition(
         self,

@@ -7,7 +7,9 @@ transitions both "win") and concurrent updates overwrite each other. So each cha
 an order inserts its next version (``order_versions``, ``_id`` = ``"<id>#<n>"``, the
 whole new state): of the writers that read version n, one inserts n + 1 and the others
 retry from it. The ``orders`` document (``_id`` = order id) holds the newest version
-known, for queries: ``create`` inserts it, each change replaces it afterwards. A unique
+known, for queries: ``create`` inserts it, each transition replaces it afterwards (an
+event's outbox mark or claim changes nothing a query reads, so it is a version only:
+reads probe past it, and bring the document up to date when they find it). A unique
 sparse index on ``clientIdempotencyKey`` (client id and key in one field) refuses a
 second order with one client's key: one field, because a sparse compound index still
 indexes a document that has any of its fields. FerretDB ignores ``sparse`` but leaves
@@ -241,11 +243,11 @@ class MongoOrderStore:
             await self.owed.delete_one({"_id": order_id})
 
     async def mark_event_published(self, order_id: str, at: datetime) -> None:
-        await self._change(order_id, lambda order: event_published(order, at))
+        await self._write(order_id, [lambda order: event_published(order, at)])
 
     async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
-        claimed = await self._change(order_id, lambda order: event_claimed(order, at, lease))
-        return claimed is not None
+        claimed = await self._write(order_id, [lambda order: event_claimed(order, at, lease)])
+        return bool(claimed)
 
     async def list(
         self,
