@@ -57,7 +57,8 @@ class Stack:
             server.start()
 
     def down(self) -> None:
-        for server in self._stoppable:
+        """Clients first: FerretDB before the PostgreSQL it holds sessions in."""
+        for server in reversed(self._stoppable):
             server.stop()
 
     def env(self) -> dict[str, str]:

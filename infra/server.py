@@ -53,6 +53,7 @@ class ManagedServer(ABC):
     name: str
     port_names: tuple[str, ...]
     start_timeout_s: float = 60.0
+    stop_signal: signal.Signals = signal.SIGTERM  # the server's graceful stop
 
     def __init__(self, cache_dir: Path, state_dir: Path) -> None:
         self.cache_dir = cache_dir
@@ -154,8 +155,8 @@ class ManagedServer(ABC):
         )
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        """Stop gracefully (SIGTERM); SIGKILL only when the deadline passes."""
-        self._end(signal.SIGTERM, timeout_s)
+        """Stop gracefully (``stop_signal``); SIGKILL only when the deadline passes."""
+        self._end(self.stop_signal, timeout_s)
 
     def kill(self) -> None:
         """Crash the server (SIGKILL), as a fault test would."""

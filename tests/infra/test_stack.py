@@ -19,3 +19,20 @@ def test_down_stops_a_postgresql_that_another_backend_setting_started(tmp_path: 
         assert postgres.pid() is None
     finally:
         postgres.stop()
+
+
+def test_down_shuts_postgresql_down_cleanly_under_ferretdb(tmp_path: Path) -> None:
+    """FerretDB first, then a fast shutdown: PostgreSQL checkpoints and says so, where
+    it used to wait for FerretDB's sessions until killed (and recovered at each start)."""
+    stack = Stack(tmp_path, backend="postgresql")
+    postgres = stack.postgres
+    assert isinstance(postgres, Postgres)
+    postgres.start()
+    stack.ferretdb.start()
+    try:
+        stack.down()  # Kafka was never started: its stop does nothing
+
+        assert (postgres.pid(), stack.ferretdb.pid()) == (None, None)
+        assert "database system is shut down" in postgres.log_path.read_text()
+    finally:
+        stack.down()
