@@ -20,6 +20,7 @@ from typing import get_args
 from aiohttp import web
 from pydantic import ValidationError
 
+from config import event_loop
 from config.settings import Settings
 from observability.logs import configure_logging
 from observability.tracing import configure_tracing
@@ -28,14 +29,6 @@ from payments.gateway import GatewaySettings, create_gateway_app
 from payments.service import ConfigurationError, Mode, build_service
 
 MODES = (*get_args(Mode), "gateway")
-
-# libuv's event loop where it builds (not on Windows): in an A/B of four open-loop
-# runs at 28 orders/s, POST p95 was 17-21 ms against 19-28 ms on asyncio's own loop,
-# submit-to-EXECUTED p95 78-110 ms against 99-164 ms.
-if sys.platform == "win32":
-    from asyncio import run as run_loop
-else:
-    from uvloop import run as run_loop
 
 
 async def serve(mode: str, settings: Settings) -> None:
@@ -86,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings.log_level, settings.log_format)
         tracing = configure_tracing(f"payorch-{args.mode}")
         try:
-            run_loop(serve(args.mode, settings))
+            event_loop.run(serve(args.mode, settings))
         finally:
             if tracing is not None:
                 tracing.shutdown()  # exports the spans still buffered

@@ -11,7 +11,6 @@ order is EXECUTED and paid exactly once, then writes JSON, Markdown and a PNG pl
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -29,6 +28,7 @@ import aiohttp
 from bench.limits import kafka_rate, store_rate
 from bench.load import ExecutedWatcher, Run, closed_loop, collector_paused, open_loop
 from bench.report import Level, summarise, write_reports
+from config import event_loop
 from infra import Stack
 from infra.services import cpu_seconds, service_processes
 from payments.routes import TopicNames
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store-concurrency", type=int, default=16)
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     args = parser.parse_args(argv)
-    result = asyncio.run(benchmark(args))
+    result = event_loop.run(benchmark(args))
     write_reports(result, args.out)
     print((args.out / "results.md").read_text())
     if not (

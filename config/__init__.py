@@ -1,1 +1,2 @@
-"""Configuration: service settings (``settings``) and integrators' YAML routes (``routes/``)."""
+"""Configuration: service settings (``settings``), the event loop every process runs on
+(``event_loop``) and integrators' YAML routes (``routes/``)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from pymongo import AsyncMongoClient
 
 from bench.limits import write_one_order
+from config import event_loop
 from payments.store import OrderStore
 from payments.stores import MongoOrderStore, SqliteOrderStore
 
@@ -81,4 +82,4 @@ def _arguments() -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(_arguments()))
+    event_loop.run(main(_arguments()))
