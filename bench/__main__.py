@@ -121,6 +121,9 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             cpu = {name: meter() - cpu_before[name] for name, meter in meters.items()}
             async with aiohttp.ClientSession() as session, session.get(f"{bank.url}/ledger") as r:
                 ledger = await r.json()
+        # The machine's speed drifts within a run: the concurrent limit once more, with
+        # the services stopped, and the ratio taken to the mean of the two.
+        limit_after = await store_rate(env["MONGO_URI"], limit_orders, args.store_concurrency)
 
     submitted = [s.order_id for level in levels for s in level.run.submissions]
     paid = [entry["idempotencyKey"] for entry in ledger["entries"]]
@@ -142,6 +145,8 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "limits": {
             "kafka_messages_per_s": kafka_limit,
             "store_orders_per_s": {str(c): rate for c, rate in store_limits.items()},
+            "store_orders_per_s_after": {str(args.store_concurrency): limit_after},
+            "store_limit": (store_limits[args.store_concurrency] + limit_after) / 2,
             "store_limit_orders": limit_orders,
         },
         "levels": [level.as_json() for level in levels],

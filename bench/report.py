@@ -62,7 +62,8 @@ def summarise(run: Run, executed_at: dict[str, float], missing: list[str]) -> Le
 
 def markdown(result: dict[str, Any]) -> str:
     limits = result["limits"]
-    store_limit = max(limits["store_orders_per_s"].values())
+    store_limit = limits["store_limit"]
+    [(concurrency, after)] = limits["store_orders_per_s_after"].items()
     lines = [
         f"Machine: {result['machine']['cpus']} CPUs, Python {result['machine']['python']}, "
         f"{result['machine']['platform']}; {result['workers']} processor workers.",
@@ -71,9 +72,9 @@ def markdown(result: dict[str, Any]) -> str:
         "store, the calls of one order (`bench.limits.write_one_order`, ingestion's and a "
         "worker's through a store each) "
         f"over {limits['store_limit_orders']} orders in one database: "
-        + ", ".join(
-            f"{rate:.1f} orders/s at c={c}" for c, rate in limits["store_orders_per_s"].items()
-        ),
+        + _rates(limits["store_orders_per_s"])
+        + f"; after the load, {after:.1f} orders/s at c={concurrency}; the ratios below are "
+        f"to the mean at c={concurrency}, {store_limit:.1f} orders/s",
         "",
         "| load | orders | accepted/s | executed/s | of store limit | POST p50/p95/p99 ms | "
         "submit→EXECUTED p50/p95/p99 ms |",
@@ -97,6 +98,10 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     lines += ["", "Verification: " + json.dumps(result["verification"])]
     return "\n".join(lines) + "\n"
+
+
+def _rates(rates: dict[str, float]) -> str:
+    return ", ".join(f"{rate:.1f} orders/s at c={c}" for c, rate in rates.items())
 
 
 def plot(result: dict[str, Any], path: Path) -> None:

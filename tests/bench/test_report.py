@@ -30,7 +30,9 @@ def test_summary_and_reports_from_a_run(tmp_path: Path) -> None:
         "workers": 2,
         "limits": {
             "kafka_messages_per_s": 1000.0,
-            "store_orders_per_s": {"1": 10.0},
+            "store_orders_per_s": {"1": 4.0, "2": 10.0},
+            "store_orders_per_s_after": {"2": 6.0},
+            "store_limit": 8.0,
             "store_limit_orders": 4,
         },
         "levels": [level.as_json()],
@@ -39,7 +41,10 @@ def test_summary_and_reports_from_a_run(tmp_path: Path) -> None:
     }
     write_reports(result, tmp_path)
     table = (tmp_path / "results.md").read_text()
-    assert "over 4 orders in one database: 10.0 orders/s at c=1" in table
-    assert "| closed c=2 | 4 | 2.0 | 2.7 | 27% |" in table
+    assert (
+        "over 4 orders in one database: 4.0 orders/s at c=1, 10.0 orders/s at c=2; after the "
+        "load, 6.0 orders/s at c=2; the ratios below are to the mean at c=2, 8.0 orders/s"
+    ) in table
+    assert "| closed c=2 | 4 | 2.0 | 2.7 | 34% |" in table
     assert (tmp_path / "latency.png").stat().st_size > 1000
     assert '"not_executed": 1' in (tmp_path / "results.json").read_text()
