@@ -89,6 +89,10 @@ class ManagedServer(ABC):
     def prepare(self) -> None:
         """Write configuration and create data folders before a start."""
 
+    def process_env(self) -> dict[str, str]:
+        """The server process's environment: this process's, unless a server adds to it."""
+        return dict(os.environ)
+
     # -- ports -----------------------------------------------------------------------
     def ports(self) -> dict[str, int]:
         if self._ports_path.exists():
@@ -133,6 +137,7 @@ class ManagedServer(ABC):
         with self.log_path.open("a") as log:
             process = subprocess.Popen(
                 self.command(),
+                env=self.process_env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
