@@ -82,6 +82,21 @@ async def write_one_order(ingestion: OrderStore, worker: OrderStore) -> None:
     await worker.mark_event_published(order.id, datetime.now(UTC))
 
 
+async def seconds_for_orders(
+    ingestion: OrderStore, worker: OrderStore, orders: int, concurrency: int
+) -> float:
+    """Seconds for ``orders`` orders through ``write_one_order``, ``concurrency`` at a time."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one() -> None:
+        async with gate:
+            await write_one_order(ingestion, worker)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(orders)))
+    return time.perf_counter() - started
+
+
 async def store_rate(mongo_uri: str, orders: int, concurrency: int) -> float:
     """Orders per second through the order write pattern, ``concurrency`` at a time, in a
     database of its own, dropped afterwards (its tables would otherwise take the
@@ -90,16 +105,8 @@ async def store_rate(mongo_uri: str, orders: int, concurrency: int) -> float:
     ingestion, worker = MongoOrderStore(mongo_uri, database), MongoOrderStore(mongo_uri, database)
     await ingestion.start()
     await worker.start()
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one() -> None:
-        async with gate:
-            await write_one_order(ingestion, worker)
-
     try:
-        started = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(orders)))
-        return orders / (time.perf_counter() - started)
+        return orders / await seconds_for_orders(ingestion, worker, orders, concurrency)
     finally:
         await ingestion.orders.database.client.drop_database(database)
         await ingestion.stop()

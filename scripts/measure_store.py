@@ -9,16 +9,14 @@ cost grows with the collection. A figure to compare choices, not a benchmark.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 from pymongo import AsyncMongoClient
 
-from bench.limits import write_one_order
+from bench.limits import seconds_for_orders
 from config import event_loop
 from payments.store import OrderStore
 from payments.stores import MongoOrderStore, SqliteOrderStore
@@ -26,26 +24,13 @@ from payments.stores import MongoOrderStore, SqliteOrderStore
 Stores = tuple[OrderStore, OrderStore]  # ingestion's and a worker's, on one database
 
 
-async def _run(stores: Stores, orders: int, concurrency: int) -> float:
-    """Seconds for ``orders`` orders, ``concurrency`` at a time."""
-    gate = asyncio.Semaphore(concurrency)
-
-    async def gated() -> None:
-        async with gate:
-            await write_one_order(*stores)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(gated() for _ in range(orders)))
-    return time.perf_counter() - started
-
-
 async def _measure(name: str, stores: Stores, args: argparse.Namespace) -> None:
     for store in stores:
         await store.start()
     try:
-        await _run(stores, args.prefill, args.concurrency)
+        await seconds_for_orders(*stores, args.prefill, args.concurrency)
         for concurrency in (1, args.concurrency):
-            seconds = await _run(stores, args.orders, concurrency)
+            seconds = await seconds_for_orders(*stores, args.orders, concurrency)
             print(
                 f"{name:8} prefill={args.prefill:<6} concurrency={concurrency:<3} "
                 f"{args.orders} orders in {seconds:6.2f}s: {args.orders / seconds:7.1f} orders/s, "
