@@ -33,6 +33,12 @@ logger.requests.level = WARN
 """
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id: a random UUID in URL-safe base64, as ``kafka-storage
+    random-uuid`` makes one (it begins with "-" one time in 64)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+
+
 class Kafka(ManagedServer):
     name = "kafka"
     port_names = ("KAFKA_PORT", "KAFKA_CONTROLLER_PORT")
@@ -100,15 +106,16 @@ log.retention.hours=24
         (self.home / "log4j2.properties").write_text(_LOG4J2)
         if (self.data_dir / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        cluster_id = new_cluster_id()
         run_logged(
             [
                 *self._java(),
                 "kafka.tools.StorageTool",
                 "format",
                 "--ignore-formatted",
-                "-t",
-                cluster_id,
+                # One argument: a random id may begin with "-", which the tool's
+                # parser would read as an option of its own.
+                f"--cluster-id={cluster_id}",
                 "-c",
                 str(self._properties),
             ],
