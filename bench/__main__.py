@@ -15,17 +15,18 @@ import contextlib
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bench.limits import kafka_rate, store_rate
+from bench.limits import StoreLimit, kafka_rate
 from bench.load import ExecutedWatcher, Run, closed_loop, collector_paused, open_loop
 from bench.report import Level, summarise, write_reports
 from config import event_loop
@@ -51,10 +52,20 @@ async def servers(state_dir: Path) -> AsyncIterator[tuple[dict[str, str], dict[s
         stack.down()
 
 
-async def _measure(run: Run, watcher: ExecutedWatcher, deadline: float) -> Level:
-    ids = [submission.order_id for submission in run.submissions]
-    missing = await watcher.wait_for(ids, deadline)
-    return summarise(run, watcher.executed_at, missing)
+class CpuMeter:
+    """CPU seconds each process used inside ``counting()`` blocks, summed: the load
+    levels are counted, the store limit's bursts between them are not."""
+
+    def __init__(self, meters: dict[str, Callable[[], float]]) -> None:
+        self.meters = meters
+        self.seconds = dict.fromkeys(meters, 0.0)
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[None]:
+        before = {name: meter() for name, meter in self.meters.items()}
+        yield
+        for name, meter in self.meters.items():
+            self.seconds[name] += meter() - before[name]
 
 
 async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
@@ -63,16 +74,6 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     async with servers(work / "servers") as (env, pids):
         print("measuring raw limits …", file=sys.stderr)
         kafka_limit = await kafka_rate(env["KAFKA_BOOTSTRAP_SERVERS"], args.limit_messages, 6)
-        # The store's rate falls as its collections grow, so the limit writes as many
-        # orders into one database as the run does (one at a time, only the first
-        # hundred: that figure is a reference).
-        limit_orders = args.limit_orders or min(50, args.orders) + args.orders * (
-            len(args.concurrency) + 1
-        )
-        store_limits = {
-            c: await store_rate(env["MONGO_URI"], n, c)
-            for c, n in ((1, min(100, limit_orders)), (args.store_concurrency, limit_orders))
-        }
         service_env = {
             **env,
             "MONGO_DATABASE": tenant,
@@ -80,7 +81,10 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             "GATEWAY_LATENCY": "0",
             "LOG_LEVEL": "WARNING",
         }
-        async with service_processes(work) as processes:
+        async with (
+            service_processes(work) as processes,
+            StoreLimit(env["MONGO_URI"]) as store_limit,
+        ):
             bank = await processes.start("gateway", service_env)
             await bank.ready("/health")
             ingest = await processes.start("ingest", {**service_env, "GATEWAY_URL": bank.url})
@@ -91,39 +95,52 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             ]
             for worker in workers:
                 await worker.ready(deadline=90)
-            meters: dict[str, Callable[[], float]] = {
-                "ingest": ingest.cpu_seconds,
-                **{f"process-{n}": worker.cpu_seconds for n, worker in enumerate(workers, 1)},
-                "gateway": bank.cpu_seconds,
-                **{name: partial(cpu_seconds, pid, descendants=True) for name, pid in pids.items()},
-                "bench (load, watcher)": partial(cpu_seconds, os.getpid()),
-            }
-            cpu_before = {name: meter() for name, meter in meters.items()}
-
+            cpu = CpuMeter(
+                {
+                    "ingest": ingest.cpu_seconds,
+                    **{f"process-{n}": w.cpu_seconds for n, w in enumerate(workers, 1)},
+                    "gateway": bank.cpu_seconds,
+                    **{
+                        name: partial(cpu_seconds, pid, descendants=True)
+                        for name, pid in pids.items()
+                    },
+                    "bench (load, watcher)": partial(cpu_seconds, os.getpid()),
+                }
+            )
             watcher = ExecutedWatcher(
                 env["KAFKA_BOOTSTRAP_SERVERS"], TopicNames(f"{tenant}.").executed
             )
             await watcher.start()
-            levels: list[Level] = []
             try:
-                await closed_loop(ingest.url, min(50, args.orders), 8)  # warm-up, not reported
-                for concurrency in args.concurrency:
+                levels: list[Level] = []
+                with cpu.counting():
+                    await closed_loop(ingest.url, min(50, args.orders), 8)  # warm-up, not reported
+                # Untimed first, so that no burst opens the store's connections; then a
+                # reference, one order at a time, and a burst before each level and one after
+                # the last: a level's ratio is to the mean of the two around it.
+                await store_limit.rate(2 * args.store_concurrency, args.store_concurrency)
+                one_at_a_time = await store_limit.rate(min(100, args.orders), 1)
+                bursts = [await store_limit.rate(args.orders, args.store_concurrency)]
+
+                async def level(load: Callable[[], Awaitable[Run]]) -> None:
                     with collector_paused():
-                        run = await closed_loop(ingest.url, args.orders, concurrency)
-                        levels.append(await _measure(run, watcher, args.deadline))
+                        with cpu.counting():
+                            run = await load()
+                            ids = [submission.order_id for submission in run.submissions]
+                            missing = await watcher.wait_for(ids, args.deadline)
+                        bursts.append(await store_limit.rate(args.orders, args.store_concurrency))
+                    limit = (bursts[-2] + bursts[-1]) / 2
+                    levels.append(summarise(run, watcher.executed_at, missing, limit))
+
+                for concurrency in args.concurrency:
+                    await level(partial(closed_loop, ingest.url, args.orders, concurrency))
                 best = max(level.executed_per_s for level in levels)
                 rate = args.rate or max(1.0, best / 2)
-                with collector_paused():
-                    run = await open_loop(ingest.url, args.orders, rate)
-                    levels.append(await _measure(run, watcher, args.deadline))
+                await level(partial(open_loop, ingest.url, args.orders, rate))
             finally:
                 await watcher.stop()
-            cpu = {name: meter() - cpu_before[name] for name, meter in meters.items()}
             async with aiohttp.ClientSession() as session, session.get(f"{bank.url}/ledger") as r:
                 ledger = await r.json()
-        # The machine's speed drifts within a run: the concurrent limit once more, with
-        # the services stopped, and the ratio taken to the mean of the two.
-        limit_after = await store_rate(env["MONGO_URI"], limit_orders, args.store_concurrency)
 
     submitted = [s.order_id for level in levels for s in level.run.submissions]
     paid = [entry["idempotencyKey"] for entry in ledger["entries"]]
@@ -144,13 +161,14 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "workers": args.workers,
         "limits": {
             "kafka_messages_per_s": kafka_limit,
-            "store_orders_per_s": {str(c): rate for c, rate in store_limits.items()},
-            "store_orders_per_s_after": {str(args.store_concurrency): limit_after},
-            "store_limit": (store_limits[args.store_concurrency] + limit_after) / 2,
-            "store_limit_orders": limit_orders,
+            "store_orders_per_s_one_at_a_time": one_at_a_time,
+            "store_concurrency": args.store_concurrency,
+            "store_burst_orders": args.orders,
+            "store_bursts_per_s": bursts,
+            "store_limit": statistics.fmean(bursts),
         },
         "levels": [level.as_json() for level in levels],
-        "cpu_seconds_per_order": {name: seconds / total_orders for name, seconds in cpu.items()},
+        "cpu_seconds_per_order": {name: s / total_orders for name, s in cpu.seconds.items()},
         "verification": verification,
     }
 
@@ -165,12 +183,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--deadline", type=float, default=300, help="seconds to wait for EXECUTED")
     parser.add_argument("--limit-messages", type=int, default=5000)
-    parser.add_argument(
-        "--limit-orders",
-        type=int,
-        default=None,
-        help="orders of the store limit (default: as many as the run writes)",
-    )
     parser.add_argument("--store-concurrency", type=int, default=16)
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
     args = parser.parse_args(argv)

@@ -97,17 +97,31 @@ async def seconds_for_orders(
     return time.perf_counter() - started
 
 
-async def store_rate(mongo_uri: str, orders: int, concurrency: int) -> float:
-    """Orders per second through the order write pattern, ``concurrency`` at a time, in a
-    database of its own, dropped afterwards (its tables would otherwise take the
-    server's vacuuming, and the disk, while the orchestrator is measured)."""
-    database = f"bench_limit_{uuid.uuid4().hex[:8]}"
-    ingestion, worker = MongoOrderStore(mongo_uri, database), MongoOrderStore(mongo_uri, database)
-    await ingestion.start()
-    await worker.start()
-    try:
-        return orders / await seconds_for_orders(ingestion, worker, orders, concurrency)
-    finally:
-        await ingestion.orders.database.client.drop_database(database)
-        await ingestion.stop()
-        await worker.stop()
+class StoreLimit:
+    """The store's rate for the calls of one order, measured in bursts into one
+    database of its own: between the load levels, so that each level is compared with
+    the store's rate at that moment (the machine's speed drifts within a run) and at
+    that size (the rate falls as the collections grow, and the bursts grow the
+    database as the levels grow the services'). Dropped at the end: its tables would
+    otherwise take the server's vacuuming, and the disk, in later runs."""
+
+    def __init__(self, mongo_uri: str) -> None:
+        self.database = f"bench_limit_{uuid.uuid4().hex[:8]}"
+        self.ingestion = MongoOrderStore(mongo_uri, self.database)
+        self.worker = MongoOrderStore(mongo_uri, self.database)
+
+    async def __aenter__(self) -> StoreLimit:
+        await self.ingestion.start()
+        await self.worker.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        try:
+            await self.ingestion.orders.database.client.drop_database(self.database)
+        finally:
+            await self.ingestion.stop()
+            await self.worker.stop()
+
+    async def rate(self, orders: int, concurrency: int) -> float:
+        """Orders per second through ``write_one_order``, ``concurrency`` at a time."""
+        return orders / await seconds_for_orders(self.ingestion, self.worker, orders, concurrency)

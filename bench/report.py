@@ -26,6 +26,7 @@ class Level:
     post_ms: dict[str, float]
     executed_ms: dict[str, float]
     missing: list[str]
+    store_limit: float  # orders/s, the mean of the store's bursts around this level
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -34,6 +35,8 @@ class Level:
             "http_failures": self.run.failures,
             "accepted_per_s": self.accepted_per_s,
             "executed_per_s": self.executed_per_s,
+            "store_limit_per_s": self.store_limit,
+            "of_store_limit": self.executed_per_s / self.store_limit,
             "post_latency_ms": self.post_ms,
             "submit_to_executed_ms": self.executed_ms,
             "not_executed": len(self.missing),
@@ -46,7 +49,9 @@ def _quantiles(seconds: list[float]) -> dict[str, float]:
     }
 
 
-def summarise(run: Run, executed_at: dict[str, float], missing: list[str]) -> Level:
+def summarise(
+    run: Run, executed_at: dict[str, float], missing: list[str], store_limit: float
+) -> Level:
     done = [s for s in run.submissions if s.order_id in executed_at]
     last = max((executed_at[s.order_id] for s in done), default=run.started)
     orders = len(run.submissions)
@@ -57,34 +62,37 @@ def summarise(run: Run, executed_at: dict[str, float], missing: list[str]) -> Le
         post_ms=_quantiles([s.post_seconds for s in run.submissions]),
         executed_ms=_quantiles([executed_at[s.order_id] - s.sent_at for s in done]),
         missing=missing,
+        store_limit=store_limit,
     )
 
 
 def markdown(result: dict[str, Any]) -> str:
     limits = result["limits"]
-    store_limit = limits["store_limit"]
-    [(concurrency, after)] = limits["store_orders_per_s_after"].items()
+    concurrency, bursts = limits["store_concurrency"], limits["store_bursts_per_s"]
     lines = [
         f"Machine: {result['machine']['cpus']} CPUs, Python {result['machine']['python']}, "
         f"{result['machine']['platform']}; {result['workers']} processor workers.",
         "",
         f"Raw limits: Kafka {limits['kafka_messages_per_s']:.0f} msg/s produced+consumed; "
         "store, the calls of one order (`bench.limits.write_one_order`, ingestion's and a "
-        "worker's through a store each) "
-        f"over {limits['store_limit_orders']} orders in one database: "
-        + _rates(limits["store_orders_per_s"])
-        + f"; after the load, {after:.1f} orders/s at c={concurrency}; the ratios below are "
-        f"to the mean at c={concurrency}, {store_limit:.1f} orders/s",
+        "worker's through a store each) into one database: "
+        f"{limits['store_orders_per_s_one_at_a_time']:.1f} orders/s one at a time; "
+        f"{concurrency} at a time, in bursts of {limits['store_burst_orders']} orders before "
+        "each load level and after the last: "
+        + ", ".join(f"{rate:.1f}" for rate in bursts)
+        + f" orders/s (mean {limits['store_limit']:.1f}); each level's ratio is to the mean "
+        "of the bursts on either side of it",
         "",
-        "| load | orders | accepted/s | executed/s | of store limit | POST p50/p95/p99 ms | "
-        "submit→EXECUTED p50/p95/p99 ms |",
-        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+        "| load | orders | accepted/s | executed/s | store limit/s | of store limit | "
+        "POST p50/p95/p99 ms | submit→EXECUTED p50/p95/p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for level in result["levels"]:
         post, done = level["post_latency_ms"], level["submit_to_executed_ms"]
         lines.append(
             f"| {level['label']} | {level['orders']} | {level['accepted_per_s']:.1f} | "
-            f"{level['executed_per_s']:.1f} | {level['executed_per_s'] / store_limit:.0%} | "
+            f"{level['executed_per_s']:.1f} | {level['store_limit_per_s']:.1f} | "
+            f"{level['of_store_limit']:.0%} | "
             f"{post['p50']:.0f} / {post['p95']:.0f} / {post['p99']:.0f} | "
             f"{done['p50']:.0f} / {done['p95']:.0f} / {done['p99']:.0f} |"
         )
@@ -98,10 +106,6 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     lines += ["", "Verification: " + json.dumps(result["verification"])]
     return "\n".join(lines) + "\n"
-
-
-def _rates(rates: dict[str, float]) -> str:
-    return ", ".join(f"{rate:.1f} orders/s at c={c}" for c, rate in rates.items())
 
 
 def plot(result: dict[str, Any], path: Path) -> None:

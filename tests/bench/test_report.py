@@ -21,7 +21,7 @@ def test_summary_and_reports_from_a_run(tmp_path: Path) -> None:
     run = Run("closed c=2", started=0.0, accepted_by=2.0)
     run.submissions = [Submission(f"o{n}", sent_at=n * 0.5, post_seconds=0.01) for n in range(4)]
     executed = {f"o{n}": n * 0.5 + 0.1 for n in range(3)}
-    level = summarise(run, executed, missing=["o3"])
+    level = summarise(run, executed, missing=["o3"], store_limit=8.0)
     assert level.accepted_per_s == 2.0
     assert round(level.executed_per_s, 3) == round(3 / 1.1, 3)
     assert round(level.executed_ms["p50"]) == 100
@@ -30,10 +30,11 @@ def test_summary_and_reports_from_a_run(tmp_path: Path) -> None:
         "workers": 2,
         "limits": {
             "kafka_messages_per_s": 1000.0,
-            "store_orders_per_s": {"1": 4.0, "2": 10.0},
-            "store_orders_per_s_after": {"2": 6.0},
+            "store_orders_per_s_one_at_a_time": 4.0,
+            "store_concurrency": 2,
+            "store_burst_orders": 4,
+            "store_bursts_per_s": [10.0, 6.0],
             "store_limit": 8.0,
-            "store_limit_orders": 4,
         },
         "levels": [level.as_json()],
         "cpu_seconds_per_order": {"ingest": 0.01},
@@ -42,9 +43,10 @@ def test_summary_and_reports_from_a_run(tmp_path: Path) -> None:
     write_reports(result, tmp_path)
     table = (tmp_path / "results.md").read_text()
     assert (
-        "over 4 orders in one database: 4.0 orders/s at c=1, 10.0 orders/s at c=2; after the "
-        "load, 6.0 orders/s at c=2; the ratios below are to the mean at c=2, 8.0 orders/s"
+        "into one database: 4.0 orders/s one at a time; 2 at a time, in bursts of 4 orders "
+        "before each load level and after the last: 10.0, 6.0 orders/s (mean 8.0); each "
+        "level's ratio is to the mean of the bursts on either side of it"
     ) in table
-    assert "| closed c=2 | 4 | 2.0 | 2.7 | 34% |" in table
+    assert "| closed c=2 | 4 | 2.0 | 2.7 | 8.0 | 34% |" in table
     assert (tmp_path / "latency.png").stat().st_size > 1000
     assert '"not_executed": 1' in (tmp_path / "results.json").read_text()
