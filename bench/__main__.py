@@ -136,7 +136,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
                     await level(partial(closed_loop, ingest.url, args.orders, concurrency))
                 best = max(level.executed_per_s for level in levels)
                 rate = args.rate or max(1.0, best / 2)
-                await level(partial(open_loop, ingest.url, args.orders, rate))
+                await level(partial(open_loop, ingest.url, args.open_orders, rate))
             finally:
                 await watcher.stop()
             async with aiohttp.ClientSession() as session, session.get(f"{bank.url}/ledger") as r:
@@ -175,7 +175,13 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--orders", type=int, default=300, help="orders per load level")
+    parser.add_argument("--orders", type=int, default=300, help="orders per closed loop")
+    parser.add_argument(
+        "--open-orders",
+        type=int,
+        default=900,
+        help="orders of the open loop, whose p99 is its slowest 1%% (9 orders by default)",
+    )
     parser.add_argument("--concurrency", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument(
         "--rate", type=float, default=None, help="open-loop orders/s (default: half the best)"
