@@ -120,7 +120,8 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
                 # the last: a level's ratio is to the mean of the two around it.
                 await store_limit.rate(2 * args.store_concurrency, args.store_concurrency)
                 one_at_a_time = await store_limit.rate(min(100, args.orders), 1)
-                bursts = [await store_limit.rate(args.orders, args.store_concurrency)]
+                burst = partial(store_limit.rate, args.orders, args.store_concurrency)
+                bursts = [await burst()]
 
                 async def level(load: Callable[[], Awaitable[Run]]) -> None:
                     with collector_paused():
@@ -128,7 +129,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
                             run = await load()
                             ids = [submission.order_id for submission in run.submissions]
                             missing = await watcher.wait_for(ids, args.deadline)
-                        bursts.append(await store_limit.rate(args.orders, args.store_concurrency))
+                        bursts.append(await burst())
                     limit = (bursts[-2] + bursts[-1]) / 2
                     levels.append(summarise(run, watcher.executed_at, missing, limit))
 
