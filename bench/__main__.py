@@ -18,6 +18,7 @@ import platform
 import statistics
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import partial
@@ -52,20 +53,32 @@ async def servers(state_dir: Path) -> AsyncIterator[tuple[dict[str, str], dict[s
         stack.down()
 
 
+# The servers that do a store burst's work; what else runs beside a burst only idles.
+STORE_SERVERS = ("ferretdb", "postgres")
+
+
 class CpuMeter:
-    """CPU seconds each process used inside ``counting()`` blocks, summed: the load
-    levels are counted, the store limit's bursts between them are not."""
+    """CPU seconds each process used inside ``counting()`` blocks, summed, and the
+    wall-clock seconds of those blocks: the load levels' CPU is counted apart from the
+    store limit's bursts between them."""
 
     def __init__(self, meters: dict[str, Callable[[], float]]) -> None:
         self.meters = meters
         self.seconds = dict.fromkeys(meters, 0.0)
+        self.wall = 0.0
 
     @contextlib.contextmanager
     def counting(self) -> Iterator[None]:
         before = {name: meter() for name, meter in self.meters.items()}
+        started = time.perf_counter()
         yield
+        self.wall += time.perf_counter() - started
         for name, meter in self.meters.items():
             self.seconds[name] += meter() - before[name]
+
+    def share(self) -> float:
+        """The share of the machine's CPU the processes used in those blocks."""
+        return sum(self.seconds.values()) / max(1e-9, self.wall * (os.cpu_count() or 1))
 
 
 async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
@@ -95,18 +108,16 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             ]
             for worker in workers:
                 await worker.ready(deadline=90)
-            cpu = CpuMeter(
-                {
-                    "ingest": ingest.cpu_seconds,
-                    **{f"process-{n}": w.cpu_seconds for n, w in enumerate(workers, 1)},
-                    "gateway": bank.cpu_seconds,
-                    **{
-                        name: partial(cpu_seconds, pid, descendants=True)
-                        for name, pid in pids.items()
-                    },
-                    "bench (load, watcher)": partial(cpu_seconds, os.getpid()),
-                }
-            )
+            services: dict[str, Callable[[], float]] = {
+                "ingest": ingest.cpu_seconds,
+                **{f"process-{n}": w.cpu_seconds for n, w in enumerate(workers, 1)},
+                "gateway": bank.cpu_seconds,
+                **{name: partial(cpu_seconds, pid, descendants=True) for name, pid in pids.items()},
+            }
+            cpu = CpuMeter({**services, "bench (load, watcher)": partial(cpu_seconds, os.getpid())})
+            # The services and Kafka idle beside the bursts: their share says how much
+            # faster the store could have been with them stopped.
+            beside = CpuMeter({k: v for k, v in services.items() if k not in STORE_SERVERS})
             watcher = ExecutedWatcher(
                 env["KAFKA_BOOTSTRAP_SERVERS"], TopicNames(f"{tenant}.").executed
             )
@@ -120,7 +131,11 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
                 # the last: a level's ratio is to the mean of the two around it.
                 await store_limit.rate(2 * args.store_concurrency, args.store_concurrency)
                 one_at_a_time = await store_limit.rate(min(100, args.orders), 1)
-                burst = partial(store_limit.rate, args.orders, args.store_concurrency)
+
+                async def burst() -> float:
+                    with beside.counting():
+                        return await store_limit.rate(args.orders, args.store_concurrency)
+
                 bursts = [await burst()]
 
                 async def level(load: Callable[[], Awaitable[Run]]) -> None:
@@ -167,6 +182,7 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             "store_burst_orders": args.orders,
             "store_bursts_per_s": bursts,
             "store_limit": statistics.fmean(bursts),
+            "beside_bursts_cpu_share": beside.share(),
         },
         "levels": [level.as_json() for level in levels],
         "cpu_seconds_per_order": {name: s / total_orders for name, s in cpu.seconds.items()},

@@ -81,7 +81,8 @@ def markdown(result: dict[str, Any]) -> str:
         "each load level and after the last: "
         + ", ".join(f"{rate:.1f}" for rate in bursts)
         + f" orders/s (mean {limits['store_limit']:.1f}); each level's ratio is to the mean "
-        "of the bursts on either side of it",
+        "of the bursts on either side of it. Beside the bursts, the idle services and "
+        f"Kafka used {limits['beside_bursts_cpu_share']:.1%} of the CPU",
         "",
         "| load | orders | accepted/s | executed/s | store limit/s | of store limit | "
         "POST p50/p95/p99 ms | submit→EXECUTED p50/p95/p99 ms |",

@@ -35,6 +35,7 @@ def test_summary_and_reports_from_a_run(tmp_path: Path) -> None:
             "store_burst_orders": 4,
             "store_bursts_per_s": [10.0, 6.0],
             "store_limit": 8.0,
+            "beside_bursts_cpu_share": 0.027,
         },
         "levels": [level.as_json()],
         "cpu_seconds_per_order": {"ingest": 0.01},
@@ -45,7 +46,8 @@ def test_summary_and_reports_from_a_run(tmp_path: Path) -> None:
     assert (
         "into one database: 4.0 orders/s one at a time; 2 at a time, in bursts of 4 orders "
         "before each load level and after the last: 10.0, 6.0 orders/s (mean 8.0); each "
-        "level's ratio is to the mean of the bursts on either side of it"
+        "level's ratio is to the mean of the bursts on either side of it. Beside the bursts, "
+        "the idle services and Kafka used 2.7% of the CPU"
     ) in table
     assert "| closed c=2 | 4 | 2.0 | 2.7 | 8.0 | 34% |" in table
     assert (tmp_path / "latency.png").stat().st_size > 1000
