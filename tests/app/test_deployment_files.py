@@ -16,6 +16,7 @@ def test_compose_runs_every_service_and_lets_processors_scale() -> None:
     assert services["ingestion"]["command"] == ["ingest"]
     assert services["processor"]["command"] == ["process"]
     assert "ports" not in services["processor"]  # --scale processor=N needs no host port
+    assert services["ingestion"]["ports"] == ["127.0.0.1:8080:8080"]  # open API: loopback only
     kafka = services["kafka"]["environment"]
     assert kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
     for name in ("ingestion", "processor"):
