@@ -108,16 +108,16 @@ async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             ]
             for worker in workers:
                 await worker.ready(deadline=90)
-            services: dict[str, Callable[[], float]] = {
+            meters: dict[str, Callable[[], float]] = {
                 "ingest": ingest.cpu_seconds,
                 **{f"process-{n}": w.cpu_seconds for n, w in enumerate(workers, 1)},
                 "gateway": bank.cpu_seconds,
                 **{name: partial(cpu_seconds, pid, descendants=True) for name, pid in pids.items()},
             }
-            cpu = CpuMeter({**services, "bench (load, watcher)": partial(cpu_seconds, os.getpid())})
+            cpu = CpuMeter({**meters, "bench (load, watcher)": partial(cpu_seconds, os.getpid())})
             # The services and Kafka idle beside the bursts: their share says how much
             # faster the store could have been with them stopped.
-            beside = CpuMeter({k: v for k, v in services.items() if k not in STORE_SERVERS})
+            beside = CpuMeter({k: v for k, v in meters.items() if k not in STORE_SERVERS})
             watcher = ExecutedWatcher(
                 env["KAFKA_BOOTSTRAP_SERVERS"], TopicNames(f"{tenant}.").executed
             )
