@@ -32,6 +32,8 @@ from bench.load import ExecutedWatcher, Run, closed_loop, collector_paused, open
 from bench.report import Level, summarise, write_reports
 from config import event_loop
 from infra import Stack
+from infra.ferretdb import FerretDB
+from infra.postgres import Postgres
 from infra.services import cpu_seconds, service_processes
 from payments.routes import TopicNames
 
@@ -54,7 +56,7 @@ async def servers(state_dir: Path) -> AsyncIterator[tuple[dict[str, str], dict[s
 
 
 # The servers that do a store burst's work; what else runs beside a burst only idles.
-STORE_SERVERS = ("ferretdb", "postgres")
+STORE_SERVERS = (FerretDB.name, Postgres.name)
 
 
 class CpuMeter:
