@@ -6,6 +6,10 @@ they do not know, so a producer can add one before its readers learn it. Any oth
 change (a field removed, renamed, retyped or made required) is a new major, which a
 reader refuses (``UnsupportedSchemaVersion``) rather than guess at. A message without
 ``schemaVersion`` is read as version 1, as it was before the field was checked.
+
+A command's accounts follow the grammar of the create-order request
+(``payments.accounts``): one that does not is unreadable, so a processor dead-letters
+it as poison instead of paying it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Annotated, ClassVar, Literal, TypeVar, get_args
 
 from pydantic import BeforeValidator, ConfigDict, ValidationError
 
+from components.http.codec import decode_json
+from payments.accounts import Account
 from payments.model import CamelModel, OrderStatus
 
 VERSION_FIELD = "schemaVersion"
@@ -73,10 +79,10 @@ class ExecutePaymentCommand(Message):
     """The major version of this message's schema."""
     order_id: str
     """The payment order's id, also the record key and the bank's idempotency key."""
-    debtor_account: str
-    """The account paid from (an IBAN)."""
-    creditor_account: str
-    """The account paid to (an IBAN)."""
+    debtor_account: Account
+    """The account paid from: an IBAN or domestic account id, upper case, no spaces."""
+    creditor_account: Account
+    """The account paid to: an IBAN or domestic account id, upper case, no spaces."""
     amount: Decimal
     """The amount, a decimal with at most the currency's minor units."""
     currency: str
@@ -114,9 +120,14 @@ def read_message(model: type[M], data: object) -> M:
     whatever else the message holds, and ``UnreadableMessage`` for anything else amiss."""
     if isinstance(data, model):
         return data
+    if isinstance(data, bytes | bytearray | str):
+        # The engine's decoder, not pydantic's: it refuses a repeated member, of which
+        # pydantic would take the last value.
+        try:
+            data = decode_json(data if isinstance(data, str) else bytes(data))
+        except ValueError as error:
+            raise UnreadableMessage(f"not a JSON document: {error}") from None
     try:
-        if isinstance(data, bytes | bytearray | str):
-            return model.model_validate_json(data)
         return model.model_validate(data)
     except ValidationError as error:
         for problem in error.errors():

@@ -2,7 +2,9 @@
 
 Money is a Decimal from the JSON text itself (the http component parses numbers with
 ``parse_float=Decimal``); a float never touches it. Each rule that fails names its
-field, so one response lists everything the client must fix.
+field, so one response lists everything the client must fix. An account may come in
+any spelling ``payments.accounts`` allows and is kept in its electronic form, so the
+debtor-differs-from-creditor rule and the idempotency fingerprint see one account as one.
 """
 
 from __future__ import annotations
@@ -13,21 +15,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from iso4217 import Currency
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    WithJsonSchema,
-)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from components.http import FieldError
+from payments.accounts import Account, iban_checksum_ok, looks_like_iban
 
 MAX_AMOUNT = Decimal("1e15")
-_IBAN_SHAPE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
 _AMOUNT_TEXT = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*$")
 # The codes an order may use: ISO 4217 currencies with minor units (not metals or funds).
 CURRENCIES = sorted(currency.code for currency in Currency if currency.exponent is not None)
@@ -51,15 +45,6 @@ def _amount(value: Any) -> Decimal:
     raise ValueError("must be a decimal number, e.g. 12.50")
 
 
-def _account(value: str) -> str:
-    account = value.strip().upper()
-    if not account:
-        raise ValueError("must not be blank")
-    return account
-
-
-# The length limits hold for the text as sent, as the OpenAPI document says.
-Account = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_account)]
 Amount = Annotated[
     Decimal,
     BeforeValidator(_amount),
@@ -126,7 +111,8 @@ class CreatePaymentOrder(BaseModel):
         return self.amount.quantize(Decimal(1).scaleb(-units))
 
     def fingerprint(self) -> str:
-        """Identifies the request's meaning, so a replayed idempotency key can be checked."""
+        """Identifies the request's meaning, so a replayed idempotency key can be checked
+        (accounts in electronic form: a print-form spelling is the same request)."""
         canonical = "|".join(
             (
                 self.debtor_account,
@@ -156,15 +142,3 @@ def _fraction_digits(amount: Decimal) -> int:
         return 0
     trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
     return max(0, -(exponent + trailing_zeros))
-
-
-def looks_like_iban(account: str) -> bool:
-    return bool(_IBAN_SHAPE.match(account.replace(" ", "")))
-
-
-def iban_checksum_ok(account: str) -> bool:
-    """ISO 13616: move the first four characters to the end, letters to numbers, mod 97."""
-    compact = account.replace(" ", "")
-    rearranged = compact[4:] + compact[:4]
-    digits = "".join(str(int(char, 36)) for char in rearranged)
-    return int(digits) % 97 == 1

@@ -5,7 +5,9 @@ numbers with a fraction as ``Decimal``), request headers by lowercased name, plu
 ``http.method``, ``http.path``, ``http.query`` and one ``http.path.<name>`` per path
 parameter. When the route is done its exchange becomes the response: status from
 ``http.status`` (else 200, or 204 without a body), headers from ``http.response.*``,
-the body encoded by its type. A failed exchange answers as problem details.
+the body encoded by its type. A failed exchange answers as problem details; so does a
+body that does not decode, and a JSON body that names a member twice is one of those
+(400, naming the member), since readers disagree on which of its values counts.
 
 ``http.status`` is also written by the ``http://`` producer, so a route that calls
 a service answers with that service's status unless it sets its own.
@@ -23,7 +25,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from components.http.access import CREDENTIAL_HEADERS, PRINCIPAL
-from components.http.codec import decode_json, encode_body
+from components.http.codec import RepeatedMember, decode_json, encode_body
 from components.http.correlation import correlation_id_of
 from components.http.headers import (
     PATH_PARAM_PREFIX,
@@ -32,7 +34,7 @@ from components.http.headers import (
     with_prefix,
 )
 from components.http.options import HttpOptions
-from components.http.problem import ProblemError
+from components.http.problem import FieldError, ProblemError
 from components.http.server import HttpServer
 from endpoints.base import Consumer, Endpoint, Producer, RouteHandler
 from endpoints.errors import EndpointError
@@ -41,6 +43,7 @@ from routes.exchange import Exchange
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("components.http")
+MAX_LISTED = 20  # repeated members a problem lists one by one
 
 
 class HttpServerEndpoint(Endpoint):
@@ -145,10 +148,28 @@ class HttpConsumer(Consumer):
             if body_format == "text":
                 return raw.decode(request.charset or "utf-8")
             return decode_json(raw, request.charset or "utf-8") if raw.strip() else None
+        except RepeatedMember as error:
+            raise repeated_member_problem(error) from None
         except (ValueError, LookupError) as error:  # bad syntax, bytes or charset name
             raise ProblemError(
                 HTTPStatus.BAD_REQUEST, f"malformed {body_format} body: {error}"
             ) from None
+
+
+def repeated_member_problem(error: RepeatedMember) -> ProblemError:
+    """A 400 naming each repeated member (the first ``MAX_LISTED``), as a field error."""
+    return ProblemError(
+        HTTPStatus.BAD_REQUEST,
+        f"ambiguous json body: {error}",
+        errors=[
+            FieldError(
+                ".".join(map(str, path)),
+                "appears more than once in its object; send it once",
+                path,
+            )
+            for path in error.paths[:MAX_LISTED]
+        ],
+    )
 
 
 async def read_limited(request: web.Request, limit: int) -> bytes:

@@ -36,13 +36,15 @@ def _pointer(parts: Sequence[str | int]) -> str:
 
 @dataclass(frozen=True)
 class FieldError:
-    """One bad field: ``field`` is dotted (``creditorAccount.iban``, ``items.0.amount``)."""
+    """One bad field: ``field`` is dotted (``creditorAccount.iban``, ``items.0.amount``).
+    ``path`` gives its parts when a name may hold a dot itself, so the pointer is exact."""
 
     field: str
     detail: str
+    path: Sequence[str | int] | None = None
 
     def to_json(self) -> dict[str, str]:
-        parts = self.field.split(".") if self.field else []
+        parts = self.path if self.path is not None else self.field.split(".") if self.field else []
         return {"field": self.field, "pointer": _pointer(parts), "detail": self.detail}
 
 

@@ -175,6 +175,57 @@ async def test_malformed_json_is_a_400_problem_and_the_route_never_runs(
     assert calls == []
 
 
+async def test_a_json_body_naming_a_member_twice_is_a_400_naming_it_and_the_route_never_runs(
+    component: HttpComponent, client: aiohttp.ClientSession
+) -> None:
+    """A reader that keeps the first value and one that keeps the last would see two
+    different documents: neither is guessed at."""
+    calls: list[Exchange] = []
+
+    async def handler(exchange: Exchange) -> None:
+        calls.append(exchange)
+
+    await serve(component, {"http:/payment-orders?method=POST": handler})
+    body = b'{"amount": "1.00", "currency": "EUR", "amount": "1000.00"}'
+    async with client.post(f"{component.url}/payment-orders", data=body) as response:
+        document = await problem(response, 400)
+    assert '"amount"' in document["detail"]
+    [error] = document["errors"]
+    assert (error["field"], error["pointer"]) == ("amount", "#/amount")
+    assert "more than once" in error["detail"]
+    assert calls == []
+
+
+async def test_every_repeated_member_is_located_however_deep_and_however_named(
+    component: HttpComponent, client: aiohttp.ClientSession
+) -> None:
+    async def handler(exchange: Exchange) -> None:
+        raise AssertionError("the route must not run")
+
+    await serve(component, {"http:/batches?method=POST": handler})
+    body = b'{"items": [{"id": 1}, {"a.b/c": 1, "a.b/c": 2}], "n": {"x": 1, "x": 1, "x": 3}}'
+    async with client.post(f"{component.url}/batches", data=body) as response:
+        document = await problem(response, 400)
+    assert [(error["field"], error["pointer"]) for error in document["errors"]] == [
+        ("items.1.a.b/c", "#/items/1/a.b~1c"),
+        ("n.x", "#/n/x"),
+    ]
+    detail = document["detail"]
+    assert 'member "a.b/c" of the object at /items/1 appears more than once (and 1 more)' in detail
+
+
+async def test_a_body_nested_deeper_than_the_parser_goes_is_a_400_not_a_500(
+    component: HttpComponent, client: aiohttp.ClientSession
+) -> None:
+    async def handler(exchange: Exchange) -> None:
+        raise AssertionError("the route must not run")
+
+    await serve(component, {"http:/deep?method=POST": handler})
+    async with client.post(f"{component.url}/deep", data=b"[" * 10_000) as response:
+        document = await problem(response, 400)
+    assert "nests arrays or objects too deeply" in document["detail"]
+
+
 async def test_a_body_over_the_limit_is_a_413_problem(
     component: HttpComponent, client: aiohttp.ClientSession
 ) -> None:

@@ -44,6 +44,30 @@ async def stored_orders(client: aiohttp.ClientSession, service: PaymentService) 
         ({**GOOD, "debtorAccount": 12}, 422, ["debtorAccount"]),
         ({**GOOD, "creditorAccount": GOOD["debtorAccount"]}, 422, ["creditorAccount"]),
         ({**GOOD, "debtorAccount": "DE89370400440532013001"}, 422, ["debtorAccount"]),
+        # Off the account grammar (1 to 34 ASCII letters and digits, single spaces between).
+        ({**GOOD, "debtorAccount": "DE89370400440532013000\u202e"}, 422, ["debtorAccount"]),
+        ({**GOOD, "debtorAccount": "DE89370400440532013000\u0000"}, 422, ["debtorAccount"]),
+        (
+            {**GOOD, "debtorAccount": "\uff24\uff2589370400440532013000"},  # fullwidth DE
+            422,
+            ["debtorAccount"],
+        ),
+        ({**GOOD, "creditorAccount": "GB82\u200bWEST12345698765432"}, 422, ["creditorAccount"]),
+        ({**GOOD, "creditorAccount": "GB82\tWEST12345698765432"}, 422, ["creditorAccount"]),
+        ({**GOOD, "creditorAccount": " GB82WEST12345698765432"}, 422, ["creditorAccount"]),
+        ({**GOOD, "creditorAccount": "GB82  WEST12345698765432"}, 422, ["creditorAccount"]),
+        ({**GOOD, "creditorAccount": "ACC-1"}, 422, ["creditorAccount"]),
+        ({**GOOD, "creditorAccount": "A" * 35}, 422, ["creditorAccount"]),
+        # One account in two spellings is one account.
+        (
+            {
+                **GOOD,
+                "debtorAccount": "DE89 3704 0044 0532 0130 00",
+                "creditorAccount": "de89370400440532013000",
+            },
+            422,
+            ["creditorAccount"],
+        ),
         ({k: v for k, v in GOOD.items() if k != "currency"}, 422, ["currency"]),
         ({**GOOD, "priority": "high"}, 422, ["priority"]),
         ({}, 422, ["debtorAccount", "creditorAccount", "amount", "currency"]),
@@ -71,7 +95,7 @@ async def test_invalid_orders_are_refused_naming_each_field(
 async def test_a_float_amount_in_json_is_read_as_the_exact_decimal_text(
     service: PaymentService, client: aiohttp.ClientSession
 ) -> None:
-    body = '{"debtorAccount": "A-1", "creditorAccount": "B-2", "amount": 0.10, "currency": "EUR"}'
+    body = '{"debtorAccount": "A1", "creditorAccount": "B2", "amount": 0.10, "currency": "EUR"}'
     async with client.post(
         f"{service.http.url}/payment-orders",
         data=body,
@@ -99,6 +123,99 @@ async def test_malformed_or_oversized_bodies_are_refused(
     ) as response:
         assert response.status == status
         assert response.content_type == "application/problem+json"
+    assert await stored_orders(client, service) == 0
+
+
+@pytest.mark.parametrize(
+    ("account", "named"),
+    [
+        ("DE89370400440532013000\u202e", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        ("DE89370400440532013000\u0000", "U+0000 (a control character)"),
+        ("\uff24\uff25" + "89370400440532013000", "U+FF24 (FULLWIDTH LATIN CAPITAL LETTER D)"),
+    ],
+)
+async def test_a_refused_account_is_named_with_the_grammar_and_the_character(
+    service: PaymentService, client: aiohttp.ClientSession, account: str, named: str
+) -> None:
+    """The answer says what is allowed and, by code point, what is not: the character
+    itself may be invisible, or reorder the text it is shown in."""
+    async with client.post(
+        f"{service.http.url}/payment-orders", json={**GOOD, "debtorAccount": account}
+    ) as response:
+        assert response.status == 422
+        problem = await response.json(content_type=None)
+    [error] = problem["errors"]
+    assert (error["field"], error["pointer"]) == ("debtorAccount", "#/debtorAccount")
+    assert "1 to 34 ASCII letters and digits" in error["detail"]
+    assert f"{named} is not allowed" in error["detail"]
+    assert all(char.isascii() and char.isprintable() for char in problem["detail"] + str(error))
+    assert await stored_orders(client, service) == 0
+
+
+async def test_an_iban_in_print_form_is_stored_listed_and_shown_in_electronic_form(
+    service: PaymentService, client: aiohttp.ClientSession
+) -> None:
+    body = {
+        **GOOD,
+        "debtorAccount": "DE89 3704 0044 0532 0130 00",
+        "creditorAccount": "gb82 west 1234 5698 7654 32",
+    }
+    async with client.post(f"{service.http.url}/payment-orders", json=body) as response:
+        assert response.status == 201
+        created = await response.json()
+    async with client.get(f"{service.http.url}/payment-orders/{created['id']}") as response:
+        shown = await response.json()
+    async with client.get(f"{service.http.url}/payment-orders") as response:
+        [listed] = (await response.json())["items"]
+    stored = await service.store.get(created["id"])
+
+    assert stored is not None
+    for order in (created, shown, listed, stored.model_dump(by_alias=True)):
+        assert (order["debtorAccount"], order["creditorAccount"]) == (
+            GOOD["debtorAccount"],
+            GOOD["creditorAccount"],
+        )
+
+
+async def test_the_same_request_in_print_and_electronic_form_is_one_idempotent_request(
+    service: PaymentService, client: aiohttp.ClientSession
+) -> None:
+    key = {"Idempotency-Key": "print-and-electronic"}
+    printed = {**GOOD, "debtorAccount": "DE89 3704 0044 0532 0130 00"}
+    async with client.post(
+        f"{service.http.url}/payment-orders", json=printed, headers=key
+    ) as response:
+        assert response.status == 201
+        first = await response.json()
+    async with client.post(
+        f"{service.http.url}/payment-orders", json=GOOD, headers=key
+    ) as response:
+        assert response.status == 200
+        again = await response.json()
+
+    assert again["id"] == first["id"]
+    assert await stored_orders(client, service) == 1
+
+
+async def test_a_body_naming_amount_twice_is_a_400_naming_it_and_stores_nothing(
+    service: PaymentService, client: aiohttp.ClientSession
+) -> None:
+    """A gateway in front that reads the first amount would see another payment than the
+    one booked with the last."""
+    data = (
+        b'{"amount": "1.00", "amount": "1000.00", "debtorAccount": "DE89370400440532013000", '
+        b'"creditorAccount": "GB82WEST12345698765432", "currency": "EUR"}'
+    )
+    async with client.post(
+        f"{service.http.url}/payment-orders",
+        data=data,
+        headers={"Content-Type": "application/json"},
+    ) as response:
+        assert response.status == 400
+        assert response.content_type == "application/problem+json"
+        problem = await response.json(content_type=None)
+    assert 'member "amount" appears more than once' in problem["detail"]
+    assert [error["field"] for error in problem["errors"]] == ["amount"]
     assert await stored_orders(client, service) == 0
 
 

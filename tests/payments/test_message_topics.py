@@ -1,7 +1,8 @@
 """The versioning rule and the contracts on real Kafka and FerretDB: a command with a
-field the processor does not know is executed, one of a major it does not know is
-dead-lettered with the reason and the worker goes on, and every record a run puts on
-the payment topics keeps the committed contract of its topic."""
+field the processor does not know is executed, one of a major it does not know — or with
+an account off the grammar, or a member named twice — is dead-lettered with the reason
+and the worker goes on, and every record a run puts on the payment topics keeps the
+committed contract of its topic."""
 
 from __future__ import annotations
 
@@ -79,6 +80,53 @@ async def test_a_command_of_an_unknown_major_is_dead_lettered_and_the_worker_goe
     assert MessageContract.of("deadLetteredCommand").header_problems(letter_headers) == []
     assert executed.status is OrderStatus.EXECUTED
     assert len(bank.entries_for(order.id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("poison", "reason"),
+    [
+        # The creditor with a right-to-left override: shown reversed, paid to whom?
+        ({"creditorAccount": "GB82WEST12345698765432\u202e"}, "creditorAccount"),
+        ({"creditorAccount": "\uff27\uff2282WEST12345698765432"}, "creditorAccount"),
+        ({"debtorAccount": "DE89370400440532013000\u0000"}, "debtorAccount"),
+        (b', "amount": "1000000.00"}', 'member "amount" appears more than once'),
+    ],
+)
+async def test_a_command_smuggling_an_account_or_a_second_amount_is_never_paid(
+    start_service: StartService,
+    kafka_bootstrap: str,
+    tenant: str,
+    poison: dict[str, str] | bytes,
+    reason: str,
+) -> None:
+    """The poison comes first on the order's key; the order's own command behind it pays
+    the stored accounts and amount, once."""
+    bank = SimulatedBank()
+    service = await start_service(bank=bank)
+    topics = TopicNames(f"{tenant}.")
+    order = await ended_without_event(service, OrderStatus.EXECUTING)
+    if isinstance(poison, bytes):
+        smuggled = command_json(order)[:-1] + poison
+    else:
+        smuggled = command_json(order, **poison)
+
+    await produce(
+        kafka_bootstrap, topics.execute, [(order.id, smuggled), (order.id, command_json(order))]
+    )
+
+    executed = await eventually(lambda: event_marked(service, order.id))
+    [letter] = await records(kafka_bootstrap, topics.dead_letter, 1)
+    letter_headers = header_values(letter)
+    assert reason in letter_headers["x-exception-message"]
+    assert letter_headers["x-exception-type"].endswith("PoisonCommand")
+    assert letter.value == smuggled
+    assert executed.status is OrderStatus.EXECUTED
+    [payment] = bank.entries_for(order.id)
+    assert (payment.debtor_account, payment.creditor_account, payment.amount) == (
+        order.debtor_account,
+        order.creditor_account,
+        order.amount,
+    )
 
 
 async def _run(

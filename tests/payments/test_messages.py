@@ -76,6 +76,45 @@ def test_a_message_of_another_shape_is_unreadable_naming_the_field() -> None:
     assert not isinstance(unreadable.value, UnsupportedSchemaVersion)
 
 
+@pytest.mark.parametrize(
+    ("field", "account"),
+    [
+        ("debtorAccount", "DE89370400440532013000\u202e"),  # right-to-left override
+        ("creditorAccount", "GB82WEST12345698765432\u0000"),
+        ("creditorAccount", "\uff27\uff22" + "82WEST12345698765432"),  # fullwidth GB
+        ("debtorAccount", "DE89 3704 0044 0532 0130 00 "),
+    ],
+)
+def test_a_command_with_an_account_off_the_grammar_is_poison_naming_the_field(
+    field: str, account: str
+) -> None:
+    """A character smuggled into a command (past the API, or by another producer) is
+    never paid: the processor cannot read the command, so it dead-letters it."""
+    with pytest.raises(UnreadableMessage, match=field):
+        read_message(ExecutePaymentCommand, command_json(None, **{field: account}))
+    with pytest.raises(PoisonCommand, match=f"(?s)unreadable execution command: .*{field}"):
+        read_command(command_json(None, **{field: account}))
+
+
+def test_a_command_naming_a_member_twice_is_poison_naming_the_member() -> None:
+    """Another reader of the topic may take the first amount: the processor takes none."""
+    record = command_json()[:-1] + b', "amount": "1000000.00"}'
+
+    with pytest.raises(PoisonCommand, match='member "amount" appears more than once'):
+        read_command(record)
+
+
+def test_a_command_in_print_form_is_read_in_electronic_form() -> None:
+    command = read_command(
+        command_json(debtorAccount="de89 3704 0044 0532 0130 00", creditorAccount="gb82west1234")
+    )
+
+    assert (command.debtor_account, command.creditor_account) == (
+        "DE89370400440532013000",
+        "GB82WEST1234",
+    )
+
+
 def test_what_the_models_write_is_what_their_committed_schemas_accept() -> None:
     command = ExecutePaymentCommand.model_validate_json(command_json())
     event = PaymentEvent(
