@@ -21,12 +21,14 @@ from prometheus_client import (
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
+    HistogramMetricFamily,
     Metric,
     SummaryMetricFamily,
 )
 from prometheus_client.registry import Collector
 
 from components.kafka.consumer import KafkaConsumer
+from routes.batch import SIZE_BUCKETS, BatchSizes
 from routes.engine import Engine
 from routes.route import RouteStatus
 
@@ -88,7 +90,19 @@ class EngineCollector(Collector):
             started.add_metric(labels, 1 if route.status == RouteStatus.STARTED else 0)
         yield from (completed, failed, redelivered, dead_lettered, in_flight, processing, slowest)
         yield started
+        yield self._batch_sizes()
         yield self._kafka_lag()
+
+    def _batch_sizes(self) -> Metric:
+        sizes = HistogramMetricFamily(
+            "route_batch_size",
+            "Exchanges in each group a batch step handed to its processor at once.",
+            labels=["route", "step"],
+        )
+        for route_id, route in self.engine.routes.items():
+            for step, recorded in route.metrics.batch_sizes.items():
+                sizes.add_metric([route_id, step], _cumulative(recorded), recorded.total)
+        return sizes
 
     def _kafka_lag(self) -> Metric:
         lag = GaugeMetricFamily(
@@ -106,6 +120,12 @@ class EngineCollector(Collector):
                         [route_id, endpoint.topic, endpoint.group_id, str(partition)], records
                     )
         return lag
+
+
+def _cumulative(recorded: BatchSizes) -> list[tuple[str, float]]:
+    """Prometheus buckets: the count of groups at most each bound, then all of them."""
+    counts = [sum(recorded.buckets[: index + 1]) for index in range(len(SIZE_BUCKETS))]
+    return [*zip(map(str, SIZE_BUCKETS), counts, strict=True), ("+Inf", recorded.count)]
 
 
 def service_registry(engine: Engine) -> CollectorRegistry:

@@ -13,7 +13,9 @@ from typing import Any, Protocol
 
 from endpoints.base import Producer
 from routes import headers
+from routes.batch import Batcher, BatchProcessor, BatchSizes, RouteParking
 from routes.definition import (
+    BatchStep,
     ChoiceStep,
     FilterStep,
     IdempotentConsumerStep,
@@ -52,6 +54,8 @@ class RouteStepsBuilder:
         self.route_id = route_id
         self.error_handler = error_handler
         self.logger = logging.getLogger(f"route.{route_id}")
+        metrics = error_handler.metrics
+        self.parking = RouteParking(lambda: metrics.in_flight)
 
     def build(self, definitions: Sequence[StepDefinition]) -> list[Step]:
         return [self._build(definition) for definition in definitions]
@@ -74,7 +78,8 @@ class RouteStepsBuilder:
                     self.context.resolve(repository) if isinstance(repository, Ref) else repository
                 )
                 return self._idempotent(self._expression(key), repo, self.build(steps))
-        return self.error_handler.wrap(self._traced(step_name(definition), self._leaf(definition)))
+        name = step_name(definition)
+        return self.error_handler.wrap(self._traced(name, self._leaf(definition, name)))
 
     def _traced(self, name: str, step: Step) -> Step:
         """A span per attempt of the step: the error handler wraps this, so each
@@ -87,8 +92,14 @@ class RouteStepsBuilder:
 
         return traced
 
-    def _leaf(self, definition: StepDefinition) -> Step:
+    def _leaf(self, definition: StepDefinition, name: str) -> Step:
         match definition:
+            case BatchStep(processor, size, timeout):
+                batch: BatchProcessor = (
+                    self.context.resolve(processor) if isinstance(processor, Ref) else processor
+                )
+                sizes = self.error_handler.metrics.batch_sizes.setdefault(name, BatchSizes())
+                return Batcher(batch, size, timeout, sizes, self.parking, self.context.track)
             case ProcessStep(processor):
                 function = self._expression(processor)
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from routes.batch import BatchProcessor
 from routes.exchange import Exchange
 from routes.expressions import Expression, Ref
 from routes.redelivery_policy import NO_REDELIVERY, RedeliveryPolicy
@@ -83,6 +84,22 @@ class ChoiceStep:
 
 
 @dataclass
+class BatchStep:
+    """Group commit (``routes.batch``): exchanges that reach the step close together go
+    to ``processor`` in one call of up to ``size``, after at most ``timeout`` seconds."""
+
+    processor: BatchProcessor | Ref
+    size: int = 100
+    timeout: float = 0.005
+
+    def __post_init__(self) -> None:
+        if self.size < 1:
+            raise ValueError(f"batch: size must be at least 1, not {self.size}")
+        if self.timeout < 0:
+            raise ValueError(f"batch: timeout must not be negative, not {self.timeout}")
+
+
+@dataclass
 class IdempotentConsumerStep:
     key: Expression
     repository: IdempotentRepository | Ref
@@ -99,6 +116,7 @@ StepDefinition = (
     | FilterStep
     | ChoiceStep
     | IdempotentConsumerStep
+    | BatchStep
 )
 
 

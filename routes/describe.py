@@ -16,6 +16,7 @@ from typing import Any
 
 from endpoints.uri import EndpointUri, InvalidUri
 from routes.definition import (
+    BatchStep,
     ChoiceStep,
     ErrorHandler,
     FilterStep,
@@ -162,6 +163,8 @@ def _node(step: StepDefinition) -> StepNode:
     match step:
         case ProcessStep(processor=processor):
             return StepNode("process", label(processor))
+        case BatchStep(processor=processor, size=size, timeout=timeout):
+            return StepNode("batch", f"{label(processor)} (up to {size}, {timeout * 1000:g} ms)")
         case ToStep(uris=uris):
             masked = tuple(mask_uri(uri) for uri in uris)
             return StepNode("to", ", ".join(masked), masked)

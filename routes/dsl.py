@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from typing import Any, Generic, Self, TypeVar
 
+from routes.batch import BatchProcessor
 from routes.definition import (
+    BatchStep,
     ChoiceStep,
     ErrorHandler,
     FilterStep,
@@ -41,6 +43,7 @@ from routes.expressions import Constant, Expression, Ref, simple
 from routes.redelivery_policy import NO_REDELIVERY, RedeliveryPolicy
 
 ParentT = TypeVar("ParentT")
+CallableT = TypeVar("CallableT", Processor, BatchProcessor)
 
 
 def _expression(value: Any) -> Expression:
@@ -48,7 +51,7 @@ def _expression(value: Any) -> Expression:
     return value if callable(value) else Constant(value)
 
 
-def _processor(value: Processor | str) -> Processor | Ref:
+def _processor(value: CallableT | str) -> CallableT | Ref:
     return Ref(value) if isinstance(value, str) else value
 
 
@@ -64,6 +67,14 @@ class Steps:
     def process(self, processor: Processor | str) -> Self:
         """Run a callable (sync or async) on the exchange; a string names a registered one."""
         return self._add(ProcessStep(_processor(processor)))
+
+    def batch(
+        self, processor: BatchProcessor | str, *, size: int = 100, timeout: float = 0.005
+    ) -> Self:
+        """Group commit: exchanges that reach this step close together go to one call of
+        ``processor`` (up to ``size`` of them, after at most ``timeout`` seconds), then
+        each goes on alone (``routes.batch``); a string names a registered one."""
+        return self._add(BatchStep(_processor(processor), size, timeout))
 
     def to(self, *uris: str) -> Self:
         if not uris:

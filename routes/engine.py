@@ -164,7 +164,8 @@ class Engine:
             ExceptionPolicy(policy, builder.build(policy.steps))
             for policy in [*definition.on_exceptions, *self._on_exceptions]
         ]
-        route = Route(route_id, definition, builder.build(definition.steps), metrics)
+        steps = builder.build(definition.steps)
+        route = Route(route_id, definition, steps, metrics, builder.parking)
         route.consumer = self.endpoint(definition.from_uri).create_consumer(route.handle)
         return route
 

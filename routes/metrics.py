@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
+
+from routes.batch import BatchSizes
 
 
 @dataclass
@@ -14,6 +16,8 @@ class RouteMetrics:
     in_flight: int = 0
     processing_seconds_total: float = 0.0
     processing_seconds_max: float = 0.0
+    # Per batch step (by its processor's name): the groups it completed.
+    batch_sizes: dict[str, BatchSizes] = field(default_factory=dict)
 
     @property
     def processing_seconds_mean(self) -> float:
@@ -29,4 +33,5 @@ class RouteMetrics:
         self.processing_seconds_max = max(self.processing_seconds_max, seconds)
 
     def snapshot(self) -> dict[str, float]:
-        return {**asdict(self), "processing_seconds_mean": self.processing_seconds_mean}
+        figures = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "batch_sizes"}
+        return {**figures, "processing_seconds_mean": self.processing_seconds_mean}

@@ -7,6 +7,7 @@ import time
 from enum import StrEnum
 
 from endpoints.base import Consumer
+from routes.batch import RouteParking
 from routes.context import routing
 from routes.definition import RouteDefinition
 from routes.exchange import Exchange, utcnow
@@ -25,12 +26,18 @@ class RouteStatus(StrEnum):
 
 class Route:
     def __init__(
-        self, route_id: str, definition: RouteDefinition, steps: list[Step], metrics: RouteMetrics
+        self,
+        route_id: str,
+        definition: RouteDefinition,
+        steps: list[Step],
+        metrics: RouteMetrics,
+        parking: RouteParking | None = None,
     ) -> None:
         self.route_id = route_id
         self.definition = definition
         self.steps = steps
         self.metrics = metrics
+        self.parking = parking
         self.status = RouteStatus.STOPPED
         self.consumer: Consumer | None = None
         self._idle = asyncio.Event()
@@ -59,6 +66,8 @@ class Route:
             self.metrics.in_flight -= 1
             if self.metrics.in_flight == 0:
                 self._idle.set()
+            if self.parking is not None:
+                self.parking.check_soon()
 
     async def wait_idle(self) -> None:
         await self._idle.wait()

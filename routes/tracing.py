@@ -18,6 +18,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, Status, StatusCode
 
 from routes.definition import (
+    BatchStep,
     LogStep,
     ProcessStep,
     SetBodyStep,
@@ -55,6 +56,8 @@ def step_name(definition: StepDefinition) -> str:
     match definition:
         case ProcessStep(processor):
             return f"process {_callable_name(processor)}"
+        case BatchStep(processor):
+            return f"batch {_callable_name(processor)}"
         case ToStep(uris):
             return "to " + ", ".join(uri.split("?", 1)[0] for uri in uris)
         case WireTapStep(uri):

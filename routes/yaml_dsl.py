@@ -37,6 +37,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from routes.definition import (
+    BatchStep,
     ChoiceStep,
     ErrorHandler,
     FilterStep,
@@ -139,6 +140,12 @@ class LogSpec(Spec):
     level: LogLevel = "INFO"
 
 
+class BatchSpec(Spec):
+    process: str
+    size: int = 100
+    timeout: float = 0.005
+
+
 class ChoiceSpec(Spec):
     when: list[BlockSpec] = Field(min_length=1)
     otherwise: StepsSpec | None = None
@@ -146,6 +153,7 @@ class ChoiceSpec(Spec):
 
 _STEPS = (
     "process",
+    "batch",
     "to",
     "log",
     "set_header",
@@ -160,6 +168,7 @@ _STEPS = (
 
 class StepSpec(Spec):
     process: str | None = None
+    batch: BatchSpec | None = None
     to: str | list[str] | None = None
     log: str | LogSpec | None = None
     set_header: SetHeaderSpec | None = None
@@ -178,6 +187,8 @@ class StepSpec(Spec):
     def build(self) -> StepDefinition:
         if self.process is not None:
             return ProcessStep(ref(self.process))
+        if self.batch is not None:
+            return BatchStep(ref(self.batch.process), self.batch.size, self.batch.timeout)
         if self.to is not None:
             return ToStep([self.to] if isinstance(self.to, str) else list(self.to))
         if self.log is not None:

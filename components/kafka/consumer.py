@@ -1,10 +1,14 @@
 """Consuming a topic: a Faust agent hands each record to the route, at least once.
 
-The agent's actors (``concurrency`` of them) take records from one queue. A record
-is acked (see ``acks``) only once the route handled it without failing; a failed
-record goes to the route again, after a growing delay, until it succeeds, the
-consumer stops or its partition moves to another worker; in the last two cases it
-is read again from the last committed offset. ``stop()`` lets exchanges in flight
+The agent's actors (``concurrency`` of them) take records from one queue; with
+``batching``, one actor takes them ``maxPollRecords`` at a time (Faust's
+``noack_take``) and hands every record of a batch to the route at once, up to
+``concurrency`` batches at a time. A record is acked (see ``acks``) only once the
+route handled it without failing — in batching mode, once every record of its batch
+is handled — so a worker that dies mid-batch leaves the whole batch to be read again.
+A failed record goes to the route again, after a growing delay, until it succeeds,
+the consumer stops or its partition moves to another worker; in the last two cases
+it is read again from the last committed offset. ``stop()`` lets exchanges in flight
 finish and commits what is done before the app stops.
 """
 
@@ -67,6 +71,7 @@ class KafkaConsumer(Consumer):
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._batches: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         endpoint = self.endpoint
@@ -81,7 +86,11 @@ class KafkaConsumer(Consumer):
             datadir=self._datadir.name,
         )
         topic = app.topic(endpoint.topic)
-        app.agent(topic, name=endpoint.topic, concurrency=endpoint.options.concurrency)(self._agent)
+        options = endpoint.options
+        if options.batching:
+            app.agent(topic, name=endpoint.topic)(self._batch_agent)
+        else:
+            app.agent(topic, name=endpoint.topic, concurrency=options.concurrency)(self._agent)
         app.on_partitions_revoked.connect(self._on_partitions_revoked)
         self._app = app
         try:
@@ -94,15 +103,42 @@ class KafkaConsumer(Consumer):
         manual_acks = cast(faust.Stream[bytes], stream).noack()
         async for event in manual_acks.events():
             self._acks.taken(event)  # before any await: keeps the offset order
-            if not self._stopping.is_set():
-                await self._deliver(event)
-
-    async def _deliver(self, event: EventT[bytes]) -> None:
-        message = event.message
-        for delay in self.endpoint.options.redelivery_policy().delays():
-            if await self._handled(event):
+            if not self._stopping.is_set() and await self._deliver(event):
                 self._acks.handled(event)
-                return
+
+    async def _batch_agent(self, stream: StreamT[bytes]) -> None:
+        options = self.endpoint.options
+        slots = asyncio.Semaphore(options.concurrency)
+        batches = cast(faust.Stream[bytes], stream).noack_take(
+            options.max_poll_records, within=options.poll_timeout
+        )
+        async for taken in batches:
+            events = cast(list[EventT[bytes]], taken)
+            for event in events:
+                self._acks.taken(event)  # before any await: keeps the offset order
+            if self._stopping.is_set():
+                continue
+            await slots.acquire()
+            delivery = asyncio.create_task(self._deliver_batch(events))
+            self._batches.add(delivery)
+            delivery.add_done_callback(self._batches.discard)
+            delivery.add_done_callback(lambda _: slots.release())
+
+    async def _deliver_batch(self, events: list[EventT[bytes]]) -> None:
+        """Every record of the batch to the route at once; acked together when all are
+        handled (none of them if the consumer stops or loses a partition first)."""
+        handled = await asyncio.gather(*(self._deliver(event) for event in events))
+        if all(handled):
+            for event in events:
+                self._acks.handled(event)
+
+    async def _deliver(self, event: EventT[bytes]) -> bool:
+        """Hand the record to the route until it succeeds: True, or False when the
+        consumer stops or no longer owns the record's partition first."""
+        message = event.message
+        delays = self.endpoint.options.redelivery_policy().delays()
+        while not await self._handled(event):
+            delay = next(delays)
             logger.warning(
                 "%s: record %s[%d]@%d failed; handing it to the route again in %.2fs",
                 self.endpoint.uri,
@@ -114,7 +150,8 @@ class KafkaConsumer(Consumer):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay)
             if self._stopping.is_set() or not self._acks.holds(event):
-                return  # not acked: read again from the last committed offset
+                return False  # not acked: read again from the last committed offset
+        return True
 
     async def _handled(self, event: EventT[bytes]) -> bool:
         """Run one exchange of the record through the route; True when it succeeded."""
@@ -190,7 +227,10 @@ class KafkaConsumer(Consumer):
             return
         self._stopping.set()
         try:
-            await asyncio.wait_for(self._idle.wait(), STOP_GRACE_PERIOD)
+            async with asyncio.timeout(STOP_GRACE_PERIOD):
+                await self._idle.wait()
+                if self._batches:  # their acks come just after their last exchange
+                    await asyncio.wait(self._batches)
         except TimeoutError:
             logger.warning("%s: exchanges still in flight at stop", self.endpoint.uri)
         try:

@@ -23,8 +23,16 @@ TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 class KafkaOptions(EndpointOptions):
     # The consumer group; none means the component's app id.
     group_id: str | None = Field(default=None, min_length=1)
-    # Records of one worker handled at the same time (Faust agent concurrency).
+    # Records of one worker handled at the same time (Faust agent concurrency); with
+    # ``batching``, batches handled at the same time.
     concurrency: int = Field(default=1, ge=1, le=100)
+    # Camel's batch consumer: records are taken up to ``maxPollRecords`` at a time (what
+    # arrived within ``pollTimeout`` seconds), each handed to the route as its own
+    # exchange, all of a batch at once; the batch is acknowledged, and its offsets
+    # committed, once every record in it is done.
+    batching: bool = False
+    max_poll_records: int = Field(default=100, ge=1, le=10_000)
+    poll_timeout: float = Field(default=0.005, gt=0)
     # Where a group with no committed offset starts: earliest so that a new group
     # does not skip commands sent before it first ran.
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"

@@ -372,6 +372,73 @@ async def test_restart_reads_again_only_what_was_not_committed(
     assert sorted(second_run.offsets) == [2, 3, 4]
 
 
+async def test_batching_hands_a_whole_batch_at_once_and_commits_it_once_all_are_done(
+    kafka: KafkaComponent,
+    kafka_bootstrap: str,
+    kafka_admin: AIOKafkaAdminClient,
+    new_topic: TopicFactory,
+) -> None:
+    topic = await new_topic("kafka-batch", partitions=2)
+    group = unique_name("g")
+    await produce_to(kafka_bootstrap, topic, 0, [{"n": n} for n in range(10)])
+    together, release = asyncio.Event(), asyncio.Event()
+    active = 0
+    received = Received()
+
+    async def handler(exchange: Exchange) -> None:
+        nonlocal active
+        if exchange.body["n"] == "clock":
+            return
+        active += 1
+        if active == 10:
+            together.set()  # all ten are in the route at the same time
+        await together.wait()
+        if exchange.body["n"] == 9:
+            await release.wait()
+        await received.add(exchange)
+
+    uri = (
+        f"kafka:{topic}?groupId={group}&batching=true&maxPollRecords=10&pollTimeout=1&concurrency=2"
+    )
+    async with consuming(kafka, uri, handler):
+        await received.until(lambda exchanges: len(exchanges) == 9)
+        # A record on the other partition shows a commit ran meanwhile: nothing of the
+        # batch is committed while one of its records is still in the route.
+        await produce_to(kafka_bootstrap, topic, 1, [{"n": "clock"}])
+        await until_committed(kafka_admin, group, topic, 1, partition=1)
+        assert await committed(kafka_admin, group, topic) is None
+        release.set()
+        await until_committed(kafka_admin, group, topic, 10)
+    assert sorted(received.offsets) == list(range(10))
+
+
+async def test_a_batch_left_unfinished_is_read_again_whole(
+    kafka: KafkaComponent, kafka_admin: AIOKafkaAdminClient, new_topic: TopicFactory
+) -> None:
+    """A record that keeps failing holds its whole batch: after a stop (as after a
+    worker killed mid-batch), the next consumer reads every record of it again."""
+    topic = await new_topic("kafka-batch-again", partitions=1)
+    group = unique_name("g")
+    await send(kafka, topic, [{"n": n} for n in range(5)])
+    batches = "batching=true&maxPollRecords=5&pollTimeout=1"
+    uri = f"kafka:{topic}?groupId={group}&{batches}&{FAST_REDELIVERY}"
+    first_run = Received()
+
+    async def failing_third(exchange: Exchange) -> None:
+        if exchange.body["n"] == 2:
+            exchange.exception = RuntimeError("keeps failing")
+        await first_run.add(exchange)
+
+    async with consuming(kafka, uri, failing_third):
+        await first_run.until(lambda exchanges: len(exchanges) >= 6)  # 2 came back
+    assert await committed(kafka_admin, group, topic) is None
+
+    second_run = Received()
+    async with consuming(kafka, uri, second_run.add):
+        await until_committed(kafka_admin, group, topic, 5)
+    assert sorted(second_run.offsets) == [0, 1, 2, 3, 4]
+
+
 async def test_a_route_consumes_what_the_engine_sends(
     kafka: KafkaComponent, new_topic: TopicFactory
 ) -> None:
@@ -411,6 +478,9 @@ async def test_a_route_consumes_what_the_engine_sends(
         ("autoOffsetReset=middle", "autoOffsetReset"),
         ("groupid=g1", "groupid"),
         ("redeliveryDelay=-1", "redeliveryDelay"),
+        ("maxPollRecords=0", "maxPollRecords"),
+        ("pollTimeout=0", "pollTimeout"),
+        ("batching=sometimes", "batching"),
     ],
 )
 def test_bad_options_are_refused_naming_the_option(query: str, named: str) -> None:
