@@ -15,7 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from payments.lifecycle import steps_from
 from payments.model import OrderStatus, PaymentOrder, Transition
-from payments.store import OrderStore
+from payments.store import Move, OrderStore, Step
 from payments.stores import MongoOrderStore
 
 # The three transitions up to EXECUTING, which ingestion writes at once.
@@ -69,31 +69,32 @@ def _order() -> PaymentOrder:
     )
 
 
-async def write_one_order(ingestion: OrderStore, worker: OrderStore) -> None:
-    """Exactly the store calls the services make for one order, in their order, each
-    service's through a store of its own as two processes make them: the worker reads
-    the order its first write starts from, which a store that wrote it remembers."""
-    order, _ = await ingestion.create(_order())
-    await ingestion.transition_through(order.id, BEFORE_COMMAND, datetime.now(UTC))
-    await ingestion.mark_command_published(order.id)
-    await worker.peek(order.id)
-    executing, executed = OrderStatus.EXECUTING, OrderStatus.EXECUTED
-    await worker.transition(order.id, executing, executed, datetime.now(UTC))
-    await worker.mark_event_published(order.id, datetime.now(UTC))
+async def write_orders(ingestion: OrderStore, worker: OrderStore, count: int) -> None:
+    """Exactly the store calls the services make for ``count`` orders that travel
+    together, in their order, each service's through a store of its own as two
+    processes make them: ingestion creates them, moves each to EXECUTING in one write
+    and settles their commands; a worker claims their payments, ends them and marks
+    their events, all without reading them."""
+    results = await ingestion.create_all([_order() for _ in range(count)])
+    orders = [result[0] for result in results if isinstance(result, tuple)]
+    now = datetime.now(UTC)
+    await ingestion.move_all([Move(o.id, 0, o.updated_at, BEFORE_COMMAND, now) for o in orders])
+    ids = [order.id for order in orders]
+    await ingestion.settle(ids)
+    await worker.claim_payments(ids)
+    done = datetime.now(UTC)
+    paid = [Step(OrderStatus.EXECUTING, OrderStatus.EXECUTED)]
+    await worker.move_all([Move(order_id, 1, now, paid, done, 1) for order_id in ids])
+    await worker.mark_events_published(ids, datetime.now(UTC))
 
 
 async def seconds_for_orders(
     ingestion: OrderStore, worker: OrderStore, orders: int, concurrency: int
 ) -> float:
-    """Seconds for ``orders`` orders through ``write_one_order``, ``concurrency`` at a time."""
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one() -> None:
-        async with gate:
-            await write_one_order(ingestion, worker)
-
+    """Seconds for ``orders`` orders through ``write_orders``, ``concurrency`` together."""
     started = time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(orders)))
+    for first in range(0, orders, concurrency):
+        await write_orders(ingestion, worker, min(concurrency, orders - first))
     return time.perf_counter() - started
 
 
@@ -117,11 +118,11 @@ class StoreLimit:
 
     async def __aexit__(self, *_: object) -> None:
         try:
-            await self.ingestion.orders.database.client.drop_database(self.database)
+            await self.ingestion.revisions.database.client.drop_database(self.database)
         finally:
             await self.ingestion.stop()
             await self.worker.stop()
 
     async def rate(self, orders: int, concurrency: int) -> float:
-        """Orders per second through ``write_one_order``, ``concurrency`` at a time."""
+        """Orders per second through ``write_orders``, ``concurrency`` together."""
         return orders / await seconds_for_orders(self.ingestion, self.worker, orders, concurrency)

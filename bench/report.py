@@ -74,10 +74,10 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['machine']['platform']}; {result['workers']} processor workers.",
         "",
         f"Raw limits: Kafka {limits['kafka_messages_per_s']:.0f} msg/s produced+consumed; "
-        "store, the calls of one order (`bench.limits.write_one_order`, ingestion's and a "
-        "worker's through a store each) into one database: "
+        "store, the batch calls of orders that travel together (`bench.limits.write_orders`, "
+        "ingestion's and a worker's through a store each) into one database: "
         f"{limits['store_orders_per_s_one_at_a_time']:.1f} orders/s one at a time; "
-        f"{concurrency} at a time, in bursts of {limits['store_burst_orders']} orders before "
+        f"{concurrency} together, in bursts of {limits['store_burst_orders']} orders before "
         "each load level and after the last: "
         + ", ".join(f"{rate:.1f}" for rate in bursts)
         + f" orders/s (mean {limits['store_limit']:.1f}); each level's ratio is to the mean "

@@ -38,7 +38,10 @@ class Settings(BaseSettings):
     )
     execute_topic_partitions: int = Field(default=6, ge=1, le=1000)
     processor_concurrency: int = Field(
-        default=16, ge=1, le=100, description="Orders one worker executes at once."
+        default=64,
+        ge=1,
+        le=1000,
+        description="Orders one worker takes from Kafka at once (a batch; two at a time).",
     )
     gateway_url: str | None = Field(
         default=None, description="URL of the bank gateway; unset = the in-process simulated bank."

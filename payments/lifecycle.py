@@ -1,12 +1,17 @@
 """The processors that move a payment order through its lifecycle.
 
-Each one is a step of a route (see ``payments.routes``); each store write is a
-compare-and-set on the order's current status, so a duplicate, a replay or a
-second worker can never move an order backwards or out of a terminal state.
+Each one is a step of a route (see ``payments.routes``). The store writes are batch
+steps: the orders that reach one together share one store call, and each order's
+outcome stays its own. Each write is a compare-and-set on the order's version, so a
+duplicate, a replay or a second worker can never move an order backwards or out of a
+terminal state. The execution command carries the order's version, so a worker pays
+and ends an order without reading it first; only a command whose payment someone
+claimed before (a duplicate, or one read again after a crash) makes it read the order.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import uuid
@@ -20,7 +25,8 @@ from payments.messages import ExecutePaymentCommand, PaymentEvent, UnreadableMes
 from payments.model import OrderStatus, PaymentOrder, Transition
 from payments.queries import client_of
 from payments.request import CreatePaymentOrder
-from payments.store import IdempotencyConflict, OrderStore, Step
+from payments.store import IdempotencyConflict, Move, OrderStore, Step
+from payments.stores.common import moved, store_time
 from routes import headers
 from routes.exchange import Exchange, utcnow
 from routes.redelivery_policy import NonRetryable
@@ -30,7 +36,11 @@ logger = logging.getLogger(__name__)
 # Exchange headers of the payment routes.
 ORDER_CREATED = "payment.created"
 ORDER_ID = "payment.orderId"
+ORDER_VERSION = "payment.version"  # the order's version the command was issued at
+EXECUTING_SINCE = "payment.executingSince"
 PAYMENT_DUE = "payment.due"  # False when only the terminal event is still owed
+PAYMENT_CLAIMED = "payment.claimed"  # this command's claim of the payment was the first
+ENDED_BY_OTHER = "payment.endedByOther"  # another worker's write ended the order first
 EVENT_CLAIMED = "payment.eventClaimed"  # this exchange took over an unpublished event
 
 # The path a client reads an order at.
@@ -52,6 +62,9 @@ _REASONS = {
     OrderStatus.ACCEPTED: "accepted for execution",
     OrderStatus.EXECUTING: "execution command issued",
 }
+# How often an order that others keep moving is read again before its advance gives up
+# (the exchange fails; the recovery sweep brings the order back).
+_ADVANCE_ROUNDS = 3
 
 
 class PoisonCommand(NonRetryable):
@@ -85,9 +98,9 @@ class Lifecycle:
         self.event_grace = event_grace
 
     # -- ingestion -----------------------------------------------------------------------
-    async def create(self, exchange: Exchange) -> None:
-        """Validate the request and persist the order PENDING, as the authenticated
-        client's (once per idempotency key of that client)."""
+    def receive(self, exchange: Exchange) -> None:
+        """Validate the request; the body becomes the new PENDING order (not stored yet),
+        the authenticated client's."""
         if not isinstance(exchange.body, dict):
             raise ProblemError(400, "the request body must be a JSON object")
         request = CreatePaymentOrder.model_validate(exchange.body)
@@ -103,7 +116,7 @@ class Lifecycle:
                 errors=[FieldError("Idempotency-Key", "must have 1 to 255 printable characters")],
             )
         now = self.clock()
-        order = PaymentOrder(
+        exchange.body = PaymentOrder(
             id=str(uuid.uuid4()),
             debtor_account=request.debtor_account,
             creditor_account=request.creditor_account,
@@ -121,46 +134,59 @@ class Lifecycle:
             idempotency_key=key,
             request_hash=request.fingerprint(),
         )
-        try:
-            stored, created = await self.store.create(order)
-        except IdempotencyConflict as conflict:
-            raise ProblemError(
-                422,
-                f"Idempotency-Key {key!r} was already used with a different request "
-                f"(order {conflict.existing.id})",
-                title="Idempotency key reused",
-                errors=[FieldError("Idempotency-Key", "already used with another request")],
-            ) from None
-        exchange.body = stored
-        exchange.headers[ORDER_CREATED] = created
-        exchange.headers[ORDER_ID] = stored.id
-        exchange.headers[headers.HTTP_STATUS] = 201 if created else 200
-        exchange.headers[RESPONSE_HEADER_PREFIX + "Location"] = f"{ORDERS_PATH}/{stored.id}"
+
+    async def create_all(self, exchanges: Sequence[Exchange]) -> None:
+        """Persist the orders PENDING, once per idempotency key of their client; each
+        answers 201 (created) or 200 (the key's order), or fails alone with a 422."""
+        results = await self.store.create_all([exchange.body for exchange in exchanges])
+        for exchange, result in zip(exchanges, results, strict=True):
+            if isinstance(result, IdempotencyConflict):
+                key = exchange.headers.get("idempotency-key")
+                exchange.exception = ProblemError(
+                    422,
+                    f"Idempotency-Key {key!r} was already used with a different request "
+                    f"(order {result.existing.id})",
+                    title="Idempotency key reused",
+                    errors=[FieldError("Idempotency-Key", "already used with another request")],
+                )
+                continue
+            stored, created = result
+            exchange.body = stored
+            exchange.headers[ORDER_CREATED] = created
+            exchange.headers[ORDER_ID] = stored.id
+            exchange.headers[headers.HTTP_STATUS] = 201 if created else 200
+            exchange.headers[RESPONSE_HEADER_PREFIX + "Location"] = f"{ORDERS_PATH}/{stored.id}"
 
     # -- lifecycle up to the execution command ---------------------------------------------
-    async def advance(self, exchange: Exchange) -> None:
-        """PENDING → VALIDATED → ACCEPTED → EXECUTING, from wherever the order is now;
-        then the body becomes the execution command, keyed by order id."""
-        order = await self._current(exchange)
-        while steps := steps_from(order.status):
-            moved = await self.store.transition_through(order.id, steps, self.clock())
-            if len(moved) == len(steps):
-                order = moved[-1]
+    async def advance_all(self, exchanges: Sequence[Exchange]) -> None:
+        """PENDING → VALIDATED → ACCEPTED → EXECUTING, from wherever each order is now, in
+        one write per order; then each body becomes its execution command, keyed by
+        order id. An order someone else moved meanwhile is read again and moved on from
+        there."""
+        orders = await asyncio.gather(*map(self._current, exchanges))
+        for _ in range(_ADVANCE_ROUNDS):
+            due = [index for index, order in enumerate(orders) if steps_from(order.status)]
+            if not due:
                 break
-            # Someone else moved it: continue from what is stored.
-            order = await self._require(order.id)
-        if order.status.terminal:
-            exchange.stopped = True
-            return
-        exchange.body = command_for(order)
-        exchange.headers[headers.KAFKA_KEY] = order.id
-        exchange.headers[ORDER_ID] = order.id
+            now = self.clock()
+            moves = [_advance(orders[index], now) for index in due]
+            done = await self.store.move_all(moves)
+            for index, move, applied in zip(due, moves, done, strict=True):
+                after = moved(orders[index], move) if applied else None
+                orders[index] = after or await self._require(move.order_id)
+        for exchange, order in zip(exchanges, orders, strict=True):
+            exchange.headers[ORDER_ID] = order.id
+            if order.status.terminal:
+                exchange.stopped = True
+            elif steps_from(order.status):
+                exchange.exception = LookupError(f"order {order.id} keeps being moved by others")
+            else:
+                exchange.body = command_for(order)
+                exchange.headers[headers.KAFKA_KEY] = order.id
 
-    async def mark_command_published(self, exchange: Exchange) -> None:
-        await self.store.mark_command_published(exchange.headers[ORDER_ID])
-
-    async def mark_event_published(self, exchange: Exchange) -> None:
-        await self.store.mark_event_published(exchange.headers[ORDER_ID], self.clock())
+    async def settle_all(self, exchanges: Sequence[Exchange]) -> None:
+        """The orders' commands are delivered (or, on in-process queues, executed)."""
+        await self.store.settle([exchange.headers[ORDER_ID] for exchange in exchanges])
 
     async def _current(self, exchange: Exchange) -> PaymentOrder:
         """The order as the body carries it (its compare-and-set catches a stale copy),
@@ -174,51 +200,63 @@ class Lifecycle:
             raise LookupError(f"payment order {order_id} vanished")
         return order
 
-    async def recover(
-        self, send: Send, advance_uri: str, older_than: timedelta, republish: bool
-    ) -> int:
-        """Finish what a crash interrupted: an order stuck before EXECUTING, or EXECUTING
-        without a published command, goes through ``advance_uri`` again. With
-        ``republish`` (in-process queues lose commands on a restart) a published one
-        does too: executing twice is harmless, the gateway pays each order once."""
-        stuck = await self.store.stale(
-            [
-                OrderStatus.PENDING,
-                OrderStatus.VALIDATED,
-                OrderStatus.ACCEPTED,
-                OrderStatus.EXECUTING,
-            ],
-            self.clock() - older_than,
-            limit=500,
-            unpublished=not republish,
-        )
-        for order in stuck:
-            sent = await send(advance_uri, order, {})
-            if sent.exception is not None:
-                raise sent.exception
+    async def recover(self, send: Send, advance_uri: str, older_than: timedelta) -> int:
+        """Finish what a crash interrupted: each order that still owes its command and
+        has not changed for ``older_than`` goes through ``advance_uri`` again, all at
+        once so that they share the advance's writes. Sending a command twice is
+        harmless: the first worker to claim its payment pays it, once."""
+        stuck = await self.store.owing(self.clock() - older_than, limit=500)
+        sent = await asyncio.gather(*(send(advance_uri, order, {}) for order in stuck))
+        failed = [exchange.exception for exchange in sent if exchange.exception is not None]
+        if failed:
+            raise failed[0]
         if stuck:
             logger.warning("recovery: resumed %d unfinished payment order(s)", len(stuck))
         return len(stuck)
 
     # -- execution -----------------------------------------------------------------------
     async def begin_execution(self, exchange: Exchange) -> None:
-        """Read the command. For an order already terminal (a duplicate, or a command
-        read again after a crash) there is nothing to pay, but maybe its event to
-        publish (see ``_owed_event``)."""
+        """Read the command: the body becomes it, with the order's version and the time
+        it became EXECUTING. A command from an earlier producer, without them, reads the
+        order for them (and pays only an order still EXECUTING)."""
         command = read_command(exchange.body)
-        # Perhaps a version behind: then the EXECUTED write after the payment is refused
-        # and finds the order ended (the bank pays an order id once, whoever asks).
-        order = await self.store.peek(command.order_id)
+        exchange.headers[ORDER_ID] = command.order_id
+        exchange.body = command
+        if command.version is None or command.executing_since is None:
+            await self._read_before_paying(exchange)
+            return
+        exchange.headers[ORDER_VERSION] = command.version
+        exchange.headers[EXECUTING_SINCE] = command.executing_since
+        exchange.headers[PAYMENT_DUE] = True
+
+    async def claim_all(self, exchanges: Sequence[Exchange]) -> None:
+        """Claim the payment of each order that is due: the first claim of an order pays
+        it without reading it (``read_if_claimed_before`` reads the others)."""
+        due = [exchange for exchange in exchanges if exchange.headers.get(PAYMENT_DUE)]
+        claimed = await self.store.claim_payments([e.headers[ORDER_ID] for e in due])
+        for exchange, first in zip(due, claimed, strict=True):
+            exchange.headers[PAYMENT_CLAIMED] = first
+
+    async def read_if_claimed_before(self, exchange: Exchange) -> None:
+        """A command whose payment someone claimed before (a duplicate, or one read again
+        after a crash) reads the order: one still EXECUTING is paid (the bank pays an
+        order id once, whoever asks), one that ended is not, though its event may be
+        owed (see ``_owed_event``)."""
+        if exchange.headers.get(PAYMENT_CLAIMED) is False:  # also when this step is retried
+            await self._read_before_paying(exchange)
+
+    async def _read_before_paying(self, exchange: Exchange) -> None:
+        order = await self.store.get(exchange.headers[ORDER_ID])
         if order is None:
-            raise PoisonCommand(f"no payment order {command.order_id}")
-        exchange.headers[ORDER_ID] = order.id
+            raise PoisonCommand(f"no payment order {exchange.headers[ORDER_ID]}")
         exchange.headers[PAYMENT_DUE] = not order.status.terminal
         if order.status.terminal:
             await self._owed_event(exchange, order)
         elif order.status is not OrderStatus.EXECUTING:
             raise PoisonCommand(f"order {order.id} is {order.status}, not EXECUTING")
         else:
-            exchange.body = command
+            exchange.headers[ORDER_VERSION] = order.version
+            exchange.headers[EXECUTING_SINCE] = order.updated_at
 
     async def _owed_event(self, exchange: Exchange, order: PaymentOrder) -> None:
         """The event of a terminal order that this exchange did not end. Published: the
@@ -229,8 +267,7 @@ class Lifecycle:
         if order.event_published_at is None and not await self.store.claim_event(
             order.id, self.clock(), self.event_grace
         ):
-            # Refused: published since ``order`` was read (a peek may be a version
-            # behind the mark), or on its way.
+            # Refused: published since ``order`` was read, or on its way.
             order = await self._require(order.id)
             if order.event_published_at is None:
                 raise EventInFlight(f"order {order.id} is {order.status}; its event is on its way")
@@ -246,25 +283,27 @@ class Lifecycle:
         exchange.body = event_for(order)
         exchange.headers[headers.KAFKA_KEY] = order.id
 
-    async def complete(self, exchange: Exchange) -> None:
-        """EXECUTING → EXECUTED; the body becomes the ``payment.executed`` event."""
-        order_id = exchange.headers[ORDER_ID]
-        reference = getattr(exchange.body, "reference", None)
-        attempts = int(exchange.headers.get(headers.REDELIVERY_COUNTER, 0)) + 1
-        done = await self.store.transition(
-            order_id,
-            OrderStatus.EXECUTING,
-            OrderStatus.EXECUTED,
-            self.clock(),
-            f"paid, gateway reference {reference}",
-            attempts=attempts,
-            gateway_reference=reference,
-        )
-        if done is None:  # another worker ended it first, and may die before its event
-            await self._owed_event(exchange, await self._require(order_id))
-            return
-        exchange.body = event_for(done)
-        exchange.headers[headers.KAFKA_KEY] = order_id
+    async def complete_all(self, exchanges: Sequence[Exchange]) -> None:
+        """EXECUTING → EXECUTED for each paid order, in one write each; the body becomes
+        the ``payment.executed`` event (``after_losing_the_end`` takes the others)."""
+        now = self.clock()
+        moves = [_execution_done(exchange, now) for exchange in exchanges]
+        done = await self.store.move_all(moves)
+        for exchange, move, applied in zip(exchanges, moves, done, strict=True):
+            exchange.headers[ENDED_BY_OTHER] = not applied
+            if applied:
+                exchange.body = executed_event(move)
+                exchange.headers[headers.KAFKA_KEY] = move.order_id
+
+    async def after_losing_the_end(self, exchange: Exchange) -> None:
+        """Another worker ended the order first, and may die before its event: this one
+        takes the way of a duplicate (see ``_owed_event``)."""
+        if exchange.headers.get(ENDED_BY_OTHER):
+            await self._owed_event(exchange, await self._require(exchange.headers[ORDER_ID]))
+
+    async def events_published_all(self, exchanges: Sequence[Exchange]) -> None:
+        ids = [exchange.headers[ORDER_ID] for exchange in exchanges]
+        await self.store.mark_events_published(ids, self.clock())
 
     async def fail(self, exchange: Exchange, send: Send, failed_uri: str) -> None:
         """Before the command goes to the dead-letter topic: EXECUTING → FAILED with the
@@ -279,11 +318,13 @@ class Lifecycle:
         if not order.status.terminal:
             reason = str(exchange.headers.get(headers.EXCEPTION_MESSAGE) or "execution failed")
             attempts = int(exchange.headers.get(headers.ATTEMPTS, 1))
-            order = await self.store.transition(
-                order.id, order.status, OrderStatus.FAILED, self.clock(), reason, attempts
-            )
-            if order is None:  # another worker ended it first
+            step = Step(order.status, OrderStatus.FAILED, reason)
+            move = Move(order.id, order.version, order.updated_at, [step], self.clock(), attempts)
+            (applied,) = await self.store.move_all([move])
+            failed = moved(order, move) if applied else None
+            if failed is None:  # another worker ended it first
                 return
+            order = failed
         elif not exchange.headers.get(EVENT_CLAIMED):
             return
         record_headers = {
@@ -293,7 +334,7 @@ class Lifecycle:
         sent = await send(failed_uri, event_for(order), record_headers)
         if sent.exception is not None:
             raise sent.exception
-        await self.store.mark_event_published(order.id, self.clock())
+        await self.store.mark_events_published([order.id], self.clock())
 
 
 def steps_from(status: OrderStatus) -> Sequence[Step]:
@@ -304,6 +345,25 @@ def steps_from(status: OrderStatus) -> Sequence[Step]:
     ]
 
 
+def _advance(order: PaymentOrder, at: datetime) -> Move:
+    return Move(order.id, order.version, order.updated_at, steps_from(order.status), at)
+
+
+def _execution_done(exchange: Exchange, at: datetime) -> Move:
+    reference = getattr(exchange.body, "reference", None)
+    attempts = int(exchange.headers.get(headers.REDELIVERY_COUNTER, 0)) + 1
+    step = Step(OrderStatus.EXECUTING, OrderStatus.EXECUTED, f"paid, gateway reference {reference}")
+    return Move(
+        exchange.headers[ORDER_ID],
+        exchange.headers[ORDER_VERSION],
+        exchange.headers[EXECUTING_SINCE],
+        [step],
+        at,
+        attempts,
+        reference,
+    )
+
+
 def command_for(order: PaymentOrder) -> ExecutePaymentCommand:
     return ExecutePaymentCommand(
         order_id=order.id,
@@ -311,6 +371,8 @@ def command_for(order: PaymentOrder) -> ExecutePaymentCommand:
         creditor_account=order.creditor_account,
         amount=order.amount,
         currency=order.currency,
+        version=order.version,
+        executing_since=order.updated_at,
     )
 
 
@@ -323,6 +385,17 @@ def event_for(order: PaymentOrder) -> PaymentEvent:
         reason=order.failure_reason,
         attempts=order.attempts,
         gateway_reference=order.gateway_reference,
+    )
+
+
+def executed_event(move: Move) -> PaymentEvent:
+    """The ``payment.executed`` event of the move that ended an order EXECUTED."""
+    return PaymentEvent(
+        order_id=move.order_id,
+        status=OrderStatus.EXECUTED,
+        at=store_time(move.at),
+        attempts=move.attempts or 0,
+        gateway_reference=move.gateway_reference,
     )
 
 

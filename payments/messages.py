@@ -87,6 +87,12 @@ class ExecutePaymentCommand(Message):
     """The amount, a decimal with at most the currency's minor units."""
     currency: str
     """ISO 4217 currency code."""
+    version: int | None = None
+    """The order's version when the command was issued (EXECUTING): the worker ends the
+    order with a compare-and-set on it, without reading the order first. Absent from
+    the commands of earlier producers; for those the worker reads the order."""
+    executing_since: datetime | None = None
+    """When the order became EXECUTING."""
 
 
 class PaymentEvent(Message):

@@ -91,3 +91,6 @@ class PaymentOrder(CamelModel):
     # over publishing one left unpublished. (A command owed is the store's own record.)
     event_published_at: datetime | None = Field(default=None, exclude=True)
     event_claimed_at: datetime | None = Field(default=None, exclude=True)
+    # How many writes the order has had since its creation (0): each change of it is a
+    # compare-and-set on this number (``payments.store.Move``).
+    version: int = Field(default=0, exclude=True)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from payments.metrics import PaymentMetrics
 from payments.model import OrderStatus, PaymentOrder
-from payments.store import OrderStore, Step, StoreUnavailable
+from payments.store import Created, Move, OrderStore, StoreUnavailable
 
 logger = logging.getLogger("payments.events")
 
@@ -36,106 +36,85 @@ class ObservedOrderStore:
         with self._timed("ping"):
             await self.store.ping()
 
-    async def create(self, order: PaymentOrder) -> tuple[PaymentOrder, bool]:
-        with self._timed("create"):
-            stored, created = await self.store.create(order)
-        if created:
-            self.metrics.orders_created.inc()
+    async def create_all(self, orders: Sequence[PaymentOrder]) -> Sequence[Created]:
+        with self._timed("create_all"):
+            results = await self.store.create_all(orders)
+        for result in results:
+            if isinstance(result, tuple) and result[1]:
+                self._created(result[0])
+        return results
+
+    def _created(self, order: PaymentOrder) -> None:
+        self.metrics.orders_created.inc()
+        if logger.isEnabledFor(logging.INFO):
             logger.info(
                 "order %s created: %s %s",
-                stored.id,
-                stored.amount,
-                stored.currency,
+                order.id,
+                order.amount,
+                order.currency,
                 extra={
                     "event": "order.created",
-                    "order_id": stored.id,
-                    "status": stored.status,
-                    "amount": str(stored.amount),
-                    "currency": stored.currency,
+                    "order_id": order.id,
+                    "status": order.status,
+                    "amount": str(order.amount),
+                    "currency": order.currency,
                 },
             )
-        return stored, created
 
     async def get(self, order_id: str, *, client_id: str | None = None) -> PaymentOrder | None:
         with self._timed("get"):
             return await self.store.get(order_id, client_id=client_id)
 
-    async def peek(self, order_id: str) -> PaymentOrder | None:
-        with self._timed("peek"):
-            return await self.store.peek(order_id)
+    async def move_all(self, moves: Sequence[Move]) -> Sequence[bool]:
+        with self._timed("move_all"):
+            done = await self.store.move_all(moves)
+        for move, applied in zip(moves, done, strict=True):
+            if applied:
+                self._moved(move)
+        return done
 
-    async def transition(
-        self,
-        order_id: str,
-        expected: OrderStatus,
-        target: OrderStatus,
-        at: datetime,
-        reason: str | None = None,
-        attempts: int | None = None,
-        gateway_reference: str | None = None,
-    ) -> PaymentOrder | None:
-        with self._timed("transition"):
-            moved = await self.store.transition(
-                order_id, expected, target, at, reason, attempts, gateway_reference
+    def _moved(self, move: Move) -> None:
+        """The metric and the log event of each transition of a move."""
+        since = move.since
+        for step in move.steps:
+            seconds = max((move.at - since).total_seconds(), 0.0)
+            since = move.at
+            self.metrics.transition_seconds.labels(step.expected.value, step.target.value).observe(
+                seconds
             )
-        if moved is not None:
-            self._moved(moved, expected, attempts)
-        return moved
+            if logger.isEnabledFor(logging.INFO):
+                logger.info(
+                    "order %s: %s -> %s (%s)",
+                    move.order_id,
+                    step.expected,
+                    step.target,
+                    step.reason,
+                    extra={
+                        "event": "order.transition",
+                        "order_id": move.order_id,
+                        "from_status": step.expected,
+                        "to_status": step.target,
+                        "reason": step.reason,
+                        "attempts": move.attempts if step is move.steps[-1] else None,
+                        "step_seconds": round(seconds, 6),
+                    },
+                )
 
-    async def transition_through(
-        self, order_id: str, steps: Sequence[Step], at: datetime
-    ) -> Sequence[PaymentOrder]:
-        with self._timed("transition_through"):
-            moved = await self.store.transition_through(order_id, steps, at)
-        for step, order in zip(steps, moved, strict=False):
-            self._moved(order, step.expected, None)
-        return moved
+    async def claim_payments(self, order_ids: Sequence[str]) -> Sequence[bool]:
+        with self._timed("claim_payments"):
+            return await self.store.claim_payments(order_ids)
 
-    @contextlib.contextmanager
-    def _timed(self, call: str) -> Iterator[None]:
-        started, outcome = time.perf_counter(), "error"
-        try:
-            yield
-            outcome = "ok"
-        except StoreUnavailable:
-            outcome = "unavailable"
-            raise
-        finally:
-            seconds = time.perf_counter() - started
-            self.metrics.store_seconds.labels(call, outcome).observe(seconds)
+    async def settle(self, order_ids: Sequence[str]) -> None:
+        with self._timed("settle"):
+            await self.store.settle(order_ids)
 
-    def _moved(self, order: PaymentOrder, expected: OrderStatus, attempts: int | None) -> None:
-        """The metric and the log event of one transition, read off the order after it."""
-        history = order.history
-        seconds = (history[-1].at - history[-2].at).total_seconds() if len(history) > 1 else 0.0
-        target, reason = history[-1].status, history[-1].reason
-        self.metrics.transition_seconds.labels(expected.value, target.value).observe(
-            max(seconds, 0.0)
-        )
-        logger.info(
-            "order %s: %s -> %s (%s)",
-            order.id,
-            expected,
-            target,
-            reason,
-            extra={
-                "event": "order.transition",
-                "order_id": order.id,
-                "from_status": expected,
-                "to_status": target,
-                "reason": reason,
-                "attempts": attempts,
-                "step_seconds": round(seconds, 6),
-            },
-        )
+    async def owing(self, before: datetime, limit: int) -> Sequence[PaymentOrder]:
+        with self._timed("owing"):
+            return await self.store.owing(before, limit)
 
-    async def mark_command_published(self, order_id: str) -> None:
-        with self._timed("mark_command_published"):
-            await self.store.mark_command_published(order_id)
-
-    async def mark_event_published(self, order_id: str, at: datetime) -> None:
-        with self._timed("mark_event_published"):
-            await self.store.mark_event_published(order_id, at)
+    async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
+        with self._timed("mark_events_published"):
+            await self.store.mark_events_published(order_ids, at)
 
     async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
         with self._timed("claim_event"):
@@ -156,13 +135,15 @@ class ObservedOrderStore:
         with self._timed("count_by_status"):
             return await self.store.count_by_status()
 
-    async def stale(
-        self,
-        statuses: Sequence[OrderStatus],
-        updated_before: datetime,
-        limit: int,
-        *,
-        unpublished: bool = False,
-    ) -> Sequence[PaymentOrder]:
-        with self._timed("stale"):
-            return await self.store.stale(statuses, updated_before, limit, unpublished=unpublished)
+    @contextlib.contextmanager
+    def _timed(self, call: str) -> Iterator[None]:
+        started, outcome = time.perf_counter(), "error"
+        try:
+            yield
+            outcome = "ok"
+        except StoreUnavailable:
+            outcome = "unavailable"
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            self.metrics.store_seconds.labels(call, outcome).observe(seconds)

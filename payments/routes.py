@@ -2,7 +2,10 @@
 execution itself and the recovery sweep, written in the engine's DSL.
 
 Where commands and events travel is a ``Topology`` of endpoint URIs: Kafka topics
-with real servers, ``seda:`` queues when embedded. The routes are the same.
+with real servers, ``seda:`` queues when embedded. The routes are the same, but for
+when an order's command is settled: once on Kafka, or, on an in-process queue that a
+restart empties, once the order ended. Every store write is a batch step, so the
+orders that reach it together share one store call (``STORE_BATCH``).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from typing import TypedDict
 
 from pydantic import ValidationError
 
@@ -55,8 +59,18 @@ class TopicNames:
         return f"{self.prefix}payment.failed"
 
 
-LIFECYCLE_QUEUE = "seda:payment-lifecycle?concurrentConsumers=32&size=10000"
+LIFECYCLE_QUEUE = "seda:payment-lifecycle?concurrentConsumers=256&size=10000"
 ADVANCE = "direct:advance-payment-order"
+
+
+class BatchRules(TypedDict):
+    size: int
+    timeout: float
+
+
+# The group commit of every store write: up to this many orders in one call, none of
+# them waiting more than this many seconds for the others.
+STORE_BATCH = BatchRules(size=256, timeout=0.005)
 
 # A store or broker outage: retry a little, then fail the exchange so its source
 # (a Kafka record, the recovery sweep) brings it back later. Never dead-lettered.
@@ -82,13 +96,18 @@ class Topology:
     failed: str
     gateway: str
 
+    @property
+    def durable(self) -> bool:
+        """Whether a command sent stays sent when this process ends (not a seda: queue)."""
+        return not self.commands.startswith("seda:")
+
     @classmethod
     def kafka(cls, topics: TopicNames, gateway: str, group_id: str, concurrency: int) -> Topology:
         return cls(
             commands=f"kafka:{topics.execute}",
             commands_in=(
-                f"kafka:{topics.execute}?groupId={group_id}&concurrency={concurrency}"
-                "&valueFormat=bytes"
+                f"kafka:{topics.execute}?groupId={group_id}&batching=true"
+                f"&maxPollRecords={concurrency}&concurrency=2&valueFormat=bytes"
             ),
             dead_letter=f"kafka:{topics.dead_letter}",
             executed=f"kafka:{topics.executed}",
@@ -141,7 +160,8 @@ def ingestion_routes(
     a PENDING order that the recovery sweep finishes."""
     (
         _api(builder, "POST", ORDERS_PATH, "create-payment-order")
-        .process(lifecycle.create)
+        .process(lifecycle.receive)
+        .batch(lifecycle.create_all, **STORE_BATCH)
         .filter(header(ORDER_CREATED))
         .to(LIFECYCLE_QUEUE)
     )
@@ -152,21 +172,16 @@ def ingestion_routes(
     )
     _api(builder, "GET", ORDERS_PATH, "list-payment-orders").process(queries.list_orders)
     builder.from_(LIFECYCLE_QUEUE).route_id("queue-payment-order").to(ADVANCE)
-    (
+    advance = (
         builder.from_(ADVANCE)
         .route_id("advance-payment-order")
         .error_handler(default_error_handler(OUTAGE_RETRY))
-        .process(lifecycle.advance)
+        .batch(lifecycle.advance_all, **STORE_BATCH)
         .to(topology.commands)
-        .process(lifecycle.mark_command_published)
     )
-    recover = partial(
-        lifecycle.recover,
-        send,
-        ADVANCE,
-        timedelta(seconds=recovery_after),
-        topology.commands.startswith("seda:"),
-    )
+    if topology.durable:
+        advance.batch(lifecycle.settle_all, **STORE_BATCH)
+    recover = partial(lifecycle.recover, send, ADVANCE, timedelta(seconds=recovery_after))
 
     async def sweep(exchange: Exchange) -> None:
         exchange.body = await recover()
@@ -189,7 +204,7 @@ def processor_routes(
     marked published once on Kafka; a command read again after a crash that came
     between publishes it (see ``Lifecycle.begin_execution``)."""
     fail = partial(lifecycle.fail, send=send, failed_uri=topology.failed)
-    (
+    execute = (
         builder.from_(topology.commands_in)
         .route_id("execute-payment-order")
         .error_handler(
@@ -200,13 +215,18 @@ def processor_routes(
         .on_exception(EventInFlight, redelivery=EVENT_WAIT)
         .end()
         .process(lifecycle.begin_execution)
+        .batch(lifecycle.claim_all, **STORE_BATCH)
+        .process(lifecycle.read_if_claimed_before)
         .filter(header(PAYMENT_DUE))
         .to(topology.gateway)
-        .process(lifecycle.complete)
+        .batch(lifecycle.complete_all, **STORE_BATCH)
+        .process(lifecycle.after_losing_the_end)
         .end()
         .to(topology.executed)
-        .process(lifecycle.mark_event_published)
+        .batch(lifecycle.events_published_all, **STORE_BATCH)
     )
+    if not topology.durable:  # the order ended: a restart has nothing left to resend
+        execute.batch(lifecycle.settle_all, **STORE_BATCH)
 
 
 def gateway_retry_policy(

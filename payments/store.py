@@ -1,9 +1,14 @@
-"""The order store contract: what the lifecycle needs from a database.
+"""The order store contract: what the lifecycle needs from a database, in batches.
 
-No write spans two documents (FerretDB has no multi-document transactions). On
-FerretDB 1.24 only an insert under a unique index is atomic (its updates are a read
-and a separate write), so ``MongoOrderStore`` makes every change an insert of the
-order's next version; ``SqliteOrderStore`` uses one SQLite transaction per change.
+Every write takes many orders at once (``create_all``, ``move_all``, ``settle``,
+``mark_events_published``), so that the lifecycle's batch steps pay one round trip
+for a group of orders; each order's outcome in a batch is its own (its idempotency
+key taken, its compare-and-set lost) and never the others'. A change of an order is
+a compare-and-set on its ``version``, which each write of it increments: of the
+writers that read version n, one writes n + 1 and the others learn they lost. No
+write spans two documents as one (FerretDB has no multi-document transactions):
+``MongoOrderStore`` makes every change an insert under a unique ``_id``, the one
+write FerretDB makes atomic; ``SqliteOrderStore`` one SQLite transaction per batch.
 One contract suite tests both.
 """
 
@@ -39,72 +44,79 @@ class IdempotencyConflict(Exception):
 
 @dataclass(frozen=True)
 class Step:
-    """One transition of a run that ``OrderStore.transition_through`` makes at once."""
+    """One transition of a run that a ``Move`` makes at once."""
 
     expected: OrderStatus
     target: OrderStatus
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Move:
+    """A run of transitions of one order, written at once: from ``version`` (in the
+    status ``steps[0].expected`` since ``since``) to ``version + 1``. ``attempts`` and
+    ``gateway_reference`` go on the order with the last step."""
+
+    order_id: str
+    version: int
+    since: datetime
+    steps: Sequence[Step]
+    at: datetime
+    attempts: int | None = None
+    gateway_reference: str | None = None
+
+
+# What ``create_all`` answers for each order: the stored order and whether this call
+# created it (False: its idempotency key's first order, with the same request), or
+# the conflict of a key used before with another request.
+Created = tuple[PaymentOrder, bool] | IdempotencyConflict
+
+
 class OrderStore(Protocol):
     async def start(self) -> None:
-        """Connect and create indexes (unique client + idempotency key, status + createdAt,
-        client + createdAt)."""
+        """Connect and create what the store needs (indexes, tables)."""
 
     async def stop(self) -> None: ...
 
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the store answers now."""
 
-    async def create(self, order: PaymentOrder) -> tuple[PaymentOrder, bool]:
-        """Insert a PENDING order. With an idempotency key its client already used,
-        return the order that holds it and False when its request hash matches, else
-        raise IdempotencyConflict; another client's key never matches. Enforced by a
-        unique index, never by read-then-write."""
+    async def create_all(self, orders: Sequence[PaymentOrder]) -> Sequence[Created]:
+        """Insert PENDING orders at version 0, each one's outcome in its place. An order
+        whose client used its idempotency key before gets that key's order back, or an
+        IdempotencyConflict when the request hashes differ; another client's key never
+        matches; enforced by a unique index, never by read-then-write. Each new order
+        owes its execution command until ``settle``."""
 
     async def get(self, order_id: str, *, client_id: str | None = None) -> PaymentOrder | None:
-        """The order; with ``client_id``, only if that client created it (None otherwise,
-        exactly as for an unknown id)."""
+        """The order as its newest version has it; with ``client_id``, only if that
+        client created it (None otherwise, exactly as for an unknown id)."""
 
-    async def peek(self, order_id: str) -> PaymentOrder | None:
-        """The order as cheaply as the store reads it, perhaps a version behind
-        (``MongoOrderStore`` reads its query document without probing for a later
-        version, such as an event's outbox mark): for a decision that the
-        compare-and-set of the next write checks again, such as a worker's whether to
-        execute a command."""
+    async def move_all(self, moves: Sequence[Move]) -> Sequence[bool]:
+        """Each move as one write of its order, each one's outcome in its place: True,
+        or False when the order is no longer at the move's version (someone else moved
+        it: a stale or duplicate update). An illegal step raises IllegalTransition
+        before anything is written."""
 
-    async def transition(
-        self,
-        order_id: str,
-        expected: OrderStatus,
-        target: OrderStatus,
-        at: datetime,
-        reason: str | None = None,
-        attempts: int | None = None,
-        gateway_reference: str | None = None,
-    ) -> PaymentOrder | None:
-        """Move the order from ``expected`` to ``target`` and append the transition to
-        its history, atomically; None when the order is not in ``expected`` (a stale or
-        duplicate update). An illegal transition raises IllegalTransition unwritten."""
+    async def claim_payments(self, order_ids: Sequence[str]) -> Sequence[bool]:
+        """Take the payment of each order, each one's outcome in its place: True for the
+        first claim of an order, so its command is paid without reading the order;
+        False once someone claimed it (a duplicate command, or one read again after a
+        crash), so the caller reads the order first and pays only one not yet ended."""
 
-    async def transition_through(
-        self, order_id: str, steps: Sequence[Step], at: datetime
-    ) -> Sequence[PaymentOrder]:
-        """The steps one after the other, each a ``transition`` of its own (its own
-        compare-and-set and history entry), stopping at the first the order is not in
-        the expected status for; the order after each step done. For transitions that
-        follow each other at once: a store may keep its query view (``list``, ``stale``,
-        ``count_by_status``) up to date once, after the last. Any illegal step raises
-        IllegalTransition before anything is written."""
+    async def settle(self, order_ids: Sequence[str]) -> None:
+        """The orders' execution commands were delivered (a Kafka record), or their
+        orders ended (commands on in-process queues are lost with the process): they
+        owe nothing any more, and ``owing`` leaves them out."""
 
-    async def mark_command_published(self, order_id: str) -> None:
-        """Outbox mark: the execution command reached the broker. An order owes its
-        command from its transition to EXECUTING until this mark (``stale`` with
-        ``unpublished``); the mark is kept off the order itself, so publishing never
-        races the worker that is already ending the order."""
+    async def owing(self, before: datetime, limit: int) -> Sequence[PaymentOrder]:
+        """Orders that still owe their execution command and were last changed before
+        ``before``, oldest first: for the recovery sweep, which finishes what a crash
+        interrupted. One that ended meanwhile is settled here and left out."""
 
-    async def mark_event_published(self, order_id: str, at: datetime) -> None:
-        """Outbox mark: the terminal event reached the broker (the first time stays)."""
+    async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
+        """Outbox mark: the terminal events of these orders reached the broker (the
+        first time stays)."""
 
     async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
         """Take over publishing the terminal event of an order whose worker may have died
@@ -125,15 +137,3 @@ class OrderStore(Protocol):
     async def count_by_status(self) -> Mapping[OrderStatus, int]:
         """How many orders are in each status now (a status with none is absent); for
         dashboards and gauges, so an order changing meanwhile may count in its old one."""
-
-    async def stale(
-        self,
-        statuses: Sequence[OrderStatus],
-        updated_before: datetime,
-        limit: int,
-        *,
-        unpublished: bool = False,
-    ) -> Sequence[PaymentOrder]:
-        """Orders in ``statuses`` last updated before ``updated_before``, oldest first;
-        with ``unpublished``, an EXECUTING order only while it owes its command (the
-        recovery sweep decides what to do with each)."""

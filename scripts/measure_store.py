@@ -1,4 +1,4 @@
-"""Rough cost of the order write pattern on each store (``bench.limits.write_one_order``).
+"""Rough cost of the order write pattern on each store (``bench.limits.write_orders``).
 
 Run: ``.venv/bin/python scripts/measure_store.py [--mongo-uri URI] [--orders 200]
 [--concurrency 16] [--prefill 0]``. Without a MongoDB URI (option or ``MONGO_URI``)

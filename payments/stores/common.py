@@ -1,28 +1,25 @@
 """What both order stores share: the stored document and the rules of every change.
 
 A stored order is the API's camelCase JSON plus the fields the API hides (client,
-idempotency key, request hash, event outbox marks). An order owes its execution command
-from its move to EXECUTING until the command is published: each store records that
-debt beside the order (``owes_command``), never on it, so the mark after publishing
-does not contend with the worker ending the order. An idempotency key is the client's own:
-each store keeps it unique as ``scoped_key`` (client id and key in one value, so one
-unique index on one field refuses a repeat and leaves orders without a key alone).
-A change is a function from the current order to the next one (None: nothing to do),
-applied by each store under its own guarantee of exclusivity. Both stores keep times to
-the millisecond (BSON's precision), so an order reads back exactly as ``create`` and
-``transition`` return it.
+idempotency key, request hash, event outbox marks, version). An order owes its
+execution command from its creation until the command is settled (``OrderStore.settle``):
+each store records that debt beside the order, never on it, so settling it does not
+contend with the worker ending the order. An idempotency key is the client's own: each
+store keeps it unique as ``scoped_key`` (client id and key in one value, so one unique
+index on one field refuses a repeat and leaves orders without a key alone). Both
+stores keep times to the millisecond (BSON's precision), so an order reads back
+exactly as ``create_all`` returns it and as ``moved`` computes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from payments.model import OrderStatus, PaymentOrder, Transition, check_transition
-from payments.store import IdempotencyConflict, Step
+from payments.store import Created, IdempotencyConflict, Move
 
-T = TypeVar("T")
 Change = Callable[[PaymentOrder], PaymentOrder | None]
 _OUTBOX_TIMES = ("event_published_at", "event_claimed_at")
 
@@ -35,6 +32,7 @@ class _StoredOrder(PaymentOrder):
     request_hash: str | None = None
     event_published_at: datetime | None = None
     event_claimed_at: datetime | None = None
+    version: int = 0
 
 
 _FIELDS = tuple(PaymentOrder.model_fields)
@@ -106,28 +104,31 @@ def transitioned(
     return order.model_copy(update=update)
 
 
-def stepped(step: Step, at: datetime) -> Change:
-    """The change one step of ``OrderStore.transition_through`` makes."""
-    return lambda order: transitioned(order, step.expected, step.target, at, step.reason, None)
+def moved(order: PaymentOrder, move: Move) -> PaymentOrder | None:
+    """The order after ``move``, one version on; None when the order is not at the
+    move's version (nor in the status its first step expects)."""
+    if order.version != move.version:
+        return None
+    for number, step in enumerate(move.steps, start=1):
+        last = number == len(move.steps)
+        attempts, reference = (move.attempts, move.gateway_reference) if last else (None, None)
+        after = transitioned(
+            order, step.expected, step.target, move.at, step.reason, attempts, reference
+        )
+        if after is None:
+            return None
+        order = after
+    return order.model_copy(update={"version": move.version + 1})
 
 
-def checked(steps: Sequence[Step]) -> Sequence[Step]:
-    """``steps``, each checked to be legal (IllegalTransition), before any is applied."""
-    for step in steps:
-        check_transition(step.expected, step.target)
-    return steps
-
-
-async def each_step(steps: Sequence[Step], apply: Callable[[Step], Awaitable[T | None]]) -> list[T]:
-    """``apply`` to each step in turn, up to the first that finds nothing to do; every
-    step is checked to be legal before the first is applied."""
-    done: list[T] = []
-    for step in checked(steps):
-        result = await apply(step)
-        if result is None:
-            break
-        done.append(result)
-    return done
+def checked(moves: Sequence[Move]) -> Sequence[Move]:
+    """``moves``, each step checked to be legal (IllegalTransition), before any is written."""
+    for move in moves:
+        if not move.steps:
+            raise ValueError(f"a move of order {move.order_id} needs at least one step")
+        for step in move.steps:
+            check_transition(step.expected, step.target)
+    return moves
 
 
 def event_published(order: PaymentOrder, at: datetime) -> PaymentOrder | None:
@@ -138,21 +139,14 @@ def event_published(order: PaymentOrder, at: datetime) -> PaymentOrder | None:
     return order.model_copy(update={"event_published_at": store_time(at)})
 
 
-def owes_command(before: PaymentOrder, after: PaymentOrder) -> bool:
-    """Whether the change from ``before`` to ``after`` makes the order owe its command."""
-    return after.status is OrderStatus.EXECUTING and before.status is not OrderStatus.EXECUTING
-
-
-def event_claimed(order: PaymentOrder, at: datetime, lease: timedelta) -> PaymentOrder | None:
-    """The order with the publication of its terminal event claimed at ``at``; None when
-    the event is published, or the order ended or was claimed less than ``lease`` ago
-    (that worker may be publishing it now)."""
+def claimable(order: PaymentOrder, at: datetime, lease: timedelta) -> bool:
+    """Whether the publication of the order's terminal event may be taken over at ``at``:
+    not when the event is published, or the order ended or was claimed less than
+    ``lease`` ago (that worker may be publishing it now)."""
     if not order.status.terminal or order.event_published_at is not None:
-        return None
+        return False
     last = max(order.updated_at, order.event_claimed_at or order.updated_at)
-    if last > at - lease:
-        return None
-    return order.model_copy(update={"event_claimed_at": store_time(at)})
+    return last <= at - lease
 
 
 def scoped_key(order: PaymentOrder) -> str | None:
@@ -172,8 +166,8 @@ def page_size(limit: int) -> int:
     return limit
 
 
-def replay(order: PaymentOrder, holder: PaymentOrder) -> tuple[PaymentOrder, bool]:
+def replay(order: PaymentOrder, holder: PaymentOrder) -> Created:
     """The answer to a create whose idempotency key ``holder`` already took."""
     if holder.request_hash != order.request_hash:
-        raise IdempotencyConflict(holder)
+        return IdempotencyConflict(holder)
     return holder, False

@@ -3,10 +3,10 @@
 A row per order holds its JSON document (money as exact text, never float) beside
 the columns that are indexed or compared: id, the client, its idempotency key scoped to
 it (``client:key``, unique; SQLite lets any number of rows have none), status and the
-times in epoch milliseconds. Each write
-is atomic: an insert guarded by the unique key, or a read and an update of one order
-in one IMMEDIATE transaction (SQLite's write lock, so the compare-and-set holds even
-for several processes on one file). One connection lives in one worker thread, so the
+times in epoch milliseconds; the document holds the order's version. Each batch is one
+IMMEDIATE transaction (SQLite's write lock, so the compare-and-set on the version holds
+even for several processes on one file): inserts guarded by the unique key, or reads
+and updates of many orders at once. One connection lives in one worker thread, so the
 event loop never blocks on the disk.
 """
 
@@ -21,28 +21,28 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from payments.model import ANONYMOUS_CLIENT, OrderStatus, PaymentOrder, check_transition
-from payments.store import OrderIdTaken, Step, StoreUnavailable
+from payments.model import ANONYMOUS_CLIENT, TERMINAL, OrderStatus, PaymentOrder
+from payments.store import Created, Move, OrderIdTaken, StoreUnavailable
 from payments.stores.common import (
     Change,
-    each_step,
-    event_claimed,
+    checked,
+    claimable,
     event_published,
-    owes_command,
+    moved,
     page_size,
     replay,
     scoped_key,
-    stepped,
     storable,
     store_time,
     to_document,
-    transitioned,
 )
 
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], T]
 
 MEMORY = ":memory:"
+# The orders whose payment a worker claimed (``OrderStore.claim_payments``).
+_CLAIMS = "payment_claims"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS orders (
     id TEXT PRIMARY KEY,
@@ -55,9 +55,12 @@ CREATE TABLE IF NOT EXISTS orders (
 );
 CREATE INDEX IF NOT EXISTS orders_status_created ON orders (status, created_at);
 CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at);
+CREATE TABLE IF NOT EXISTS {_CLAIMS} (order_id TEXT PRIMARY KEY);
 """
-# The orders that owe their execution command (``owes_command``); a file written before
-# the table existed gets it filled from the mark its orders then carried.
+# The orders that owe their execution command, from their creation until ``settle``. A
+# file written before the table existed gets it filled from the mark its EXECUTING
+# orders then carried; one written while only EXECUTING orders owed theirs (its
+# user_version 0) gets the orders before EXECUTING added.
 _OWED = "owed_commands"
 _CREATE_OWED = f"CREATE TABLE {_OWED} (order_id TEXT PRIMARY KEY)"
 _EXECUTING = OrderStatus.EXECUTING.value
@@ -65,6 +68,14 @@ _FILL_OWED = (
     f"INSERT INTO {_OWED} SELECT id FROM orders WHERE status = '{_EXECUTING}'"
     " AND json_extract(document, '$.commandPublishedAt') IS NULL"
 )
+_BEFORE_EXECUTING = ", ".join(
+    f"'{status.value}'"
+    for status in (OrderStatus.PENDING, OrderStatus.VALIDATED, OrderStatus.ACCEPTED)
+)
+_OWED_FROM_CREATION = (
+    f"INSERT OR IGNORE INTO {_OWED} SELECT id FROM orders WHERE status IN ({_BEFORE_EXECUTING})"
+)
+_TERMINAL = ", ".join(f"'{status.value}'" for status in TERMINAL)
 # A file written before orders had clients gets the column (its orders: anonymous's).
 _ADD_CLIENT = f"ALTER TABLE orders ADD COLUMN client_id TEXT NOT NULL DEFAULT '{ANONYMOUS_CLIENT}'"
 _CLIENT_INDEX = "CREATE INDEX IF NOT EXISTS orders_client_created ON orders (client_id, created_at)"
@@ -82,6 +93,53 @@ def _document(order: PaymentOrder) -> str:
 
 def _orders(rows: list[tuple[str]]) -> list[PaymentOrder]:
     return [PaymentOrder.model_validate_json(document) for (document,) in rows]
+
+
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _row(order: PaymentOrder) -> tuple[Any, ...]:
+    return (
+        order.id,
+        scoped_key(order),
+        order.status.value,
+        _millis(order.created_at),
+        _millis(order.updated_at),
+        _document(order),
+        order.client_id,
+    )
+
+
+def _transaction(work: Work[T]) -> Work[T]:
+    """``work`` in one IMMEDIATE transaction: it takes the write lock first, so no one
+    (no other process either) changes an order between its read and its write."""
+
+    def transaction(db: sqlite3.Connection) -> T:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return result
+
+    return transaction
+
+
+def _update(db: sqlite3.Connection, changed: PaymentOrder) -> None:
+    db.execute(
+        "UPDATE orders SET status = ?, updated_at = ?, document = ? WHERE id = ?",
+        (changed.status.value, _millis(changed.updated_at), _document(changed), changed.id),
+    )
+
+
+def _current(db: sqlite3.Connection, order_ids: Sequence[str]) -> dict[str, PaymentOrder]:
+    rows = db.execute(
+        f"SELECT document FROM orders WHERE id IN ({_marks(len(order_ids))})", order_ids
+    )
+    return {order.id: order for order in _orders(rows.fetchall())}
 
 
 def _owned_by(client_id: str | None) -> tuple[str, tuple[str, ...]]:
@@ -105,6 +163,9 @@ def _connect(path: str) -> sqlite3.Connection:
     if _OWED not in tables:
         connection.execute(_CREATE_OWED)
         connection.execute(_FILL_OWED)
+    if connection.execute("PRAGMA user_version").fetchone()[0] < 1:
+        connection.execute(_OWED_FROM_CREATION)
+        connection.execute("PRAGMA user_version = 1")
     connection.execute("COMMIT")
     return connection
 
@@ -153,32 +214,28 @@ class SqliteOrderStore:
     async def ping(self) -> None:
         await self._fetch("SELECT 1")
 
-    async def create(self, order: PaymentOrder) -> tuple[PaymentOrder, bool]:
-        order = storable(order)
-        key = scoped_key(order)
-        row = (
-            order.id,
-            key,
-            order.status.value,
-            _millis(order.created_at),
-            _millis(order.updated_at),
-            _document(order),
-            order.client_id,
-        )
+    async def create_all(self, orders: Sequence[PaymentOrder]) -> Sequence[Created]:
+        orders = [storable(order) for order in orders]
+        rows = [_row(order) for order in orders]
 
-        def insert(db: sqlite3.Connection) -> tuple[PaymentOrder, bool]:
-            try:
-                db.execute(f"INSERT INTO orders ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
-            except sqlite3.IntegrityError:
-                holder = db.execute(
-                    "SELECT document FROM orders WHERE idempotency_key = ?", (key,)
-                ).fetchall()
-                if not holder:
-                    raise OrderIdTaken(order.id) from None
-                return replay(order, _orders(holder)[0])
-            return order, True
+        def insert_all(db: sqlite3.Connection) -> list[Created]:
+            results: list[Created] = []
+            for order, row in zip(orders, rows, strict=True):
+                try:
+                    db.execute(f"INSERT INTO orders ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+                except sqlite3.IntegrityError:
+                    holder = db.execute(
+                        "SELECT document FROM orders WHERE idempotency_key = ?", (row[1],)
+                    ).fetchall()
+                    if not holder:
+                        raise OrderIdTaken(order.id) from None
+                    results.append(replay(order, _orders(holder)[0]))
+                    continue
+                db.execute(f"INSERT INTO {_OWED} VALUES (?)", (order.id,))
+                results.append((order, True))
+            return results
 
-        return await self._run(insert)
+        return await self._run(_transaction(insert_all))
 
     async def get(self, order_id: str, *, client_id: str | None = None) -> PaymentOrder | None:
         where, params = _owned_by(client_id)
@@ -187,71 +244,76 @@ class SqliteOrderStore:
         )
         return _orders(rows)[0] if rows else None
 
-    async def peek(self, order_id: str) -> PaymentOrder | None:
-        return await self.get(order_id)  # one row, always the newest
+    async def move_all(self, moves: Sequence[Move]) -> Sequence[bool]:
+        checked(moves)
 
-    async def transition(
-        self,
-        order_id: str,
-        expected: OrderStatus,
-        target: OrderStatus,
-        at: datetime,
-        reason: str | None = None,
-        attempts: int | None = None,
-        gateway_reference: str | None = None,
-    ) -> PaymentOrder | None:
-        check_transition(expected, target)
-        return await self._modify(
-            order_id,
-            lambda order: transitioned(
-                order, expected, target, at, reason, attempts, gateway_reference
-            ),
-        )
+        def move_each(db: sqlite3.Connection) -> list[bool]:
+            current = _current(db, [move.order_id for move in moves])
+            done = []
+            for move in moves:
+                order = current.get(move.order_id)
+                after = None if order is None else moved(order, move)
+                if after is not None:
+                    _update(db, after)
+                    current[move.order_id] = after
+                done.append(after is not None)
+            return done
 
-    async def transition_through(
-        self, order_id: str, steps: Sequence[Step], at: datetime
-    ) -> Sequence[PaymentOrder]:
-        return await each_step(steps, lambda step: self._modify(order_id, stepped(step, at)))
+        return await self._run(_transaction(move_each))
 
-    async def mark_command_published(self, order_id: str) -> None:
-        await self._fetch(f"DELETE FROM {_OWED} WHERE order_id = ?", (order_id,))
+    async def claim_payments(self, order_ids: Sequence[str]) -> Sequence[bool]:
+        def claim_each(db: sqlite3.Connection) -> list[bool]:
+            insert = f"INSERT OR IGNORE INTO {_CLAIMS} VALUES (?)"
+            return [db.execute(insert, (order_id,)).rowcount == 1 for order_id in order_ids]
 
-    async def mark_event_published(self, order_id: str, at: datetime) -> None:
-        await self._modify(order_id, lambda order: event_published(order, at))
+        return await self._run(_transaction(claim_each))
 
-    async def _modify(self, order_id: str, change: Change) -> PaymentOrder | None:
-        """Read, change and write the order in one IMMEDIATE transaction: it takes the
-        write lock first, so no one (no other process either) changes the order between."""
+    async def settle(self, order_ids: Sequence[str]) -> None:
+        if order_ids:
+            marks = _marks(len(order_ids))
+            await self._fetch(f"DELETE FROM {_OWED} WHERE order_id IN ({marks})", order_ids)
 
-        def work(db: sqlite3.Connection) -> PaymentOrder | None:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                rows = db.execute("SELECT document FROM orders WHERE id = ?", (order_id,))
-                found = _orders(rows.fetchall())
-                changed = change(found[0]) if found else None
-                if changed is not None:
-                    if owes_command(found[0], changed):
-                        db.execute(f"INSERT OR IGNORE INTO {_OWED} VALUES (?)", (order_id,))
-                    db.execute(
-                        "UPDATE orders SET status = ?, updated_at = ?, document = ? WHERE id = ?",
-                        (
-                            changed.status.value,
-                            _millis(changed.updated_at),
-                            _document(changed),
-                            order_id,
-                        ),
-                    )
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            return changed
+    async def owing(self, before: datetime, limit: int) -> Sequence[PaymentOrder]:
+        def owing(db: sqlite3.Connection) -> list[tuple[str]]:
+            db.execute(
+                f"DELETE FROM {_OWED} WHERE order_id IN (SELECT id FROM orders"
+                f" WHERE status IN ({_TERMINAL})) OR order_id NOT IN (SELECT id FROM orders)"
+            )
+            return db.execute(
+                f"SELECT document FROM orders JOIN {_OWED} ON order_id = id"
+                " WHERE updated_at < ? ORDER BY updated_at, id LIMIT ?",
+                (_millis(before), page_size(limit)),
+            ).fetchall()
 
-        return await self._run(work)
+        return _orders(await self._run(_transaction(owing)))
+
+    async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
+        await self._change_all(order_ids, lambda order: event_published(order, at))
 
     async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
-        claimed = await self._modify(order_id, lambda order: event_claimed(order, at, lease))
-        return claimed is not None
+        at = store_time(at)
+
+        def claim(order: PaymentOrder) -> PaymentOrder | None:
+            claimed = claimable(order, at, lease)
+            return order.model_copy(update={"event_claimed_at": at}) if claimed else None
+
+        return any(await self._change_all([order_id], claim))
+
+    async def _change_all(self, order_ids: Sequence[str], change: Change) -> list[bool]:
+        """``change`` of each order, written where it makes one, in one transaction."""
+
+        def change_each(db: sqlite3.Connection) -> list[bool]:
+            current = _current(db, order_ids)
+            done = []
+            for order_id in order_ids:
+                order = current.get(order_id)
+                changed = None if order is None else change(order)
+                if changed is not None:
+                    _update(db, changed)
+                done.append(changed is not None)
+            return done
+
+        return await self._run(_transaction(change_each))
 
     async def list(
         self,
@@ -286,24 +348,3 @@ class SqliteOrderStore:
     async def count_by_status(self) -> Mapping[OrderStatus, int]:
         rows = await self._fetch("SELECT status, COUNT(*) FROM orders GROUP BY status")
         return {OrderStatus(status): count for status, count in rows}
-
-    async def stale(
-        self,
-        statuses: Sequence[OrderStatus],
-        updated_before: datetime,
-        limit: int,
-        *,
-        unpublished: bool = False,
-    ) -> Sequence[PaymentOrder]:
-        marks = ", ".join("?" * len(statuses))
-        never_published = (
-            f" AND (status <> '{_EXECUTING}' OR id IN (SELECT order_id FROM {_OWED}))"
-            if unpublished
-            else ""
-        )
-        sql = (
-            f"SELECT document FROM orders WHERE status IN ({marks}) AND updated_at < ?"
-            f"{never_published} ORDER BY updated_at, id LIMIT ?"
-        )
-        params = (*(status.value for status in statuses), _millis(updated_before), page_size(limit))
-        return _orders(await self._fetch(sql, params))

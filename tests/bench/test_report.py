@@ -44,7 +44,7 @@ def test_summary_and_reports_from_a_run(tmp_path: Path) -> None:
     write_reports(result, tmp_path)
     table = (tmp_path / "results.md").read_text()
     assert (
-        "into one database: 4.0 orders/s one at a time; 2 at a time, in bursts of 4 orders "
+        "into one database: 4.0 orders/s one at a time; 2 together, in bursts of 4 orders "
         "before each load level and after the last: 10.0, 6.0 orders/s (mean 8.0); each "
         "level's ratio is to the mean of the bursts on either side of it. Beside the bursts, "
         "the idle services and Kafka used 2.7% of the CPU"

@@ -259,5 +259,5 @@ async def outcome(
     await booked(client, bank, len(order_ids), deadline)
     terminal = await settle(store, order_ids, deadline)
     ledger = check_ledger(order_ids, await ledger_keys(client, bank))
-    stored = await store.orders.count_documents({})
+    stored = await store.revisions.count_documents({"version": 0})
     return Outcome(frozenset(order_ids), terminal, ledger, stored)

@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from itertools import pairwise
 
 import aiohttp
 import pytest
@@ -26,6 +25,7 @@ from tests.faults.harness import Deploy, ledger_keys
 from tests.faults.summary import FaultReport, check_ledger, report
 from tests.faults.topics import events_by_order, group_caught_up, read_topic
 from tests.payments.conftest import VALID_ORDER
+from tests.payments.store_steps import executing
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo, pytest.mark.faults]
@@ -45,7 +45,8 @@ async def store(mongo_uri: str, tenant: str) -> AsyncIterator[MongoOrderStore]:
 async def executing_order(store: MongoOrderStore) -> PaymentOrder:
     """An order the API would have moved to EXECUTING, before its command goes out."""
     now = utcnow()
-    order, _ = await store.create(
+    return await executing(
+        store,
         PaymentOrder(
             id=str(uuid.uuid4()),
             debtor_account=VALID_ORDER["debtorAccount"],
@@ -56,19 +57,8 @@ async def executing_order(store: MongoOrderStore) -> PaymentOrder:
             created_at=now,
             updated_at=now,
             history=(Transition(status=OrderStatus.PENDING, at=now),),
-        )
+        ),
     )
-    steps = (
-        OrderStatus.PENDING,
-        OrderStatus.VALIDATED,
-        OrderStatus.ACCEPTED,
-        OrderStatus.EXECUTING,
-    )
-    for current, target in pairwise(steps):
-        moved = await store.transition(order.id, current, target, utcnow())
-        assert moved is not None
-        order = moved
-    return order
 
 
 async def test_one_command_delivered_a_hundred_times_pays_once(

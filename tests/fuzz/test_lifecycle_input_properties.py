@@ -106,7 +106,10 @@ async def test_any_create_request_is_stored_once_or_refused_naming_its_fields(
 ) -> None:
     async def create() -> Exchange:
         exchange = Exchange.of(body, {"idempotency-key": key, headers.HTTP_PRINCIPAL: "shop-a"})
-        await lifecycle.create(exchange)
+        lifecycle.receive(exchange)
+        await lifecycle.create_all([exchange])
+        if exchange.exception is not None:
+            raise exchange.exception
         return exchange
 
     refused: set[str] | None = None

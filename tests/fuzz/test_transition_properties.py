@@ -32,6 +32,7 @@ from payments.model import (
 from payments.store import OrderStore
 from payments.stores import MongoOrderStore, SqliteOrderStore
 from tests.conftest import unique_name
+from tests.payments.store_steps import created, transition
 
 Attempt = tuple[OrderStatus, OrderStatus]
 Outcome = PaymentOrder | IllegalTransition | None
@@ -100,7 +101,7 @@ async def attempt(
     store: OrderStore, order_id: str, expected: OrderStatus, target: OrderStatus, at: datetime
 ) -> Outcome:
     try:
-        return await store.transition(order_id, expected, target, at, f"{expected}->{target}")
+        return await transition(store, order_id, expected, target, at, f"{expected}->{target}")
     except IllegalTransition as illegal:
         return illegal
 
@@ -122,7 +123,7 @@ async def check_random_transitions(
     stores: Sequence[OrderStore], batches: list[list[Attempt]]
 ) -> None:
     order = new_order()
-    await stores[0].create(order)
+    await created(stores[0], order)
     clock = count(1)
     for batch in batches:
         before = await stores[0].get(order.id)

@@ -20,33 +20,30 @@ from payments.routes import TopicNames
 from payments.service import PaymentService
 from routes.exchange import utcnow
 from tests.payments.conftest import StartService
+from tests.payments.store_steps import executing, transition
 from tests.payments.test_lifecycle import read_topic
 from tests.payments.test_store_contract import new_order
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 
-_PATH = (OrderStatus.VALIDATED, OrderStatus.ACCEPTED, OrderStatus.EXECUTING)
-
 
 async def ended_without_event(
     service: PaymentService, status: OrderStatus, *, ago: timedelta = timedelta(minutes=1)
 ) -> PaymentOrder:
     """An order that reached ``status`` ``ago``, as a worker killed right after writing
-    it leaves it: command published, event not (or, for EXECUTING, being paid)."""
+    it leaves it: command published and its payment claimed, event not (or, for
+    EXECUTING, being paid)."""
     at = utcnow() - ago
-    order, _ = await service.store.create(new_order(at=at))
-    previous = order.status
-    for step in _PATH:
-        await service.store.transition(order.id, previous, step, at)
-        previous = step
-    await service.store.mark_command_published(order.id)
+    store = service.store
+    order = await executing(store, new_order(at=at))
+    await store.settle([order.id])
+    assert await store.claim_payments([order.id]) == [True]
     if status is OrderStatus.EXECUTING:
-        return order.model_copy(update={"status": status})
+        return order
     reason = "paid, gateway reference ref-1" if status is OrderStatus.EXECUTED else "refused"
-    ended = await service.store.transition(
-        order.id, previous, status, at, reason, attempts=2, gateway_reference="ref-1"
-    )
+    executing_status = OrderStatus.EXECUTING
+    ended = await transition(store, order.id, executing_status, status, at, reason, 2, "ref-1")
     assert ended is not None
     return ended
 
@@ -140,7 +137,7 @@ async def test_an_event_just_on_its_way_is_not_published_twice(
 
     await send_command(kafka_bootstrap, topics, order, times=1)
     await eventually(lambda: route.metrics.redelivered >= 1)  # it is waiting
-    await service.store.mark_event_published(order.id, utcnow())  # the live worker's mark
+    await service.store.mark_events_published([order.id], utcnow())  # the live worker's mark
 
     await eventually(lambda: route.metrics.completed >= 1)
     assert await records_within(kafka_bootstrap, topics.executed, 3) == []
@@ -149,12 +146,12 @@ async def test_an_event_just_on_its_way_is_not_published_twice(
 async def test_a_command_read_again_after_its_event_was_published_is_skipped_at_once(
     start_service: StartService, kafka_bootstrap: str, tenant: str
 ) -> None:
-    """The worker's cheap read of the order may not show the event's mark yet (on
-    MongoDB the mark is a version only): the refused claim reads again, and finds it."""
+    """The refused claim of its payment makes the worker read the order, and the mark
+    it finds there ends the command at once."""
     service = await start_service(bank=SimulatedBank())
     topics = TopicNames(f"{tenant}.")
     order = await ended_without_event(service, OrderStatus.EXECUTED)
-    await service.store.mark_event_published(order.id, utcnow())
+    await service.store.mark_events_published([order.id], utcnow())
     route = service.engine.routes["execute-payment-order"]
 
     await send_command(kafka_bootstrap, topics, order, times=1)
@@ -189,7 +186,8 @@ async def test_a_worker_that_loses_the_race_to_end_an_order_publishes_its_event_
     await send_command(kafka_bootstrap, topics, order, times=1)
     async with asyncio.timeout(20):
         await bank.called.wait()
-    await service.store.transition(  # the other worker, an event grace ago
+    await transition(  # the other worker, an event grace ago
+        service.store,
         order.id,
         OrderStatus.EXECUTING,
         OrderStatus.EXECUTED,

@@ -20,7 +20,8 @@ from payments.routes import TopicNames
 from payments.service import PaymentService
 from routes.exchange import utcnow
 from tests.payments.conftest import VALID_ORDER, StartService
-from tests.payments.test_store_contract import THROUGH, new_order
+from tests.payments.store_steps import executing
+from tests.payments.test_store_contract import new_order
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
@@ -250,8 +251,7 @@ async def test_an_order_left_executing_before_its_command_was_sent_still_finishe
     recovery sweep publishes it and the order is paid once."""
     bank = SimulatedBank()
     service = await start_service(bank=bank, recovery_period=0.2, recovery_after=0.5)
-    order, _ = await service.store.create(new_order(at=utcnow(), client=ANONYMOUS_CLIENT))
-    await service.store.transition_through(order.id, THROUGH, utcnow())
+    order = await executing(service.store, new_order(at=utcnow(), client=ANONYMOUS_CLIENT))
 
     done = await until_terminal(client, service, order.id)
 

@@ -7,7 +7,7 @@ import contextlib
 import json
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +15,6 @@ from typing import TypeVar
 
 import pytest
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 
 from infra.server import free_port
 from payments.model import (
@@ -25,10 +24,11 @@ from payments.model import (
     PaymentOrder,
     Transition,
 )
-from payments.store import IdempotencyConflict, OrderStore, Step, StoreUnavailable
+from payments.store import IdempotencyConflict, Move, OrderStore, Step, StoreUnavailable
 from payments.stores import MongoOrderStore, OrderIdTaken, SqliteOrderStore
-from payments.stores.common import to_document
+from payments.stores.common import moved, to_document
 from tests.conftest import unique_name
+from tests.payments.store_steps import THROUGH, create, created, executing, through, transition
 
 PENDING, VALIDATED, ACCEPTED = OrderStatus.PENDING, OrderStatus.VALIDATED, OrderStatus.ACCEPTED
 EXECUTING, EXECUTED, FAILED = OrderStatus.EXECUTING, OrderStatus.EXECUTED, OrderStatus.FAILED
@@ -70,14 +70,6 @@ async def store(open_store: Opener) -> OrderStore:
     return await open_store()
 
 
-@pytest.fixture
-async def mongo_store(
-    mongo_uri: str, mongo_db: AsyncDatabase[dict[str, object]]
-) -> AsyncIterator[MongoOrderStore]:
-    async with started(MongoOrderStore(mongo_uri, mongo_db.name)) as store:
-        yield store
-
-
 def new_order(
     *,
     at: datetime = T0,
@@ -111,26 +103,6 @@ async def started(store: S) -> AsyncIterator[S]:
         await store.stop()
 
 
-async def created(store: OrderStore, order: PaymentOrder) -> PaymentOrder:
-    stored, is_new = await store.create(order)
-    assert is_new
-    return stored
-
-
-THROUGH = [
-    Step(PENDING, VALIDATED, "validated"),
-    Step(VALIDATED, ACCEPTED, "accepted"),
-    Step(ACCEPTED, EXECUTING, "command issued"),
-]
-
-
-async def executing(store: OrderStore, order: PaymentOrder) -> PaymentOrder:
-    """``order`` created and moved on to EXECUTING, as ingestion leaves it."""
-    await created(store, order)
-    *_, moved = await store.transition_through(order.id, THROUGH, T0)
-    return moved
-
-
 async def test_an_order_reads_back_exactly_as_created(store: OrderStore) -> None:
     at = datetime(2026, 3, 1, 13, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
     amount = Decimal("12345678901234567890.10")
@@ -148,7 +120,7 @@ async def test_an_order_reads_back_exactly_as_created(store: OrderStore) -> None
         Transition(status=PENDING, at=read.created_at, reason="order received"),
     )
     assert (read.idempotency_key, read.request_hash) == ("key-1", "hash-1")
-    assert read.event_published_at is None
+    assert (read.version, read.event_published_at) == (0, None)
 
 
 async def test_an_unknown_order_is_none(store: OrderStore) -> None:
@@ -160,7 +132,7 @@ async def test_a_repeated_key_with_the_same_request_returns_the_first_order(
 ) -> None:
     first = await created(store, new_order(key="key-1"))
 
-    again, is_new = await store.create(new_order(key="key-1", at=T0 + timedelta(seconds=5)))
+    again, is_new = await create(store, new_order(key="key-1", at=T0 + timedelta(seconds=5)))
 
     assert (again, is_new) == (first, False)
     assert await store.list(None, 10, None) == [first]
@@ -170,10 +142,33 @@ async def test_a_repeated_key_with_another_request_is_a_conflict(store: OrderSto
     first = await created(store, new_order(key="key-1"))
 
     with pytest.raises(IdempotencyConflict) as conflict:
-        await store.create(new_order(key="key-1", request_hash="hash-2"))
+        await create(store, new_order(key="key-1", request_hash="hash-2"))
 
     assert conflict.value.existing == first
     assert await store.list(None, 10, None) == [first]
+
+
+async def test_in_one_batch_a_conflict_and_a_replay_are_their_orders_own(
+    store: OrderStore,
+) -> None:
+    """Group commit: one order's taken key changes nothing for the others in its call."""
+    first = await created(store, new_order(key="key-1"))
+    fresh = [new_order(at=T0 + timedelta(seconds=n)) for n in (1, 2)]
+    batch = [
+        fresh[0],
+        new_order(key="key-1", request_hash="hash-2"),
+        new_order(key="key-1"),
+        fresh[1],
+    ]
+
+    results = await store.create_all(batch)
+
+    assert results[0] == (fresh[0], True)
+    assert isinstance(results[1], IdempotencyConflict)
+    assert results[1].existing == first
+    assert results[2] == (first, False)
+    assert results[3] == (fresh[1], True)
+    assert await store.list(None, 10, None) == [fresh[1], fresh[0], first]
 
 
 async def test_orders_without_a_key_never_collide(store: OrderStore) -> None:
@@ -187,13 +182,13 @@ async def test_one_idempotency_key_of_two_clients_makes_two_orders(store: OrderS
     theirs = await created(store, new_order(key="key-1", client="shop-b", request_hash="hash-2"))
 
     assert mine.id != theirs.id
-    assert await store.create(new_order(key="key-1", client="shop-a")) == (mine, False)
-    assert await store.create(new_order(key="key-1", client="shop-b", request_hash="hash-2")) == (
+    assert await create(store, new_order(key="key-1", client="shop-a")) == (mine, False)
+    assert await create(store, new_order(key="key-1", client="shop-b", request_hash="hash-2")) == (
         theirs,
         False,
     )
     with pytest.raises(IdempotencyConflict) as conflict:
-        await store.create(new_order(key="key-1", client="shop-a", request_hash="hash-2"))
+        await create(store, new_order(key="key-1", client="shop-a", request_hash="hash-2"))
     assert conflict.value.existing == mine
 
 
@@ -217,14 +212,14 @@ async def test_a_taken_order_id_is_refused(store: OrderStore) -> None:
     order = await created(store, new_order())
 
     with pytest.raises(OrderIdTaken):
-        await store.create(order.model_copy(update={"request_hash": "hash-2"}))
+        await create(store, order.model_copy(update={"request_hash": "hash-2"}))
 
 
 async def test_concurrent_creates_with_one_key_create_exactly_one_order(
     store: OrderStore,
 ) -> None:
     async with asyncio.timeout(20):
-        results = await asyncio.gather(*(store.create(new_order(key="key-1")) for _ in range(30)))
+        results = await asyncio.gather(*(create(store, new_order(key="key-1")) for _ in range(30)))
 
     assert [is_new for _, is_new in results].count(True) == 1
     assert len({order.id for order, _ in results}) == 1
@@ -236,22 +231,23 @@ async def test_transitions_are_compare_and_set_and_recorded_in_the_history(
 ) -> None:
     order = await created(store, new_order())
     times = [T0 + timedelta(seconds=n) for n in range(1, 5)]
+    stale = Move(order.id, 0, T0, [Step(PENDING, VALIDATED, "late duplicate")], times[1])
 
-    first = await store.transition(order.id, PENDING, VALIDATED, times[0], "validated")
-    stale = await store.transition(order.id, PENDING, VALIDATED, times[1], "late duplicate")
-    await store.transition(order.id, VALIDATED, ACCEPTED, times[1])
-    await store.transition(order.id, ACCEPTED, EXECUTING, times[2], "command issued")
-    done = await store.transition(order.id, EXECUTING, EXECUTED, times[3], "paid", attempts=2)
+    first = await transition(store, order.id, PENDING, VALIDATED, times[0], "validated")
+    assert await store.move_all([stale]) == [False]
+    await transition(store, order.id, VALIDATED, ACCEPTED, times[1])
+    await transition(store, order.id, ACCEPTED, EXECUTING, times[2], "command issued")
+    done = await transition(store, order.id, EXECUTING, EXECUTED, times[3], "paid", attempts=2)
 
     assert first is not None
-    assert stale is None
     assert done is not None
     assert done == await store.get(order.id)
-    assert (done.status, done.updated_at, done.attempts, done.failure_reason) == (
+    assert (done.status, done.updated_at, done.attempts, done.failure_reason, done.version) == (
         EXECUTED,
         times[3],
         2,
         None,
+        4,
     )
     assert done.history == (
         Transition(status=PENDING, at=T0, reason="order received"),
@@ -262,79 +258,72 @@ async def test_transitions_are_compare_and_set_and_recorded_in_the_history(
     )
 
 
-async def test_a_peek_reads_the_order_as_written(open_store: Opener) -> None:
+async def test_another_store_reads_what_one_wrote(open_store: Opener) -> None:
     writer, reader = await open_store(), await open_store()  # two processes, one database
     order = await created(writer, new_order())
-    assert await reader.peek(order.id) == order
-    moved = await writer.transition(order.id, PENDING, VALIDATED, T0 + timedelta(seconds=1))
-    assert await reader.peek(order.id) == moved
-    assert await reader.peek("no-such-order") is None
+    assert await reader.get(order.id) == order
+    after = await transition(writer, order.id, PENDING, VALIDATED, T0 + timedelta(seconds=1))
+    assert await reader.get(order.id) == after
 
 
-async def test_a_run_of_transitions_records_each_and_the_queries_see_the_last(
+async def test_a_run_of_transitions_is_one_write_and_the_queries_see_the_last(
     store: OrderStore,
 ) -> None:
     order = await created(store, new_order())
     at = T0 + timedelta(seconds=1)
 
-    moved = await store.transition_through(order.id, THROUGH, at)
+    assert await store.move_all([through(order, at)]) == [True]
 
-    assert [step.status for step in moved] == [VALIDATED, ACCEPTED, EXECUTING]
-    assert moved[-1] == await store.get(order.id)
-    assert moved[-1].history[1:] == tuple(
+    stored = await store.get(order.id)
+    assert stored == moved(order, through(order, at))
+    assert stored is not None
+    assert (stored.status, stored.version) == (EXECUTING, 1)
+    assert stored.history[1:] == tuple(
         Transition(status=step.target, at=at, reason=step.reason) for step in THROUGH
     )
     assert [o.id for o in await store.list(EXECUTING, 10, None)] == [order.id]
     assert await store.list(PENDING, 10, None) == []
     assert await store.count_by_status() == {EXECUTING: 1}
-    assert [o.id for o in await store.stale([EXECUTING], at + timedelta(seconds=1), 10)] == [
-        order.id
-    ]
 
 
-async def test_a_run_of_transitions_stops_where_the_order_is_elsewhere(store: OrderStore) -> None:
-    order = await created(store, new_order())
-    await store.transition(order.id, PENDING, VALIDATED, T0 + timedelta(seconds=1))
-    await store.transition(order.id, VALIDATED, FAILED, T0 + timedelta(seconds=2), "refused")
+async def test_in_one_batch_a_lost_compare_and_set_is_its_orders_own(store: OrderStore) -> None:
+    orders = [await created(store, new_order()) for _ in range(3)]
+    await transition(store, orders[1].id, PENDING, FAILED, T0 + timedelta(seconds=1), "refused")
 
-    assert await store.transition_through(order.id, THROUGH, T0 + timedelta(seconds=3)) == []
-    stored = await store.get(order.id)
-    assert stored is not None
-    assert stored.status is FAILED
-    assert len(stored.history) == 3
+    done = await store.move_all([through(order) for order in orders])
+
+    assert done == [True, False, True]
+    statuses = [(await store.get(order.id)) for order in orders]
+    assert [order.status for order in statuses if order] == [EXECUTING, FAILED, EXECUTING]
 
 
 async def test_racing_runs_of_transitions_write_each_step_once(open_store: Opener) -> None:
-    """Two processes take an order through the same run at once: wherever one's writes
-    are refused, it goes on from the other's, and each step is in the history once."""
+    """Two processes take an order through the same run at once: one write wins, the
+    other is refused, and each step is in the history once."""
     one, other = await open_store(), await open_store()
     orders = [await created(one, new_order()) for _ in range(10)]
-    await asyncio.gather(*(other.get(order.id) for order in orders[::2]))  # seen by both
-
-    async def race(order: PaymentOrder) -> tuple[Sequence[PaymentOrder], ...]:
-        return await asyncio.gather(
-            one.transition_through(order.id, THROUGH, T0),
-            other.transition_through(order.id, THROUGH, T0),
-        )
 
     async with asyncio.timeout(30):
-        races = await asyncio.gather(*(race(order) for order in orders))
+        races = await asyncio.gather(
+            one.move_all([through(order) for order in orders]),
+            other.move_all([through(order) for order in orders]),
+        )
 
-    for order, runs in zip(orders, races, strict=True):
-        done = [moved for run in runs for moved in run]
-        assert sorted(moved.status for moved in done) == sorted([VALIDATED, ACCEPTED, EXECUTING])
-        (last,) = [moved for moved in done if moved.status is EXECUTING]
-        assert await one.get(order.id) == last
-        assert [step.status for step in last.history] == [PENDING, VALIDATED, ACCEPTED, EXECUTING]
+    assert [sorted(won) for won in zip(*races, strict=True)] == [[False, True]] * len(orders)
+    for order in orders:
+        stored = await other.get(order.id)
+        assert stored is not None
+        assert [step.status for step in stored.history] == [PENDING, VALIDATED, ACCEPTED, EXECUTING]
 
 
 async def test_a_run_with_an_illegal_step_writes_nothing(store: OrderStore) -> None:
     order = await created(store, new_order())
-    steps = [THROUGH[0], Step(VALIDATED, EXECUTED)]
+    illegal = Move(order.id, 0, T0, [THROUGH[0], Step(VALIDATED, EXECUTED)], T0)
 
     with pytest.raises(IllegalTransition):
-        await store.transition_through(order.id, steps, T0 + timedelta(seconds=1))
+        await store.move_all([through(await created(store, new_order())), illegal])
     assert await store.get(order.id) == order
+    assert await store.count_by_status() == {PENDING: 2}
 
 
 async def test_of_many_racing_transitions_exactly_one_wins_per_order(store: OrderStore) -> None:
@@ -342,20 +331,20 @@ async def test_of_many_racing_transitions_exactly_one_wins_per_order(store: Orde
 
     async def race(order: PaymentOrder) -> list[PaymentOrder | None]:
         return await asyncio.gather(
-            *(store.transition(order.id, PENDING, VALIDATED, T0, f"racer {n}") for n in range(8))
+            *(transition(store, order.id, PENDING, VALIDATED, T0, f"racer {n}") for n in range(8))
         )
 
     async with asyncio.timeout(20):
         results = await asyncio.gather(*(race(order) for order in orders))
 
-    assert [sum(moved is not None for moved in result) for result in results] == [1] * 10
+    assert [sum(after is not None for after in result) for result in results] == [1] * 10
     for order, result in zip(orders, results, strict=True):
-        (winner,) = [moved for moved in result if moved is not None]
+        (winner,) = [after for after in result if after is not None]
         assert await store.get(order.id) == winner
         assert [step.status for step in winner.history] == [PENDING, VALIDATED]
 
 
-async def test_the_command_mark_and_the_workers_transition_at_once_both_stay(
+async def test_settling_and_the_workers_transition_at_once_both_stay(
     store: OrderStore,
 ) -> None:
     orders = [await executing(store, new_order()) for _ in range(10)]
@@ -363,8 +352,8 @@ async def test_the_command_mark_and_the_workers_transition_at_once_both_stay(
 
     async with asyncio.timeout(20):
         await asyncio.gather(
-            *(store.mark_command_published(order.id) for order in orders),
-            *(store.transition(order.id, EXECUTING, EXECUTED, done_at, "paid") for order in orders),
+            store.settle([order.id for order in orders]),
+            *(transition(store, o.id, EXECUTING, EXECUTED, done_at, "paid") for o in orders),
         )
 
     for order in orders:
@@ -372,16 +361,17 @@ async def test_the_command_mark_and_the_workers_transition_at_once_both_stay(
         assert final is not None
         assert final.status is EXECUTED
         assert [step.status for step in final.history][-2:] == [EXECUTING, EXECUTED]
-    assert await store.stale([EXECUTING], done_at + timedelta(days=1), 20, unpublished=True) == []
+    assert await store.owing(done_at + timedelta(days=1), 20) == []
 
 
 async def test_a_failure_keeps_its_reason_and_attempts(store: OrderStore) -> None:
     order = await created(store, new_order())
     at = T0 + timedelta(seconds=1)
 
-    failed = await store.transition(order.id, PENDING, FAILED, at, "gateway refused", attempts=3)
+    failed = await transition(store, order.id, PENDING, FAILED, at, "gateway refused", 3)
 
     assert failed is not None
+    assert failed == await store.get(order.id)
     assert (failed.status, failed.failure_reason, failed.attempts) == (FAILED, "gateway refused", 3)
     assert failed.history[-1] == Transition(status=FAILED, at=at, reason="gateway refused")
 
@@ -390,25 +380,20 @@ async def test_an_illegal_transition_raises_and_writes_nothing(store: OrderStore
     order = await created(store, new_order())
 
     with pytest.raises(IllegalTransition):
-        await store.transition(order.id, PENDING, EXECUTED, T0 + timedelta(seconds=1))
+        await transition(store, order.id, PENDING, EXECUTED, T0 + timedelta(seconds=1))
 
     assert await store.get(order.id) == order
 
 
 async def test_a_terminal_state_is_final(store: OrderStore) -> None:
     order = await created(store, new_order())
-    done = await store.transition(order.id, PENDING, FAILED, T0 + timedelta(seconds=1), "bad")
+    done = await transition(store, order.id, PENDING, FAILED, T0 + timedelta(seconds=1), "bad")
+    late = Move(order.id, 0, T0, [Step(PENDING, VALIDATED)], T0 + timedelta(seconds=2))
 
     with pytest.raises(IllegalTransition):
-        await store.transition(order.id, FAILED, VALIDATED, T0 + timedelta(seconds=2))
-    late = await store.transition(order.id, PENDING, VALIDATED, T0 + timedelta(seconds=2))
-
-    assert late is None
+        await transition(store, order.id, FAILED, VALIDATED, T0 + timedelta(seconds=2))
+    assert await store.move_all([late]) == [False]
     assert await store.get(order.id) == done
-
-
-async def test_a_transition_of_an_unknown_order_is_none(store: OrderStore) -> None:
-    assert await store.transition("no-such-order", PENDING, VALIDATED, T0) is None
 
 
 async def test_list_pages_newest_first_through_the_cursor(store: OrderStore) -> None:
@@ -428,7 +413,7 @@ async def test_list_pages_newest_first_through_the_cursor(store: OrderStore) -> 
 async def test_list_filters_by_status_across_pages(store: OrderStore) -> None:
     orders = [await created(store, new_order(at=T0 + timedelta(seconds=n))) for n in range(7)]
     validated = [
-        await store.transition(order.id, PENDING, VALIDATED, T0 + timedelta(minutes=1))
+        await transition(store, order.id, PENDING, VALIDATED, T0 + timedelta(minutes=1))
         for order in orders[::2]
     ]
 
@@ -441,52 +426,33 @@ async def test_list_filters_by_status_across_pages(store: OrderStore) -> None:
     assert await store.list(PENDING, 10, None) == orders[1::2][::-1]
 
 
-async def test_stale_lists_orders_not_updated_since_oldest_first(store: OrderStore) -> None:
-    old, older, recent, done = [
-        await created(store, new_order(at=T0 + timedelta(minutes=n))) for n in (2, 1, 9, 0)
-    ]
-    await store.transition(done.id, PENDING, FAILED, T0 + timedelta(minutes=3), "bad")
-    moved = await store.transition(old.id, PENDING, VALIDATED, T0 + timedelta(minutes=4))
-    cutoff = T0 + timedelta(minutes=5)
-
-    assert await store.stale([PENDING, VALIDATED], cutoff, 10) == [older, moved]
-    assert await store.stale([PENDING, VALIDATED], cutoff, 1) == [older]
-    assert await store.stale([VALIDATED], cutoff, 10) == [moved]
-    assert await store.stale([PENDING], T0 + timedelta(minutes=10), 10) == [older, recent]
-    assert await store.stale([PENDING, FAILED], T0 + timedelta(minutes=1), 10) == []
-
-
-async def test_an_executing_order_owes_its_command_until_it_is_marked_published(
+async def test_an_order_owes_its_command_from_its_creation_until_settled(
     store: OrderStore,
 ) -> None:
-    """The recovery sweep's view: ``unpublished`` leaves out the EXECUTING orders whose
-    command reached the broker, never an order before EXECUTING."""
-    marked, owing = [await executing(store, new_order()) for _ in range(2)]
-    waiting = await created(store, new_order())
-    await store.mark_command_published(marked.id)
-    await store.mark_command_published(marked.id)  # a second mark changes nothing
+    """The recovery sweep's view: what is owed and has not changed since the cutoff,
+    oldest change first; settling twice changes nothing."""
+    old, older, recent = [
+        await created(store, new_order(at=T0 + timedelta(minutes=n))) for n in (2, 1, 9)
+    ]
+    settled, sent = [await executing(store, new_order()) for _ in range(2)]
+    await store.settle([settled.id])
+    await store.settle([settled.id])
+    after = await transition(store, old.id, PENDING, VALIDATED, T0 + timedelta(minutes=4))
     cutoff = T0 + timedelta(minutes=5)
 
-    swept = await store.stale([PENDING, EXECUTING], cutoff, 10, unpublished=True)
-
-    assert sorted(order.id for order in swept) == sorted([owing.id, waiting.id])
-    assert len(await store.stale([PENDING, EXECUTING], cutoff, 10)) == 3
-    assert await store.stale([EXECUTING], cutoff, 1, unpublished=True) == [
-        await store.get(owing.id)
-    ]
+    assert await store.owing(cutoff, 10) == [sent, older, after]
+    assert await store.owing(cutoff, 1) == [sent]
+    assert await store.owing(T0 + timedelta(minutes=10), 10) == [sent, older, after, recent]
+    assert await store.owing(T0, 10) == []
 
 
 async def test_a_command_owed_by_an_order_that_ended_is_no_longer_owed(
     store: OrderStore,
 ) -> None:
     order = await executing(store, new_order())
-    await store.transition(order.id, EXECUTING, FAILED, T0, "refused")
-    cutoff = T0 + timedelta(minutes=5)
+    await transition(store, order.id, EXECUTING, FAILED, T0, "refused")
 
-    assert await store.stale([EXECUTING, FAILED], cutoff, 10, unpublished=True) == [
-        await store.get(order.id)
-    ]
-    assert await store.stale([EXECUTING], cutoff, 10, unpublished=True) == []
+    assert await store.owing(T0 + timedelta(minutes=5), 10) == []
 
 
 async def test_count_by_status_counts_each_order_in_its_current_status(
@@ -494,19 +460,33 @@ async def test_count_by_status_counts_each_order_in_its_current_status(
 ) -> None:
     assert await store.count_by_status() == {}
     first, second, third = [await created(store, new_order()) for _ in range(3)]
-    await store.transition(first.id, PENDING, VALIDATED, T0 + timedelta(minutes=1))
-    await store.transition(second.id, PENDING, FAILED, T0 + timedelta(minutes=1), "bad")
+    await transition(store, first.id, PENDING, VALIDATED, T0 + timedelta(minutes=1))
+    await transition(store, second.id, PENDING, FAILED, T0 + timedelta(minutes=1), "bad")
 
     assert await store.count_by_status() == {PENDING: 1, VALIDATED: 1, FAILED: 1}
     assert third.status is PENDING
+
+
+async def test_the_first_claim_of_a_payment_wins_and_every_later_one_is_refused(
+    store: OrderStore,
+) -> None:
+    orders = [await executing(store, new_order()) for _ in range(3)]
+    ids = [order.id for order in orders]
+
+    assert await store.claim_payments(ids[:1]) == [True]
+    racing = await asyncio.gather(*(store.claim_payments(ids) for _ in range(4)))
+
+    assert [claims[0] for claims in racing] == [False] * 4
+    for index in (1, 2):
+        assert [claims[index] for claims in racing].count(True) == 1
 
 
 async def test_the_event_mark_keeps_its_first_time(store: OrderStore) -> None:
     order = await created(store, new_order())
     at = T0 + timedelta(seconds=3, microseconds=4567)
 
-    await store.mark_event_published(order.id, at)
-    await store.mark_event_published(order.id, at + timedelta(seconds=1))  # the first stays
+    await store.mark_events_published([order.id], at)
+    await store.mark_events_published([order.id], at + timedelta(seconds=1))  # the first stays
 
     published = await store.get(order.id)
     assert published is not None
@@ -522,7 +502,7 @@ async def test_one_of_racing_claims_of_an_unpublished_event_wins_until_its_lease
     order = await created(store, new_order())
     lease = timedelta(seconds=10)
     assert not await store.claim_event(order.id, T0 + timedelta(hours=1), lease)  # not ended
-    await store.transition(order.id, PENDING, FAILED, T0, "refused")
+    await transition(store, order.id, PENDING, FAILED, T0, "refused")
 
     assert not await store.claim_event(order.id, T0 + timedelta(seconds=5), lease)  # just ended
     later = T0 + timedelta(minutes=1)
@@ -530,7 +510,7 @@ async def test_one_of_racing_claims_of_an_unpublished_event_wins_until_its_lease
     assert claims.count(True) == 1
     assert not await store.claim_event(order.id, later + timedelta(seconds=9), lease)
     assert await store.claim_event(order.id, later + timedelta(seconds=11), lease)  # lapsed
-    await store.mark_event_published(order.id, later + timedelta(seconds=12))
+    await store.mark_events_published([order.id], later + timedelta(seconds=12))
     assert not await store.claim_event(order.id, later + timedelta(hours=1), lease)
 
 
@@ -542,23 +522,21 @@ async def test_orders_outlive_the_store_that_wrote_them(open_store: Opener) -> N
     second = await open_store()
 
     assert await second.get(order.id) == order
-    assert await second.create(new_order(key="key-1")) == (order, False)
+    assert await create(second, new_order(key="key-1")) == (order, False)
 
 
 async def test_two_stores_changing_one_order_in_turn_never_lose_a_step(
     open_store: Opener,
 ) -> None:
-    """Each store remembers the version it last wrote; the other's writes make that
-    stale, and a change must still apply to the newest version."""
     one, other = await open_store(), await open_store()
     order = await created(one, new_order())
     steps = [(PENDING, VALIDATED), (VALIDATED, ACCEPTED), (ACCEPTED, EXECUTING)]
 
     for n, (expected, target) in enumerate(steps):
         writer = (one, other)[n % 2]
-        assert await writer.transition(order.id, expected, target, T0) is not None
-    assert await one.transition(order.id, ACCEPTED, EXECUTING, T0) is None  # stale expectation
-    done = await other.transition(order.id, EXECUTING, EXECUTED, T0, "paid")
+        assert await transition(writer, order.id, expected, target, T0) is not None
+    assert await transition(one, order.id, ACCEPTED, EXECUTING, T0) is None  # stale expectation
+    done = await transition(other, order.id, EXECUTING, EXECUTED, T0, "paid")
 
     assert done is not None
     assert [step.status for step in done.history] == [
@@ -571,34 +549,20 @@ async def test_two_stores_changing_one_order_in_turn_never_lose_a_step(
     assert await one.get(order.id) == done
 
 
-@pytest.mark.mongo
-async def test_a_mongo_order_document_left_behind_is_read_through_and_repaired(
-    mongo_store: MongoOrderStore,
-) -> None:
-    order = await created(mongo_store, new_order())
-    behind = await mongo_store.orders.find_one({"_id": order.id})
-    moved = await mongo_store.transition(order.id, PENDING, VALIDATED, T0 + timedelta(seconds=1))
-    assert behind is not None
-    # As if the writer of the version had crashed before updating the orders document:
-    await mongo_store.orders.replace_one({"_id": order.id}, behind)
-
-    assert await mongo_store.list(PENDING, 10, None) == []  # read through, and repaired
-    assert await mongo_store.list(VALIDATED, 10, None) == [moved]
-    assert await mongo_store.get(order.id) == moved
-    assert await mongo_store.transition(order.id, PENDING, VALIDATED, T0) is None
-
-
 async def test_an_unreachable_mongo_answers_store_unavailable_within_3_seconds() -> None:
     store = MongoOrderStore(f"mongodb://127.0.0.1:{free_port()}/")
+    move = Move("order-1", 0, T0, [Step(PENDING, VALIDATED)], T0)
     calls: list[Awaitable[object]] = [
         store.start(),
         store.ping(),
-        store.create(new_order()),
+        store.create_all([new_order()]),
         store.get("order-1"),
-        store.transition("order-1", PENDING, VALIDATED, T0),
-        store.mark_command_published("order-1"),
+        store.move_all([move]),
+        store.claim_payments(["order-1"]),
+        store.mark_events_published(["order-1"], T0),
         store.list(None, 10, None),
-        store.stale([PENDING], T0, 10),
+        store.count_by_status(),
+        store.owing(T0, 10),
     ]
     try:
         async with asyncio.timeout(3):
@@ -607,19 +571,6 @@ async def test_an_unreachable_mongo_answers_store_unavailable_within_3_seconds()
         await store.stop()
 
     assert [type(result) for result in results] == [StoreUnavailable] * len(calls)
-
-
-@pytest.mark.mongo
-async def test_a_mongo_database_keyed_before_clients_drops_its_unscoped_key_index(
-    mongo_uri: str, mongo_db: AsyncDatabase[dict[str, object]]
-) -> None:
-    await mongo_db["orders"].create_index(
-        "idempotencyKey", unique=True, sparse=True, name="idempotencyKey_unique"
-    )
-    async with started(MongoOrderStore(mongo_uri, mongo_db.name)) as store:
-        assert "idempotencyKey_unique" not in await store.orders.index_information()
-        await created(store, new_order(key="key-1", client="shop-a"))
-        await created(store, new_order(key="key-1", client="shop-b"))
 
 
 async def test_an_sqlite_file_written_before_clients_gets_its_orders_as_anonymous(
@@ -648,68 +599,38 @@ async def test_an_sqlite_file_written_before_clients_gets_its_orders_as_anonymou
 async def test_queries_see_each_order_in_its_final_status_after_racing_writers_and_readers(
     open_store: Opener,
 ) -> None:
-    """Ingestion marks the command while a worker ends the order and a client polls it,
-    each through a store of its own: the documents queries read end up current."""
+    """Ingestion settles the commands while a worker ends the orders and a client polls
+    them, each through a store of its own."""
     ingestion, worker, reader = await open_store(), await open_store(), await open_store()
     orders = [await executing(ingestion, new_order()) for _ in range(12)]
+    ids = [order.id for order in orders]
+    paid = [
+        Move(o.id, o.version, o.updated_at, [Step(EXECUTING, EXECUTED, "paid")], T0) for o in orders
+    ]
 
-    async def end(order_id: str) -> None:
-        await worker.transition(order_id, EXECUTING, EXECUTED, T0, "paid")
-        await worker.mark_event_published(order_id, T0)
+    async def end() -> None:
+        assert await worker.claim_payments(ids) == [True] * len(ids)
+        assert await worker.move_all(paid) == [True] * len(ids)
+        await worker.mark_events_published(ids, T0)
 
     async def poll(order_id: str) -> None:
         for _ in range(3):
             await reader.get(order_id)
 
     async with asyncio.timeout(60):
-        await asyncio.gather(
-            *(ingestion.mark_command_published(order.id) for order in orders),
-            *(end(order.id) for order in orders),
-            *(poll(order.id) for order in orders),
-        )
+        await asyncio.gather(ingestion.settle(ids), end(), *(poll(order_id) for order_id in ids))
 
     assert await reader.count_by_status() == {EXECUTED: len(orders)}
     listed = await reader.list(EXECUTED, 100, None)
-    assert sorted(order.id for order in listed) == sorted(order.id for order in orders)
-    assert await reader.stale([EXECUTING], T0 + timedelta(days=1), 100) == []
-
-
-@pytest.mark.mongo
-async def test_a_late_write_of_a_mongo_orders_document_does_not_roll_it_back(
-    mongo_store: MongoOrderStore,
-) -> None:
-    order = await created(mongo_store, new_order())
-    validated = await mongo_store.transition(order.id, PENDING, VALIDATED, T0)
-    accepted = await mongo_store.transition(order.id, VALIDATED, ACCEPTED, T0)
-    assert validated is not None
-    assert accepted is not None
-
-    # The index write of version 1, as if held up until version 2's was done:
-    await mongo_store._index(validated, 1, to_document(validated, "python"))
-
-    assert await mongo_store.list(ACCEPTED, 10, None) == [accepted]
-    assert await mongo_store.count_by_status() == {ACCEPTED: 1}
-
-
-@pytest.mark.mongo
-async def test_a_mongo_database_from_before_owed_commands_owes_the_unmarked_ones(
-    mongo_uri: str, mongo_db: AsyncDatabase[dict[str, object]]
-) -> None:
-    """Its orders carried the mark as ``commandPublishedAt``: an EXECUTING order
-    without it still owes its command, one with it does not."""
-    async with started(MongoOrderStore(mongo_uri, mongo_db.name)) as first:
-        owing, marked = [await executing(first, new_order()) for _ in range(2)]
-    await mongo_db["owed_commands"].drop()
-    await mongo_db["orders"].update_one({"_id": marked.id}, {"$set": {"commandPublishedAt": T0}})
-
-    async with started(MongoOrderStore(mongo_uri, mongo_db.name)) as store:
-        swept = await store.stale([EXECUTING], T0 + timedelta(minutes=5), 10, unpublished=True)
-        assert swept == [owing]
+    assert sorted(order.id for order in listed) == sorted(ids)
+    assert await reader.owing(T0 + timedelta(days=1), 100) == []
 
 
 async def test_an_sqlite_file_from_before_owed_commands_owes_the_unmarked_ones(
     tmp_path: Path,
 ) -> None:
+    """Its EXECUTING orders carried the mark as ``commandPublishedAt``: one without it
+    still owes its command, one with it does not."""
     path = tmp_path / "old.sqlite3"
     async with started(SqliteOrderStore(path)) as first:
         owing, marked = [await executing(first, new_order()) for _ in range(2)]
@@ -722,5 +643,20 @@ async def test_an_sqlite_file_from_before_owed_commands_owes_the_unmarked_ones(
         )
 
     async with started(SqliteOrderStore(path)) as store:
-        swept = await store.stale([EXECUTING], T0 + timedelta(minutes=5), 10, unpublished=True)
-        assert swept == [owing]
+        assert await store.owing(T0 + timedelta(minutes=5), 10) == [owing]
+
+
+async def test_an_sqlite_file_from_before_orders_owed_from_creation_owes_its_new_orders(
+    tmp_path: Path,
+) -> None:
+    """Written when only EXECUTING orders owed their commands (user_version 0): its
+    orders before EXECUTING owe theirs too once opened."""
+    path = tmp_path / "old.sqlite3"
+    async with started(SqliteOrderStore(path)) as first:
+        pending = await created(first, new_order())
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM owed_commands")
+        db.execute("PRAGMA user_version = 0")
+
+    async with started(SqliteOrderStore(path)) as store:
+        assert await store.owing(T0 + timedelta(minutes=5), 10) == [pending]

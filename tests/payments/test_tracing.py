@@ -71,20 +71,24 @@ async def test_one_order_is_one_trace_across_the_kafka_hop(
     expected = {
         "POST /payment-orders",
         "route create-payment-order",
-        "process Lifecycle.create",
+        "process Lifecycle.receive",
+        "batch Lifecycle.create_all",
         "to seda:payment-lifecycle",
         "route queue-payment-order",
         "route advance-payment-order",
-        "process Lifecycle.advance",
+        "batch Lifecycle.advance_all",
         f"to kafka:{execute}",
+        "batch Lifecycle.settle_all",
         f"{execute} publish",
         f"{execute} process",
         "route execute-payment-order",
         "process Lifecycle.begin_execution",
+        "batch Lifecycle.claim_all",
         "to gateway:simulated",
         "gateway pay",
-        "process Lifecycle.complete",
+        "batch Lifecycle.complete_all",
         executed,
+        "batch Lifecycle.events_published_all",
     }
     trace_id = 0x0AF7651916CD43DD8448EB211C80319C  # the client's: the trace continues it
 

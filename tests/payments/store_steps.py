@@ -1,0 +1,71 @@
+"""Store calls as the lifecycle makes them, one order at a time, for tests that set
+orders up or race on them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from payments.model import OrderStatus, PaymentOrder, check_transition
+from payments.store import IdempotencyConflict, Move, OrderStore, Step
+from payments.stores.common import moved
+
+PENDING, VALIDATED, ACCEPTED = OrderStatus.PENDING, OrderStatus.VALIDATED, OrderStatus.ACCEPTED
+EXECUTING = OrderStatus.EXECUTING
+T0 = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
+
+
+async def create(store: OrderStore, order: PaymentOrder) -> tuple[PaymentOrder, bool]:
+    """One order through ``create_all``; a conflict raises."""
+    (result,) = await store.create_all([order])
+    if isinstance(result, IdempotencyConflict):
+        raise result
+    return result
+
+
+async def created(store: OrderStore, order: PaymentOrder) -> PaymentOrder:
+    stored, is_new = await create(store, order)
+    assert is_new
+    return stored
+
+
+async def transition(
+    store: OrderStore,
+    order_id: str,
+    expected: OrderStatus,
+    target: OrderStatus,
+    at: datetime,
+    reason: str | None = None,
+    attempts: int | None = None,
+    gateway_reference: str | None = None,
+) -> PaymentOrder | None:
+    """One transition as the lifecycle makes it: a move from the order as read now; the
+    order after it, or None when the order was elsewhere or someone moved it first."""
+    check_transition(expected, target)
+    order = await store.get(order_id)
+    if order is None or order.status is not expected:
+        return None
+    step = Step(expected, target, reason)
+    move = Move(order.id, order.version, order.updated_at, [step], at, attempts, gateway_reference)
+    (applied,) = await store.move_all([move])
+    return moved(order, move) if applied else None
+
+
+THROUGH = [
+    Step(PENDING, VALIDATED, "validated"),
+    Step(VALIDATED, ACCEPTED, "accepted"),
+    Step(ACCEPTED, EXECUTING, "command issued"),
+]
+
+
+def through(order: PaymentOrder, at: datetime = T0) -> Move:
+    """The move ingestion makes of a new order: the three steps up to EXECUTING at once."""
+    return Move(order.id, order.version, order.updated_at, THROUGH, at)
+
+
+async def executing(store: OrderStore, order: PaymentOrder) -> PaymentOrder:
+    """``order`` created and moved on to EXECUTING, as ingestion leaves it."""
+    order = await created(store, order)
+    assert await store.move_all([through(order)]) == [True]
+    after = moved(order, through(order))
+    assert after is not None
+    return after
