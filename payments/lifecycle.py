@@ -25,7 +25,7 @@ from payments.messages import ExecutePaymentCommand, PaymentEvent, UnreadableMes
 from payments.model import OrderStatus, PaymentOrder, Transition
 from payments.queries import client_of
 from payments.request import CreatePaymentOrder
-from payments.store import IdempotencyConflict, Move, OrderStore, Step
+from payments.store import IdempotencyConflict, Move, OrderRef, OrderStore, Step
 from payments.stores.common import moved, store_time
 from routes import headers
 from routes.exchange import Exchange, utcnow
@@ -36,8 +36,8 @@ logger = logging.getLogger(__name__)
 # Exchange headers of the payment routes.
 ORDER_CREATED = "payment.created"
 ORDER_ID = "payment.orderId"
-ORDER_VERSION = "payment.version"  # the order's version the command was issued at
-EXECUTING_SINCE = "payment.executingSince"
+# Exchange properties (they stay with the exchange, never travel with a message).
+ORDER_REF = "payment.order"  # the OrderRef a worker ends the order from
 PAYMENT_DUE = "payment.due"  # False when only the terminal event is still owed
 PAYMENT_CLAIMED = "payment.claimed"  # this command's claim of the payment was the first
 ENDED_BY_OTHER = "payment.endedByOther"  # another worker's write ended the order first
@@ -222,11 +222,11 @@ class Lifecycle:
         command = read_command(exchange.body)
         exchange.headers[ORDER_ID] = command.order_id
         exchange.body = command
-        if command.version is None or command.executing_since is None:
+        ref = _carried_ref(command)
+        if ref is None:
             await self._read_before_paying(exchange)
             return
-        exchange.headers[ORDER_VERSION] = command.version
-        exchange.headers[EXECUTING_SINCE] = command.executing_since
+        exchange.properties[ORDER_REF] = ref
         exchange.headers[PAYMENT_DUE] = True
 
     async def claim_all(self, exchanges: Sequence[Exchange]) -> None:
@@ -255,8 +255,7 @@ class Lifecycle:
         elif order.status is not OrderStatus.EXECUTING:
             raise PoisonCommand(f"order {order.id} is {order.status}, not EXECUTING")
         else:
-            exchange.headers[ORDER_VERSION] = order.version
-            exchange.headers[EXECUTING_SINCE] = order.updated_at
+            exchange.properties[ORDER_REF] = OrderRef.of(order)
 
     async def _owed_event(self, exchange: Exchange, order: PaymentOrder) -> None:
         """The event of a terminal order that this exchange did not end. Published: the
@@ -319,7 +318,7 @@ class Lifecycle:
             reason = str(exchange.headers.get(headers.EXCEPTION_MESSAGE) or "execution failed")
             attempts = int(exchange.headers.get(headers.ATTEMPTS, 1))
             step = Step(order.status, OrderStatus.FAILED, reason)
-            move = Move(order.id, order.version, order.updated_at, [step], self.clock(), attempts)
+            move = Move(OrderRef.of(order), [step], self.clock(), attempts)
             (applied,) = await self.store.move_all([move])
             failed = moved(order, move) if applied else None
             if failed is None:  # another worker ended it first
@@ -346,21 +345,31 @@ def steps_from(status: OrderStatus) -> Sequence[Step]:
 
 
 def _advance(order: PaymentOrder, at: datetime) -> Move:
-    return Move(order.id, order.version, order.updated_at, steps_from(order.status), at)
+    return Move(OrderRef.of(order), steps_from(order.status), at)
 
 
 def _execution_done(exchange: Exchange, at: datetime) -> Move:
     reference = getattr(exchange.body, "reference", None)
     attempts = int(exchange.headers.get(headers.REDELIVERY_COUNTER, 0)) + 1
     step = Step(OrderStatus.EXECUTING, OrderStatus.EXECUTED, f"paid, gateway reference {reference}")
-    return Move(
-        exchange.headers[ORDER_ID],
-        exchange.headers[ORDER_VERSION],
-        exchange.headers[EXECUTING_SINCE],
-        [step],
-        at,
-        attempts,
-        reference,
+    return Move(exchange.properties[ORDER_REF], [step], at, attempts, reference)
+
+
+def _carried_ref(command: ExecutePaymentCommand) -> OrderRef | None:
+    """The order as the command carries it; None for a command of an earlier producer."""
+    if (
+        command.version is None
+        or command.executing_since is None
+        or command.client_id is None
+        or command.created_at is None
+    ):
+        return None
+    return OrderRef(
+        command.order_id,
+        command.version,
+        command.executing_since,
+        command.client_id,
+        command.created_at,
     )
 
 
@@ -373,6 +382,8 @@ def command_for(order: PaymentOrder) -> ExecutePaymentCommand:
         currency=order.currency,
         version=order.version,
         executing_since=order.updated_at,
+        client_id=order.client_id,
+        created_at=order.created_at,
     )
 
 

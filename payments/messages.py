@@ -93,6 +93,10 @@ class ExecutePaymentCommand(Message):
     the commands of earlier producers; for those the worker reads the order."""
     executing_since: datetime | None = None
     """When the order became EXECUTING."""
+    client_id: str | None = None
+    """The API client the order belongs to."""
+    created_at: datetime | None = None
+    """When the order was created."""
 
 
 class PaymentEvent(Message):

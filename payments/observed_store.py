@@ -75,7 +75,7 @@ class ObservedOrderStore:
 
     def _moved(self, move: Move) -> None:
         """The metric and the log event of each transition of a move."""
-        since = move.since
+        since = move.order.since
         for step in move.steps:
             seconds = max((move.at - since).total_seconds(), 0.0)
             since = move.at
@@ -134,6 +134,10 @@ class ObservedOrderStore:
     async def count_by_status(self) -> Mapping[OrderStatus, int]:
         with self._timed("count_by_status"):
             return await self.store.count_by_status()
+
+    async def summarise(self) -> None:
+        with self._timed("summarise"):
+            await self.store.summarise()
 
     @contextlib.contextmanager
     def _timed(self, call: str) -> Iterator[None]:

@@ -72,6 +72,10 @@ class BatchRules(TypedDict):
 # them waiting more than this many seconds for the others.
 STORE_BATCH = BatchRules(size=256, timeout=0.005)
 
+# Seconds between two folds of the store's recent writes into what its listings and
+# counts read (``OrderStore.summarise``).
+SUMMARY_PERIOD = 1.0
+
 # A store or broker outage: retry a little, then fail the exchange so its source
 # (a Kafka record, the recovery sweep) brings it back later. Never dead-lettered.
 OUTAGE_RETRY = RedeliveryPolicy(
@@ -189,6 +193,17 @@ def ingestion_routes(
     builder.from_(f"timer:payment-recovery?period={recovery_period}").route_id(
         "recover-payment-orders"
     ).process(sweep)
+
+    async def summarise(exchange: Exchange) -> None:
+        await lifecycle.store.summarise()
+
+    (
+        builder.from_(f"timer:payment-summary?period={SUMMARY_PERIOD}")
+        .route_id("summarise-payment-orders")
+        .on_exception(StoreUnavailable, log_level="DEBUG")  # readiness says the store is down
+        .end()
+        .process(summarise)
+    )
 
 
 def processor_routes(

@@ -52,18 +52,37 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Move:
-    """A run of transitions of one order, written at once: from ``version`` (in the
-    status ``steps[0].expected`` since ``since``) to ``version + 1``. ``attempts`` and
-    ``gateway_reference`` go on the order with the last step."""
+class OrderRef:
+    """An order as a writer knows it without reading it: the version it is at and since
+    when it has been in its status, and whose it is and since when (for the summaries
+    a store keeps of its orders)."""
 
     order_id: str
     version: int
     since: datetime
+    client_id: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, order: PaymentOrder) -> OrderRef:
+        return cls(order.id, order.version, order.updated_at, order.client_id, order.created_at)
+
+
+@dataclass(frozen=True)
+class Move:
+    """A run of transitions of one order, written at once: from its version (in the
+    status ``steps[0].expected``) to the next. ``attempts`` and ``gateway_reference``
+    go on the order with the last step."""
+
+    order: OrderRef
     steps: Sequence[Step]
     at: datetime
     attempts: int | None = None
     gateway_reference: str | None = None
+
+    @property
+    def order_id(self) -> str:
+        return self.order.order_id
 
 
 # What ``create_all`` answers for each order: the stored order and whether this call
@@ -132,8 +151,20 @@ class OrderStore(Protocol):
         client_id: str | None = None,
     ) -> Sequence[PaymentOrder]:
         """Newest first; ``after`` is the id of the last order of the previous page. With
-        ``client_id``, only that client's orders (and only its orders as ``after``)."""
+        ``client_id``, only that client's orders (and only its orders as ``after``). A
+        terminal status lists its orders by when they reached it. ``MongoOrderStore``
+        orders by the second a write put an order on its list, then by creation time: two
+        orders written a few milliseconds apart across a second's edge may come in the
+        order they were written. Each costs the same however many orders there are,
+        but a status before EXECUTING, whose orders are found on the client's list."""
 
     async def count_by_status(self) -> Mapping[OrderStatus, int]:
         """How many orders are in each status now (a status with none is absent); for
-        dashboards and gauges, so an order changing meanwhile may count in its old one."""
+        dashboards and gauges, so an order changing meanwhile may count in its old one.
+        Kept as the orders move, so the cost does not grow with the number of orders."""
+
+    async def summarise(self) -> None:
+        """Fold what the store noted of its recent writes into the summaries its listings
+        and counts read, so that reading them costs the same however many orders there
+        are (MongoDB); nothing to do where indexes serve them (SQLite). The ingestion
+        service calls it every second."""

@@ -38,6 +38,10 @@ class _StoredOrder(PaymentOrder):
 _FIELDS = tuple(PaymentOrder.model_fields)
 
 
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 def store_time(at: datetime) -> datetime:
     """``at`` in UTC, cut to whole milliseconds; a naive time is a programming error."""
     if at.tzinfo is None:
@@ -107,7 +111,7 @@ def transitioned(
 def moved(order: PaymentOrder, move: Move) -> PaymentOrder | None:
     """The order after ``move``, one version on; None when the order is not at the
     move's version (nor in the status its first step expects)."""
-    if order.version != move.version:
+    if order.version != move.order.version:
         return None
     for number, step in enumerate(move.steps, start=1):
         last = number == len(move.steps)
@@ -118,7 +122,7 @@ def moved(order: PaymentOrder, move: Move) -> PaymentOrder | None:
         if after is None:
             return None
         order = after
-    return order.model_copy(update={"version": move.version + 1})
+    return order.model_copy(update={"version": move.order.version + 1})
 
 
 def checked(moves: Sequence[Move]) -> Sequence[Move]:

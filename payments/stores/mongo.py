@@ -21,6 +21,8 @@ Every document of an order carries ``orderId``, so one indexed find reads the or
 with all its revisions and marks, merged in version order. The orders of one
 ``create_all`` owe their execution commands together: one ``owed:<batch>`` document,
 in the same insert as their first revisions, deleted once each of them is settled.
+Listings and counts read summaries the same inserts keep (``mongo_summary``), never
+every order.
 A unique sparse index on ``clientIdempotencyKey`` (client id and key in one field)
 refuses a second order with one client's key (FerretDB ignores ``sparse`` but leaves
 absent values out anyway). Money goes through the Decimal codec of
@@ -32,13 +34,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from bson.binary import UuidRepresentation
 from bson.codec_options import CodecOptions
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import AsyncMongoClient
 from pymongo.errors import BulkWriteError, ConnectionFailure
 
 from components.mongodb.client_pool import Collection, Document
@@ -55,6 +56,16 @@ from payments.stores.common import (
     storable,
     store_time,
     to_document,
+    wall_clock,
+)
+from payments.stores.mongo_summary import (
+    LISTED,
+    Entry,
+    SliceBuilder,
+    Summary,
+    list_name,
+    millis,
+    second_of,
 )
 
 REVISIONS = "order_revisions"
@@ -80,8 +91,8 @@ def _reachable() -> Iterator[None]:
         raise StoreUnavailable(f"MongoDB unreachable: {error}") from error
 
 
-def _first_revision(order: PaymentOrder) -> Document:
-    document = to_document(order, "python")
+def _first_revision(order: PaymentOrder, listed: int) -> Document:
+    document = to_document(order, "python") | {LISTED: listed}
     order_id = document.pop("id")
     key = scoped_key(order)
     if key is not None:
@@ -89,12 +100,13 @@ def _first_revision(order: PaymentOrder) -> Document:
     return {"_id": f"{order_id}#0", ORDER: order_id, **document}
 
 
-def _revision(move: Move) -> Document:
+def _revision(move: Move, listed: int) -> Document:
     """The revision ``move`` writes: what it changes, under its version's ``_id``."""
-    at, version, last = store_time(move.at), move.version + 1, move.steps[-1]
+    at, version, last = store_time(move.at), move.order.version + 1, move.steps[-1]
     revision: Document = {
         "_id": f"{move.order_id}#{version}",
         ORDER: move.order_id,
+        LISTED: listed,
         "version": version,
         "status": last.target.value,
         "updatedAt": at,
@@ -118,7 +130,7 @@ def _merged(documents: Sequence[Document]) -> PaymentOrder | None:
     first = next((document for document in documents if document.get("version") == 0), None)
     if first is None:
         return None
-    fields = {key: value for key, value in first.items() if key not in ("_id", ORDER)}
+    fields = {key: value for key, value in first.items() if key not in ("_id", ORDER, LISTED)}
     fields["id"], history = first[ORDER], list(first["history"])
     claims: list[datetime] = []
     for document in sorted(documents, key=lambda document: document.get("version", -1)):
@@ -148,7 +160,10 @@ class MongoOrderStore:
         server_selection_timeout_ms: int = 2000,
         socket_timeout_ms: int | None = 10_000,
         connect_timeout_ms: int = 5000,
+        clock: Callable[[], datetime] = wall_clock,
     ) -> None:
+        # The time the summary's slices and folds are stamped with.
+        self.clock = clock
         self._owned = isinstance(uri_or_client, str)
         self._client: AsyncMongoClient[Document] = (
             AsyncMongoClient(
@@ -163,6 +178,7 @@ class MongoOrderStore:
         )
         db = self._client.get_database(database, codec_options=_CODECS)
         self.revisions: Collection = db.get_collection(REVISIONS, codec_options=_CODECS)
+        self.summary = Summary(self.revisions)
         # The orders of each owed document this store wrote or recovered that are not
         # settled yet: the document goes once the last of them is.
         self._owed: dict[str, set[str]] = {}
@@ -175,7 +191,6 @@ class MongoOrderStore:
                 SCOPED_KEY, unique=True, sparse=True, name=f"{SCOPED_KEY}_unique"
             )
             await self.revisions.create_index(KIND)
-            await self.revisions.create_index([("clientId", ASCENDING), ("version", ASCENDING)])
 
     async def stop(self) -> None:
         if self._owned:
@@ -192,13 +207,29 @@ class MongoOrderStore:
         owed_id = f"{OWED}:{uuid.uuid4().hex}"
         owed: Document = {"_id": owed_id, KIND: OWED, "orders": [order.id for order in orders]}
         owed["since"] = min(order.created_at for order in orders)
-        refused = await self._insert([*map(_first_revision, orders), owed])
+        noted = self._slice()
+        for order in orders:
+            noted.created(order)
+        firsts = [_first_revision(order, noted.second) for order in orders]
+        refused = await self._insert([*firsts, owed, noted.document()])
         results = [
             await self._replay(order) if index in refused else (order, True)
             for index, order in enumerate(orders)
         ]
+        taken_back = self._slice()
+        for index in refused:
+            taken_back.not_created(orders[index])
+        await self._note(taken_back)
         self._owe(owed_id, [order.id for order, created in _created(results) if created])
         return results
+
+    def _slice(self) -> SliceBuilder:
+        return SliceBuilder(second_of(self.clock()))
+
+    async def _note(self, noted: SliceBuilder) -> None:
+        """A slice of its own: what a refused write's slice counted, taken back out."""
+        if noted:
+            await self._insert([noted.document()])
 
     async def _replay(self, order: PaymentOrder) -> Created:
         key = scoped_key(order)
@@ -217,7 +248,15 @@ class MongoOrderStore:
         return order
 
     async def move_all(self, moves: Sequence[Move]) -> Sequence[bool]:
-        refused = await self._insert([_revision(move) for move in checked(moves)])
+        noted = self._slice()
+        for move in checked(moves):
+            noted.moved(move)
+        revisions = [_revision(move, noted.second) for move in moves]
+        refused = await self._insert([*revisions, noted.document()])
+        taken_back = self._slice()
+        for index in refused:
+            taken_back.moved(moves[index], -1)
+        await self._note(taken_back)
         return [index not in refused for index in range(len(moves))]
 
     async def claim_payments(self, order_ids: Sequence[str]) -> Sequence[bool]:
@@ -291,41 +330,73 @@ class MongoOrderStore:
         *,
         client_id: str | None = None,
     ) -> Sequence[PaymentOrder]:
-        query: dict[str, Any] = {"version": 0}
-        if client_id is not None:
-            query["clientId"] = client_id
-        with _reachable():
-            firsts = self.revisions.find(query, projection={ORDER: True, "createdAt": True})
-            newest_first = sorted(
-                [(first["createdAt"], first[ORDER]) async for first in firsts], reverse=True
-            )
-        ids = [order_id for _, order_id in newest_first]
-        if after is not None:
-            if after not in ids:
-                return []
-            ids = ids[ids.index(after) + 1 :]
+        """A list of the summary (the client's, or a status's), read from its newest entry
+        on, each order as it is now. An order before EXECUTING is on no list of its
+        status: those come from the client's own list, read until as many were found as
+        the counts say there are."""
+        size = page_size(limit)
+        listed = status is None or status.terminal
+        name = list_name(client_id, status if listed else None)
+        wanted: int | None = None
+        if status is not None and not status.terminal:
+            wanted = (await self.summary.counts(client_id)).get(status, 0)
         page: list[PaymentOrder] = []
-        while ids and len(page) < page_size(limit):
-            chunk, ids = ids[:limit], ids[limit:]
-            orders = await asyncio.gather(*map(self.get, chunk))
-            page += [o for o in orders if o is not None and status in (None, o.status)]
-        return page[:limit]
+        chunk: list[Entry] = []
+        with _reachable():
+            position = None if after is None else await self._position(after, status, client_id)
+            if after is not None and position is None:
+                return []
+            async for entry in self.summary.entries(name, position):
+                chunk.append(entry)
+                if len(chunk) == size:
+                    page += await self._listed(chunk, status, page)
+                    chunk = []
+                    if len(page) >= min(size, wanted if wanted is not None else size):
+                        break
+            else:
+                page += await self._listed(chunk, status, page)
+        return page[:size]
+
+    async def _position(
+        self, after: str, status: OrderStatus | None, client_id: str | None
+    ) -> tuple[int, str] | None:
+        """Where the cursor's order is on the list: the second it joined it (its creation's
+        revision; for a status list, the revision that ended it), and its id."""
+        with _reachable():
+            documents = await self.revisions.find({ORDER: after}).to_list()
+        order = _merged(documents)
+        if order is None or client_id not in (None, order.client_id):
+            return None
+        version = order.version if status is not None and status.terminal else 0
+        joined = [d.get(LISTED) for d in documents if d.get("version") == version]
+        return (joined[0], after) if joined and joined[0] is not None else None
+
+    async def _listed(
+        self, entries: Sequence[Entry], status: OrderStatus | None, before: Sequence[PaymentOrder]
+    ) -> Sequence[PaymentOrder]:
+        """The orders of ``entries`` that are what their list says (phantoms of refused
+        writes and orders since moved on are not), and not in ``before``."""
+        orders = await asyncio.gather(*(self.get(order_id) for _, _, order_id, _ in entries))
+        seen = {order.id for order in before}
+        kept: list[PaymentOrder] = []
+        for (_, _, _, joined), order in zip(entries, orders, strict=True):
+            if order is None or order.id in seen:
+                continue
+            if status is None or (
+                order.status is status
+                and (not status.terminal or millis(order.updated_at) == joined)
+            ):
+                kept.append(order)
+                seen.add(order.id)
+        return kept
 
     async def count_by_status(self) -> Mapping[OrderStatus, int]:
         with _reachable():
-            cursor = self.revisions.find(
-                {"version": {"$exists": True}},
-                projection={ORDER: True, "version": True, "status": True},
-            )
-            newest: dict[str, tuple[int, str]] = {}
-            async for revision in cursor:
-                known = newest.get(revision[ORDER])
-                if known is None or known[0] < revision["version"]:
-                    newest[revision[ORDER]] = (revision["version"], revision["status"])
-        counts: dict[OrderStatus, int] = {}
-        for _, status in newest.values():
-            counts[OrderStatus(status)] = counts.get(OrderStatus(status), 0) + 1
-        return counts
+            return await self.summary.counts()
+
+    async def summarise(self) -> None:
+        with _reachable():
+            await self.summary.fold(self.clock())
 
     async def _insert(self, documents: Sequence[Document]) -> set[int]:
         """One unordered insert: the indexes of the documents a unique key refused."""

@@ -3,11 +3,13 @@ orders up or race on them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from payments.model import OrderStatus, PaymentOrder, check_transition
-from payments.store import IdempotencyConflict, Move, OrderStore, Step
+from payments.store import IdempotencyConflict, Move, OrderRef, OrderStore, Step
+from payments.stores import MongoOrderStore
 from payments.stores.common import moved
+from payments.stores.mongo_summary import GRACE
 
 PENDING, VALIDATED, ACCEPTED = OrderStatus.PENDING, OrderStatus.VALIDATED, OrderStatus.ACCEPTED
 EXECUTING = OrderStatus.EXECUTING
@@ -45,7 +47,7 @@ async def transition(
     if order is None or order.status is not expected:
         return None
     step = Step(expected, target, reason)
-    move = Move(order.id, order.version, order.updated_at, [step], at, attempts, gateway_reference)
+    move = Move(OrderRef.of(order), [step], at, attempts, gateway_reference)
     (applied,) = await store.move_all([move])
     return moved(order, move) if applied else None
 
@@ -59,7 +61,7 @@ THROUGH = [
 
 def through(order: PaymentOrder, at: datetime = T0) -> Move:
     """The move ingestion makes of a new order: the three steps up to EXECUTING at once."""
-    return Move(order.id, order.version, order.updated_at, THROUGH, at)
+    return Move(OrderRef.of(order), THROUGH, at)
 
 
 async def executing(store: OrderStore, order: PaymentOrder) -> PaymentOrder:
@@ -69,3 +71,23 @@ async def executing(store: OrderStore, order: PaymentOrder) -> PaymentOrder:
     after = moved(order, through(order))
     assert after is not None
     return after
+
+
+class SteppedClock:
+    """The wall clock, put forward by the steps taken: stores stamp their writes with it,
+    so a test can let a grace pass at once."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+
+async def folded(store: OrderStore) -> None:
+    """Every write so far folded into the store's summaries, as ``summarise`` folds them
+    once they are older than its grace: here the store's clock steps past the grace."""
+    if isinstance(store, MongoOrderStore):
+        assert isinstance(store.clock, SteppedClock)
+        store.clock.ahead += GRACE + timedelta(seconds=2)
+    await store.summarise()

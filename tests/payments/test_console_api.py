@@ -25,6 +25,7 @@ PAYMENT_ROUTES = {
     "queue-payment-order",
     "advance-payment-order",
     "recover-payment-orders",
+    "summarise-payment-orders",
     "execute-payment-order",
 }
 

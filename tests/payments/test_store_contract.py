@@ -24,11 +24,27 @@ from payments.model import (
     PaymentOrder,
     Transition,
 )
-from payments.store import IdempotencyConflict, Move, OrderStore, Step, StoreUnavailable
+from payments.store import (
+    IdempotencyConflict,
+    Move,
+    OrderRef,
+    OrderStore,
+    Step,
+    StoreUnavailable,
+)
 from payments.stores import MongoOrderStore, OrderIdTaken, SqliteOrderStore
 from payments.stores.common import moved, to_document
 from tests.conftest import unique_name
-from tests.payments.store_steps import THROUGH, create, created, executing, through, transition
+from tests.payments.store_steps import (
+    THROUGH,
+    SteppedClock,
+    create,
+    created,
+    executing,
+    folded,
+    through,
+    transition,
+)
 
 PENDING, VALIDATED, ACCEPTED = OrderStatus.PENDING, OrderStatus.VALIDATED, OrderStatus.ACCEPTED
 EXECUTING, EXECUTED, FAILED = OrderStatus.EXECUTING, OrderStatus.EXECUTED, OrderStatus.FAILED
@@ -43,11 +59,12 @@ async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
     """Opens stores on one database of this test's own (a second one sees the same data)."""
     opened: list[OrderStore] = []
     database = unique_name("orders").replace("-", "_")
+    clock = SteppedClock()  # one for every store of the test, as one wall clock
 
     async def open_() -> OrderStore:
         store: OrderStore
         if request.param == "mongo":
-            store = MongoOrderStore(request.getfixturevalue("mongo_uri"), database)
+            store = MongoOrderStore(request.getfixturevalue("mongo_uri"), database, clock=clock)
         else:
             store = SqliteOrderStore(tmp_path / "orders.sqlite3")
         await store.start()
@@ -231,7 +248,7 @@ async def test_transitions_are_compare_and_set_and_recorded_in_the_history(
 ) -> None:
     order = await created(store, new_order())
     times = [T0 + timedelta(seconds=n) for n in range(1, 5)]
-    stale = Move(order.id, 0, T0, [Step(PENDING, VALIDATED, "late duplicate")], times[1])
+    stale = Move(OrderRef.of(order), [Step(PENDING, VALIDATED, "late duplicate")], times[1])
 
     first = await transition(store, order.id, PENDING, VALIDATED, times[0], "validated")
     assert await store.move_all([stale]) == [False]
@@ -318,7 +335,7 @@ async def test_racing_runs_of_transitions_write_each_step_once(open_store: Opene
 
 async def test_a_run_with_an_illegal_step_writes_nothing(store: OrderStore) -> None:
     order = await created(store, new_order())
-    illegal = Move(order.id, 0, T0, [THROUGH[0], Step(VALIDATED, EXECUTED)], T0)
+    illegal = Move(OrderRef.of(order), [THROUGH[0], Step(VALIDATED, EXECUTED)], T0)
 
     with pytest.raises(IllegalTransition):
         await store.move_all([through(await created(store, new_order())), illegal])
@@ -388,7 +405,7 @@ async def test_an_illegal_transition_raises_and_writes_nothing(store: OrderStore
 async def test_a_terminal_state_is_final(store: OrderStore) -> None:
     order = await created(store, new_order())
     done = await transition(store, order.id, PENDING, FAILED, T0 + timedelta(seconds=1), "bad")
-    late = Move(order.id, 0, T0, [Step(PENDING, VALIDATED)], T0 + timedelta(seconds=2))
+    late = Move(OrderRef.of(order), [Step(PENDING, VALIDATED)], T0 + timedelta(seconds=2))
 
     with pytest.raises(IllegalTransition):
         await transition(store, order.id, FAILED, VALIDATED, T0 + timedelta(seconds=2))
@@ -397,8 +414,13 @@ async def test_a_terminal_state_is_final(store: OrderStore) -> None:
 
 
 async def test_list_pages_newest_first_through_the_cursor(store: OrderStore) -> None:
-    # Pairs share a creation time, so the cursor must break ties by id.
-    orders = [await created(store, new_order(at=T0 + timedelta(seconds=n // 2))) for n in range(8)]
+    # Pairs share a creation time, so the cursor must break ties by id. One batch, as
+    # concurrent POSTs make one: MongoDB lists by the second an order was written in
+    # first, which then is the same for all of them.
+    results = await store.create_all(
+        [new_order(at=T0 + timedelta(seconds=n // 2)) for n in range(8)]
+    )
+    orders = [order for order, _ in (result for result in results if isinstance(result, tuple))]
     newest_first = sorted(orders, key=lambda order: (order.created_at, order.id), reverse=True)
 
     pages = [await store.list(None, 3, None)]
@@ -551,7 +573,7 @@ async def test_two_stores_changing_one_order_in_turn_never_lose_a_step(
 
 async def test_an_unreachable_mongo_answers_store_unavailable_within_3_seconds() -> None:
     store = MongoOrderStore(f"mongodb://127.0.0.1:{free_port()}/")
-    move = Move("order-1", 0, T0, [Step(PENDING, VALIDATED)], T0)
+    move = Move(OrderRef("order-1", 0, T0, "shop-a", T0), [Step(PENDING, VALIDATED)], T0)
     calls: list[Awaitable[object]] = [
         store.start(),
         store.ping(),
@@ -604,9 +626,7 @@ async def test_queries_see_each_order_in_its_final_status_after_racing_writers_a
     ingestion, worker, reader = await open_store(), await open_store(), await open_store()
     orders = [await executing(ingestion, new_order()) for _ in range(12)]
     ids = [order.id for order in orders]
-    paid = [
-        Move(o.id, o.version, o.updated_at, [Step(EXECUTING, EXECUTED, "paid")], T0) for o in orders
-    ]
+    paid = [Move(OrderRef.of(o), [Step(EXECUTING, EXECUTED, "paid")], T0) for o in orders]
 
     async def end() -> None:
         assert await worker.claim_payments(ids) == [True] * len(ids)
@@ -660,3 +680,70 @@ async def test_an_sqlite_file_from_before_orders_owed_from_creation_owes_its_new
 
     async with started(SqliteOrderStore(path)) as store:
         assert await store.owing(T0 + timedelta(minutes=5), 10) == [pending]
+
+
+async def every_listing(store: OrderStore) -> dict[str, object]:
+    """What every listing and the counts show now, pages of two through the cursor."""
+
+    async def pages(status: OrderStatus | None, client_id: str | None) -> list[str]:
+        ids: list[str] = []
+        page = await store.list(status, 2, None, client_id=client_id)
+        while page:
+            ids += [order.id for order in page]
+            page = await store.list(status, 2, page[-1].id, client_id=client_id)
+        return ids
+
+    shown: dict[str, object] = {"counts": await store.count_by_status()}
+    for status in (None, *OrderStatus):
+        for client_id in (None, "shop-a", "shop-b"):
+            shown[f"{status}/{client_id}"] = await pages(status, client_id)
+    return shown
+
+
+async def test_listings_and_counts_show_the_same_before_and_after_a_fold(
+    store: OrderStore,
+) -> None:
+    """Folding the recent writes into the summaries changes nothing anyone reads, and a
+    cursor carries on across the orders folded and those not."""
+    clients = ("shop-a", "shop-b")
+    orders = [
+        await created(store, new_order(at=T0 + timedelta(seconds=n), client=clients[n % 2]))
+        for n in range(6)
+    ]
+    sent = await executing(store, new_order(at=T0 + timedelta(seconds=7)))
+    at = T0 + timedelta(minutes=1)
+    await transition(store, orders[0].id, PENDING, VALIDATED, at)
+    await transition(store, orders[1].id, PENDING, FAILED, at, "refused")
+    before = await every_listing(store)
+
+    await folded(store)
+    assert await every_listing(store) == before
+
+    later = [
+        await created(store, new_order(at=T0 + timedelta(minutes=2, seconds=n))) for n in range(3)
+    ]
+    await transition(store, orders[2].id, PENDING, FAILED, at + timedelta(seconds=1), "refused")
+    shown = await every_listing(store)
+    newest_of_shop_a = [*later[::-1], sent, orders[4], orders[2], orders[0]]
+    assert shown["None/shop-a"] == [order.id for order in newest_of_shop_a]
+    assert shown["FAILED/None"] == [orders[2].id, orders[1].id]
+    assert shown["counts"] == {PENDING: 6, VALIDATED: 1, EXECUTING: 1, FAILED: 2}
+    await folded(store)
+    assert await every_listing(store) == shown
+
+
+async def test_a_refused_write_shows_in_no_listing_and_no_count(store: OrderStore) -> None:
+    first = await created(store, new_order(key="key-1"))
+    await store.create_all([new_order(key="key-1", request_hash="hash-2"), new_order(key="key-1")])
+    ended = await executing(store, new_order(at=T0 + timedelta(seconds=1)))
+    paid = Move(OrderRef.of(ended), [Step(EXECUTING, EXECUTED, "paid")], T0 + timedelta(seconds=1))
+    assert await store.move_all([paid, paid]) == [True, False]  # a duplicate in one batch
+    late = Move(OrderRef.of(ended), [Step(EXECUTING, EXECUTED, "late")], T0 + timedelta(seconds=2))
+    assert await store.move_all([late]) == [False]
+
+    for fold in (False, True):
+        if fold:
+            await folded(store)
+        assert [order.id for order in await store.list(None, 10, None)] == [ended.id, first.id]
+        assert [order.id for order in await store.list(EXECUTED, 10, None)] == [ended.id]
+        assert await store.count_by_status() == {PENDING: 1, EXECUTED: 1}

@@ -1,0 +1,173 @@
+"""``python -m bench.queries``: what a listing page, a metrics scrape and the console's
+counts cost as the store grows — at 3,000 and at 100,000 orders by default.
+
+Seeds orders in bulk through the store's own batch calls (not through the API: the
+figure is about reading), most of them EXECUTED, lets the service fold them into its
+summaries, then times each query against a running ``app.py all`` on that store
+(MongoDB-wire: FerretDB on PostgreSQL from ``infra`` unless MONGO_URI is set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from config import event_loop
+from infra import Stack
+from infra.services import service_processes
+from payments.lifecycle import steps_from
+from payments.model import ANONYMOUS_CLIENT, OrderStatus, PaymentOrder, Transition
+from payments.store import Move, OrderRef, Step
+from payments.stores import MongoOrderStore
+
+QUERIES = {
+    "GET /payment-orders?limit=20": "/payment-orders?limit=20",
+    "GET /payment-orders?status=EXECUTED&limit=20": "/payment-orders?status=EXECUTED&limit=20",
+    "GET /metrics": "/metrics",
+    "GET /console/api/counts": "/console/api/counts",
+}
+SEED_BATCH = 500
+EXECUTED_SHARE = 0.9  # of the seeded orders; the rest stay PENDING
+
+
+@contextlib.asynccontextmanager
+async def mongo(state_dir: Path, backend: str) -> AsyncIterator[str]:
+    """MONGO_URI, else FerretDB (on ``backend``) started here and stopped at the end."""
+    if "MONGO_URI" in os.environ:
+        yield os.environ["MONGO_URI"]
+        return
+    stack = Stack(state_dir, backend=backend)
+    servers = [server for server in stack.servers if server is not stack.kafka]
+    try:
+        for server in servers:
+            server.start()
+        yield stack.ferretdb.env()["MONGO_URI"]
+    finally:
+        for server in reversed(servers):
+            server.stop()
+
+
+def _order(n: int) -> PaymentOrder:
+    now = datetime.now(UTC)
+    return PaymentOrder(
+        id=str(uuid.uuid4()),
+        debtor_account="DE89370400440532013000",
+        creditor_account="GB82WEST12345698765432",
+        amount=Decimal("125.50"),
+        currency="EUR",
+        status=OrderStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+        history=(Transition(status=OrderStatus.PENDING, at=now, reason="order received"),),
+        client_id=ANONYMOUS_CLIENT,
+        request_hash=f"seed-{n}",
+    )
+
+
+async def seed(store: MongoOrderStore, count: int, first: int) -> None:
+    """``count`` orders as the services leave them, ``SEED_BATCH`` per store call."""
+    for start in range(first, first + count, SEED_BATCH):
+        orders = [_order(n) for n in range(start, min(first + count, start + SEED_BATCH))]
+        await store.create_all(orders)
+        now = datetime.now(UTC)
+        ended = orders[: int(len(orders) * EXECUTED_SHARE)]
+        await store.move_all([Move(OrderRef.of(o), steps_from(o.status), now) for o in ended])
+        await store.settle([order.id for order in ended])
+        executing = [OrderRef(o.id, 1, now, o.client_id, o.created_at) for o in ended]
+        paid = [Step(OrderStatus.EXECUTING, OrderStatus.EXECUTED, "paid")]
+        await store.move_all([Move(ref, paid, datetime.now(UTC), 1) for ref in executing])
+
+
+async def folded(store: MongoOrderStore, deadline: float) -> None:
+    """Until the service folded every seeded write into the summaries (each waits out
+    the grace first)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    while (await store.summary.state()).slices:
+        if loop.time() > end:
+            raise TimeoutError("the service did not fold the seeded writes in time")
+        await asyncio.sleep(0.5)  # polling the service's folds until the deadline
+
+
+async def timed(session: aiohttp.ClientSession, url: str, requests: int) -> dict[str, float]:
+    seconds = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        async with session.get(url) as response:
+            await response.read()
+            assert response.status == 200, url
+        seconds.append(time.perf_counter() - started)
+    ordered = sorted(seconds)
+    return {
+        "p50": 1000 * statistics.median(ordered),
+        "p95": 1000 * ordered[int(0.95 * (len(ordered) - 1))],
+        "mean": 1000 * statistics.fmean(ordered),
+    }
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="payorch-queries-"))
+    database = f"queries_{uuid.uuid4().hex[:8]}"
+    async with mongo(work / "servers", args.backend) as uri:
+        store = MongoOrderStore(uri, database)
+        await store.start()
+        figures: dict[str, Any] = {}
+        try:
+            async with service_processes(work) as processes:
+                env = {"MONGO_URI": uri, "MONGO_DATABASE": database, "LOG_LEVEL": "WARNING"}
+                # No Kafka: embedded queues; no sweep: the seeded PENDING orders stay so.
+                env |= {"KAFKA_BOOTSTRAP_SERVERS": "", "RECOVERY_PERIOD": "86400"}
+                service = await processes.start("all", env)
+                await service.ready()
+                seeded = 0
+                async with aiohttp.ClientSession() as session:
+                    for size in sorted(args.sizes):
+                        print(f"seeding to {size} orders …", file=sys.stderr)
+                        await seed(store, size - seeded, seeded)
+                        seeded = size
+                        await folded(store, args.deadline)
+                        figures[str(size)] = {
+                            name: await timed(session, service.url + path, args.requests)
+                            for name, path in QUERIES.items()
+                        }
+        finally:
+            await store.revisions.database.client.drop_database(database)
+            await store.stop()
+    return {"backend": args.backend, "requests": args.requests, "orders": figures}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.queries", description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[3000, 100_000])
+    parser.add_argument("--requests", type=int, default=50, help="requests per query and size")
+    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--deadline", type=float, default=600)
+    parser.add_argument("--out", type=Path, default=Path("bench-results/queries.json"))
+    args = parser.parse_args(argv)
+    result = event_loop.run(measure(args))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    for size, queries in result["orders"].items():
+        for name, figures in queries.items():
+            p50, p95 = figures["p50"], figures["p95"]
+            print(f"{size:>7} orders  {name:48} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
