@@ -13,9 +13,10 @@ from decimal import Decimal
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from config.event_loop import to_completion
 from payments.lifecycle import steps_from
 from payments.model import OrderStatus, PaymentOrder, Transition
-from payments.store import Move, OrderStore, Step
+from payments.store import Move, OrderRef, OrderStore, Step
 from payments.stores import MongoOrderStore
 
 # The three transitions up to EXECUTING, which ingestion writes at once.
@@ -78,13 +79,14 @@ async def write_orders(ingestion: OrderStore, worker: OrderStore, count: int) ->
     results = await ingestion.create_all([_order() for _ in range(count)])
     orders = [result[0] for result in results if isinstance(result, tuple)]
     now = datetime.now(UTC)
-    await ingestion.move_all([Move(o.id, 0, o.updated_at, BEFORE_COMMAND, now) for o in orders])
+    await ingestion.move_all([Move(OrderRef.of(order), BEFORE_COMMAND, now) for order in orders])
     ids = [order.id for order in orders]
     await ingestion.settle(ids)
     await worker.claim_payments(ids)
-    done = datetime.now(UTC)
+    executing = [OrderRef(o.id, 1, now, o.client_id, o.created_at) for o in orders]
     paid = [Step(OrderStatus.EXECUTING, OrderStatus.EXECUTED)]
-    await worker.move_all([Move(order_id, 1, now, paid, done, 1) for order_id in ids])
+    done = datetime.now(UTC)
+    await worker.move_all([Move(ref, paid, done, 1) for ref in executing])
     await worker.mark_events_published(ids, datetime.now(UTC))
 
 
@@ -117,6 +119,9 @@ class StoreLimit:
         return self
 
     async def __aexit__(self, *_: object) -> None:
+        await to_completion(self._drop())
+
+    async def _drop(self) -> None:
         try:
             await self.ingestion.revisions.database.client.drop_database(self.database)
         finally:

@@ -1,4 +1,5 @@
-"""Drives orders over HTTP and watches them reach EXECUTED on ``payment.executed``."""
+"""Drives orders over HTTP and learns when each reached EXECUTED: from
+``payment.executed`` on Kafka, from the order itself on the embedded default."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
 
 import aiohttp
 from aiokafka import AIOKafkaConsumer
 
 from payments.messages import PaymentEvent, UnreadableMessage, read_message
+from payments.model import OrderStatus, PaymentOrder
 
 ORDER = {
     "debtorAccount": "DE89370400440532013000",
@@ -26,6 +30,10 @@ ORDER = {
 # The watcher's fetches wait for this many bytes of events, or at most this long.
 FETCH_MIN_BYTES = 1 << 20
 FETCH_MAX_WAIT_MS = 500
+# The embedded reader asks for the execution route's figures this often, and reads
+# this many orders at once once a level is over.
+ROUTE_POLL_SECONDS = 0.05
+ORDER_READERS = 16
 
 
 @dataclass
@@ -45,10 +53,19 @@ class Run:
 
 
 class Progress:
-    """One line on stderr: ``label [#####.....] 120/400``."""
+    """One line on stderr: ``label [#####.....] 120/400``; ended on the way out even when
+    the load was interrupted, so that what is written next has a line of its own."""
 
     def __init__(self, label: str, total: int) -> None:
         self.label, self.total, self.done = label, total, 0
+        self._line_open = False
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._line_open:
+            print(file=sys.stderr)
 
     def step(self) -> None:
         self.done += 1
@@ -56,7 +73,8 @@ class Progress:
             filled = 30 * self.done // self.total
             bar = "#" * filled + "." * (30 - filled)
             print(f"\r{self.label:>18} [{bar}] {self.done}/{self.total}", end="", file=sys.stderr)
-            if self.done == self.total:
+            self._line_open = self.done < self.total
+            if not self._line_open:
                 print(file=sys.stderr)
 
 
@@ -94,36 +112,66 @@ def collector_paused() -> Iterator[None]:
 async def closed_loop(base_url: str, orders: int, concurrency: int) -> Run:
     """``concurrency`` clients, each sending its next order when the last is answered."""
     run = Run(f"closed c={concurrency}")
-    progress = Progress(run.label, orders)
     remaining = iter(range(orders))
     url = f"{base_url}/payment-orders"
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    with Progress(run.label, orders) as progress:
+        async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def client() -> None:
-            for _ in remaining:
-                await _post(session, url, run, progress)
+            async def client() -> None:
+                for _ in remaining:
+                    await _post(session, url, run, progress)
 
-        run.started = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(concurrency)))
+            run.started = time.perf_counter()
+            await asyncio.gather(*(client() for _ in range(concurrency)))
     return run
 
 
 async def open_loop(base_url: str, orders: int, rate: float) -> Run:
     """Orders sent at a fixed rate, whether or not earlier ones were answered."""
     run = Run(f"open {rate:.0f}/s")
-    progress = Progress(run.label, orders)
     url = f"{base_url}/payment-orders"
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000)) as session:
-        run.started = time.perf_counter()
-        tasks = []
-        for n in range(orders):
-            delay = run.started + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)  # pacing the open loop, not synchronising
-            tasks.append(asyncio.create_task(_post(session, url, run, progress)))
-        await asyncio.gather(*tasks)
+    connector = aiohttp.TCPConnector(limit=1000)
+    with Progress(run.label, orders) as progress:
+        async with aiohttp.ClientSession(connector=connector) as session:
+            run.started = time.perf_counter()
+            tasks = []
+            try:
+                for n in range(orders):
+                    delay = run.started + n / rate - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)  # pacing the open loop, not synchronising
+                    tasks.append(asyncio.create_task(_post(session, url, run, progress)))
+                await asyncio.gather(*tasks)
+            finally:  # cancelled (a signal): no POST may outlive its session
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
     return run
+
+
+class PerfClock:
+    """A service's wall-clock times on the clock the POSTs are timed on
+    (``time.perf_counter()``), so that submit-to-EXECUTED is one clock's difference."""
+
+    def __init__(self) -> None:
+        self._offset = time.time() - time.perf_counter()
+
+    def of(self, at: datetime) -> float:
+        return at.timestamp() - self._offset
+
+
+class Completion(Protocol):
+    """How a run learns that its orders reached EXECUTED, and when: ``wait_for`` runs
+    inside the timed part of a level, ``collect`` after it."""
+
+    executed_at: dict[str, float]  # order id -> time.perf_counter() seconds
+
+    async def wait_for(self, order_ids: list[str], deadline: float) -> None:
+        """Return once every one of the orders ended, or after ``deadline`` seconds."""
+
+    async def collect(self, order_ids: list[str]) -> None:
+        """Put the EXECUTED time of each of the orders not known yet in ``executed_at``."""
 
 
 class ExecutedWatcher:
@@ -146,8 +194,7 @@ class ExecutedWatcher:
         self.executed_at: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
         self._arrived = asyncio.Event()
-        # Wall-clock seconds minus this are time.perf_counter() seconds.
-        self._perf_offset = time.time() - time.perf_counter()
+        self._clock = PerfClock()
 
     async def start(self) -> None:
         await self.consumer.start()
@@ -160,11 +207,10 @@ class ExecutedWatcher:
                 event = read_message(PaymentEvent, record.value)
             except UnreadableMessage:
                 continue  # its order shows as not executed, and fails the run
-            self.executed_at.setdefault(event.order_id, event.at.timestamp() - self._perf_offset)
+            self.executed_at.setdefault(event.order_id, self._clock.of(event.at))
             self._arrived.set()
 
-    async def wait_for(self, order_ids: list[str], deadline: float) -> list[str]:
-        """The ids still missing after at most ``deadline`` seconds."""
+    async def wait_for(self, order_ids: list[str], deadline: float) -> None:
         loop = asyncio.get_running_loop()
         end = loop.time() + deadline
         while any(i not in self.executed_at for i in order_ids) and loop.time() < end:
@@ -173,10 +219,59 @@ class ExecutedWatcher:
                 await asyncio.wait_for(self._arrived.wait(), max(0.0, end - loop.time()))
             except TimeoutError:
                 break
-        return [i for i in order_ids if i not in self.executed_at]
+
+    async def collect(self, order_ids: list[str]) -> None:
+        """Nothing left to do: each time came with its event."""
 
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self.consumer.stop()
+
+
+class OrderReader:
+    """The completion of a service with no ``payment.executed`` topic (the embedded
+    default). While a level is timed it polls the execution route's figures, which the
+    console answers without a store read, so the polling barely loads the service it
+    times; once the level is over it reads each order: the time of its EXECUTED
+    transition, and the bank's reference, which verifies the payment."""
+
+    def __init__(self, base_url: str, route: str = "execute-payment-order") -> None:
+        self.base_url = base_url
+        self.route = route
+        self.executed_at: dict[str, float] = {}
+        self.gateway_references: dict[str, str | None] = {}
+        self._waited_for = 0  # orders of every wait so far, each of which the route ends once
+        self._clock = PerfClock()
+
+    async def wait_for(self, order_ids: list[str], deadline: float) -> None:
+        self._waited_for += len(order_ids)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        async with aiohttp.ClientSession() as session:
+            while loop.time() < end:
+                if await self._ended(session) >= self._waited_for:
+                    return
+                await asyncio.sleep(ROUTE_POLL_SECONDS)  # polling the figures until the deadline
+
+    async def _ended(self, session: aiohttp.ClientSession) -> int:
+        """Exchanges the execution route finished, paid or failed."""
+        async with session.get(f"{self.base_url}/console/api/routes/metrics") as response:
+            response.raise_for_status()
+            figures = (await response.json())["metrics"][self.route]
+        return int(figures["completed"] + figures["failed"])
+
+    async def collect(self, order_ids: list[str]) -> None:
+        connector = aiohttp.TCPConnector(limit=ORDER_READERS)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await asyncio.gather(*(self._read(session, order_id) for order_id in order_ids))
+
+    async def _read(self, session: aiohttp.ClientSession, order_id: str) -> None:
+        async with session.get(f"{self.base_url}/payment-orders/{order_id}") as response:
+            response.raise_for_status()
+            order = PaymentOrder.model_validate(await response.json())
+        self.gateway_references[order_id] = order.gateway_reference
+        for step in order.history:
+            if step.status == OrderStatus.EXECUTED:
+                self.executed_at[order_id] = self._clock.of(step.at)

@@ -26,20 +26,25 @@ class Level:
     post_ms: dict[str, float]
     executed_ms: dict[str, float]
     missing: list[str]
-    store_limit: float  # orders/s, the mean of the store's bursts around this level
+    # Orders/s, the mean of the store's bursts around this level; None when embedded,
+    # where no burst runs.
+    store_limit: float | None
+    batch_sizes: list[dict[str, Any]]  # what each batch step formed (``bench.batches``)
 
     def as_json(self) -> dict[str, Any]:
+        limit = self.store_limit
         return {
             "label": self.run.label,
             "orders": len(self.run.submissions),
             "http_failures": self.run.failures,
             "accepted_per_s": self.accepted_per_s,
             "executed_per_s": self.executed_per_s,
-            "store_limit_per_s": self.store_limit,
-            "of_store_limit": self.executed_per_s / self.store_limit,
+            "store_limit_per_s": limit,
+            "of_store_limit": None if limit is None else self.executed_per_s / limit,
             "post_latency_ms": self.post_ms,
             "submit_to_executed_ms": self.executed_ms,
             "not_executed": len(self.missing),
+            "batch_sizes": self.batch_sizes,
         }
 
 
@@ -50,7 +55,11 @@ def _quantiles(seconds: list[float]) -> dict[str, float]:
 
 
 def summarise(
-    run: Run, executed_at: dict[str, float], missing: list[str], store_limit: float
+    run: Run,
+    executed_at: dict[str, float],
+    missing: list[str],
+    store_limit: float | None,
+    batch_sizes: list[dict[str, Any]],
 ) -> Level:
     done = [s for s in run.submissions if s.order_id in executed_at]
     last = max((executed_at[s.order_id] for s in done), default=run.started)
@@ -63,16 +72,30 @@ def summarise(
         executed_ms=_quantiles([executed_at[s.order_id] - s.sent_at for s in done]),
         missing=missing,
         store_limit=store_limit,
+        batch_sizes=batch_sizes,
     )
 
 
-def markdown(result: dict[str, Any]) -> str:
-    limits = result["limits"]
+def _setup(result: dict[str, Any]) -> str:
+    """What ran: the mode, the services and the servers (started, or given)."""
+    setup = result["setup"]
+    if setup["mode"] == "embedded":
+        return (
+            f"Embedded: one `python app.py all` process on {setup['store']} and in-process "
+            "queues, with its in-process bank; no servers, no store bursts, no Kafka limit."
+        )
+    services = f"One ingestion process and {setup['workers']} processor workers"
+    if setup["servers"] == "given":
+        return (
+            f"{services} on the servers KAFKA_BOOTSTRAP_SERVERS and MONGO_URI name, given and "
+            "not started by this run (so their CPU is not counted)."
+        )
+    return f"{services} on {setup['kafka']} and {setup['store']}, both started by this run."
+
+
+def _limits(limits: dict[str, Any]) -> str:
     concurrency, bursts = limits["store_concurrency"], limits["store_bursts_per_s"]
-    lines = [
-        f"Machine: {result['machine']['cpus']} CPUs, Python {result['machine']['python']}, "
-        f"{result['machine']['platform']}; {result['workers']} processor workers.",
-        "",
+    return (
         f"Raw limits: Kafka {limits['kafka_messages_per_s']:.0f} msg/s produced+consumed; "
         "store, the batch calls of orders that travel together (`bench.limits.write_orders`, "
         "ingestion's and a worker's through a store each) into one database: "
@@ -82,8 +105,37 @@ def markdown(result: dict[str, Any]) -> str:
         + ", ".join(f"{rate:.1f}" for rate in bursts)
         + f" orders/s (mean {limits['store_limit']:.1f}); each level's ratio is to the mean "
         "of the bursts on either side of it. Beside the bursts, the idle services and "
-        f"Kafka used {limits['beside_bursts_cpu_share']:.1%} of the CPU",
+        f"Kafka used {limits['beside_bursts_cpu_share']:.1%} of the CPU"
+    )
+
+
+def _step_name(label: str) -> str:
+    """``batch Lifecycle.create_all`` → ``create_all``."""
+    return label.removeprefix("batch ").rsplit(".", 1)[-1]
+
+
+def _batch_means(level: dict[str, Any]) -> str:
+    means = ", ".join(
+        f"{_step_name(step['step'])} {step['mean']:.1f}" for step in level["batch_sizes"]
+    )
+    return f"- {level['label']}: {means or 'no batch formed'}"
+
+
+def _or_dash(value: float | None, form: str) -> str:
+    return "—" if value is None else format(value, form)
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = [
+        f"Machine: {result['machine']['cpus']} CPUs, Python {result['machine']['python']}, "
+        f"{result['machine']['platform']}.",
         "",
+        _setup(result),
+        "",
+    ]
+    if result["limits"] is not None:
+        lines += [_limits(result["limits"]), ""]
+    lines += [
         "| load | orders | accepted/s | executed/s | store limit/s | of store limit | "
         "POST p50/p95/p99 ms | submit→EXECUTED p50/p95/p99 ms |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
@@ -92,12 +144,16 @@ def markdown(result: dict[str, Any]) -> str:
         post, done = level["post_latency_ms"], level["submit_to_executed_ms"]
         lines.append(
             f"| {level['label']} | {level['orders']} | {level['accepted_per_s']:.1f} | "
-            f"{level['executed_per_s']:.1f} | {level['store_limit_per_s']:.1f} | "
-            f"{level['of_store_limit']:.0%} | "
+            f"{level['executed_per_s']:.1f} | {_or_dash(level['store_limit_per_s'], '.1f')} | "
+            f"{_or_dash(level['of_store_limit'], '.0%')} | "
             f"{post['p50']:.0f} / {post['p95']:.0f} / {post['p99']:.0f} | "
             f"{done['p50']:.0f} / {done['p95']:.0f} / {done['p99']:.0f} |"
         )
     lines += [
+        "",
+        "Mean batch sizes, exchanges per group of each batch step (every group and its "
+        "histogram are in results.json):",
+        *map(_batch_means, result["levels"]),
         "",
         "CPU seconds per order: "
         + ", ".join(

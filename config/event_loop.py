@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
 if sys.platform != "win32":
@@ -22,3 +22,16 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     if sys.platform != "win32":
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     return asyncio.run(main)
+
+
+async def to_completion(work: Awaitable[T]) -> T:
+    """Await ``work`` to its end even if the caller is cancelled meanwhile, then go on
+    being cancelled: a cleanup that a signal interrupts (stopping processes, closing
+    clients) must still finish, or what it was to stop stays running. One cancellation
+    is absorbed; a second one, during the wait, would interrupt it."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise

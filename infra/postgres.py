@@ -54,7 +54,7 @@ class Postgres(ManagedServer):
         )
 
     def version(self) -> str:
-        return f"PostgreSQL ({_BIN.parent.name})"
+        return f"PostgreSQL {_BIN.parent.name}"
 
     def _as_postgres(self, *command: str) -> list[str]:
         return ["runuser", "-u", _USER, "--", *command] if os.geteuid() == 0 else list(command)

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import aiohttp
 
+from config.event_loop import to_completion
 from infra.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _stat(pid: int) -> list[str]:
+def stat_fields(pid: int) -> list[str]:
     """The fields of /proc/<pid>/stat after the command name (which may hold spaces)."""
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
@@ -28,22 +29,23 @@ def cpu_seconds(pid: int, *, descendants: bool = False) -> float:
     """User plus system CPU time the process has used so far (Linux /proc); with
     ``descendants``, that of the live processes below it too (PostgreSQL's backends,
     under the postmaster, under ``runuser`` when run as root)."""
-    tree = _descendants(pid) if descendants else [pid]
+    tree = descendants_of(pid) if descendants else [pid]
     total = 0
     for each in tree:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # it just ended
-            fields = _stat(each)
+            fields = stat_fields(each)
             total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants_of(pid: int) -> list[int]:
     """``pid`` and every live process below it."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
+            child = int(entry.name)
             with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
+                children.setdefault(int(stat_fields(child)[1]), []).append(child)
     tree, pending = [], [pid]
     while pending:
         tree.append(current := pending.pop())
@@ -124,11 +126,16 @@ class ServiceStarter:
 
 @contextlib.asynccontextmanager
 async def service_processes(log_dir: Path, inherit: bool = True) -> AsyncIterator[ServiceStarter]:
-    """Start services; stop them all on the way out. ``inherit=False``: the given
-    environment replaces this process's instead of adding to it."""
+    """Start services; stop them all on the way out, the last started first, even when
+    the way out is a cancellation (a signal). ``inherit=False``: the given environment
+    replaces this process's instead of adding to it."""
     starter = ServiceStarter(log_dir, inherit)
+
+    async def stop_all() -> None:
+        for service in reversed(starter.started):
+            await service.stop()
+
     try:
         yield starter
     finally:
-        for service in reversed(starter.started):
-            await service.stop()
+        await to_completion(stop_all())
