@@ -3,9 +3,12 @@ call, then each goes on alone — a database's group commit, with the completion
 of Camel's aggregator (``completionSize``, ``completionTimeout``).
 
 A group is completed when it holds ``size`` exchanges, when its first has waited
-``timeout`` seconds, or as soon as every exchange the route has in flight waits at one
-of its batch steps, since no other could join it then (one order alone is never held
-back). The processor runs in a task of its own, so a caller that goes away (an HTTP
+``timeout`` seconds, or as soon as no other exchange could join it soon: every
+exchange the route has in flight waits at one of its batch steps (one order alone is
+never held back), or every exchange of a *cohort* — those a batch consumer handed to
+the route at once, such as a Kafka batch — that is still in the route waits at this
+one (so a batch goes through the route's batch steps together, whatever other
+batches are in flight). The processor runs in a task of its own, so a caller that goes away (an HTTP
 client hanging up) never cancels a store call that others wait on. It sets each
 exchange's result; to fail one exchange alone it sets that exchange's ``exception``,
 which the step raises in that exchange's own flow, so its ``on_exception`` and
@@ -23,6 +26,9 @@ from dataclasses import dataclass, field
 from routes.exchange import Exchange
 
 BatchProcessor = Callable[[Sequence[Exchange]], Awaitable[None]]
+
+# Exchange property: the Cohort an exchange entered its route with.
+COHORT = "batch.cohort"
 
 # Upper bounds of the batch size histogram (``route_batch_size``).
 SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
@@ -44,6 +50,23 @@ class BatchSizes:
     @property
     def mean(self) -> float:
         return self.total / self.count if self.count else 0.0
+
+
+class Cohort:
+    """Exchanges a consumer handed to a route at once. The consumer calls ``left`` as
+    each one is done with the route (it may leave early: a duplicate, a failure)."""
+
+    def __init__(self, size: int) -> None:
+        self.in_route = size
+        self._batchers: set[Batcher] = set()
+
+    def waits_at(self, batcher: Batcher) -> None:
+        self._batchers.add(batcher)
+
+    def left(self) -> None:
+        self.in_route -= 1
+        for batcher in list(self._batchers):
+            batcher.complete_cohort(self)
 
 
 class RouteParking:
@@ -96,6 +119,7 @@ class Batcher:
         self._parking = parking
         self._track = track
         self._waiting: list[tuple[Exchange, asyncio.Future[None]]] = []
+        self._cohorts: dict[Cohort, int] = {}  # of the waiting exchanges, how many of each
         self._timer: asyncio.TimerHandle | None = None
         parking.add(self)
 
@@ -104,9 +128,14 @@ class Batcher:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
         self._waiting.append((exchange, done))
+        cohort = exchange.properties.get(COHORT)
         if len(self._waiting) >= self.size:
             self.complete()
-        elif self._timer is None:
+        elif isinstance(cohort, Cohort):
+            self._cohorts[cohort] = self._cohorts.get(cohort, 0) + 1
+            cohort.waits_at(self)
+            self.complete_cohort(cohort)
+        if self._waiting and self._timer is None:
             self._timer = loop.call_later(self.timeout, self.complete)
         self._parking.park()
         try:
@@ -118,11 +147,18 @@ class Batcher:
         if error is not None:
             raise error
 
+    def complete_cohort(self, cohort: Cohort) -> None:
+        """Complete the group once every exchange of ``cohort`` still in the route waits
+        here (exchanges of other cohorts waiting here go along)."""
+        if 0 < cohort.in_route <= self._cohorts.get(cohort, 0):
+            self.complete()
+
     def complete(self) -> None:
         """Hand the exchanges waiting now to the processor, ``size`` at a time."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self._cohorts.clear()
         while self._waiting:
             group, self._waiting = self._waiting[: self.size], self._waiting[self.size :]
             self._parking.parked -= len(group)
@@ -147,4 +183,7 @@ class Batcher:
             if waiting is exchange:
                 del self._waiting[index]
                 self._parking.parked -= 1
+                cohort = exchange.properties.get(COHORT)
+                if isinstance(cohort, Cohort) and cohort in self._cohorts:
+                    self._cohorts[cohort] -= 1
                 return

@@ -32,7 +32,7 @@ from routes.error_handling import RedeliveryErrorHandler
 from routes.exchange import Exchange
 from routes.expressions import Expression, Ref
 from routes.pipeline import Step, call, run_steps
-from routes.tracing import step_name, tracer
+from routes.tracing import step_name, tracer, tracing_on
 
 
 class BuildContext(Protocol):
@@ -83,7 +83,9 @@ class RouteStepsBuilder:
 
     def _traced(self, name: str, step: Step) -> Step:
         """A span per attempt of the step: the error handler wraps this, so each
-        redelivery shows as a span of its own."""
+        redelivery shows as a span of its own (no wrapper while tracing is off)."""
+        if not tracing_on():
+            return step
         attributes = {"route.id": self.route_id}
 
         async def traced(exchange: Exchange) -> None:

@@ -34,8 +34,18 @@ from routes.headers import CORRELATION_ID
 tracer = trace.get_tracer("routes")
 
 
+def tracing_on() -> bool:
+    """Whether this process configured a tracer provider (the SDK). Without one every
+    span is a no-op, yet starting one costs as much as a short step: routes built while
+    tracing is off make none (``observability.tracing`` configures it before)."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
 @contextlib.contextmanager
 def route_span(route_id: str, exchange: Exchange) -> Iterator[Span]:
+    if not tracing_on():
+        yield trace.INVALID_SPAN
+        return
     running = trace.get_current_span().get_span_context().is_valid
     parent = None if running else propagate.extract(exchange.headers)
     attributes = {"route.id": route_id, "exchange.id": exchange.id}

@@ -1,9 +1,10 @@
 """Consuming a topic: a Faust agent hands each record to the route, at least once.
 
 The agent's actors (``concurrency`` of them) take records from one queue; with
-``batching``, one actor takes them ``maxPollRecords`` at a time (Faust's
-``noack_take``) and hands every record of a batch to the route at once, up to
-``concurrency`` batches at a time. A record is acked (see ``acks``) only once the
+``batching``, one actor takes them as they come and makes batches of what arrives
+within ``pollTimeout`` of a first record, up to ``maxPollRecords``, and hands every
+record of a batch to the route at once (the route's batch steps take them together),
+up to ``concurrency`` batches at a time. A record is acked (see ``acks``) only once the
 route handled it without failing — in batching mode, once every record of its batch
 is handled — so a worker that dies mid-batch leaves the whole batch to be read again.
 A failed record goes to the route again, after a growing delay, until it succeeds,
@@ -33,6 +34,7 @@ from components.kafka.app import consumer_app
 from components.kafka.codec import decode_headers, decode_text, decode_value
 from components.kafka.options import ValueFormat
 from endpoints.base import Consumer, Endpoint, RouteHandler
+from routes.batch import COHORT, Cohort
 from routes.exchange import Exchange
 from routes.headers import KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TOPIC
 
@@ -107,15 +109,38 @@ class KafkaConsumer(Consumer):
                 self._acks.handled(event)
 
     async def _batch_agent(self, stream: StreamT[bytes]) -> None:
+        """Takes the records in offset order into a queue; ``_batches_of`` makes them
+        batches. (Faust's own ``noack_take`` wakes every ``within`` even when nothing
+        came: an idle worker would spend a tenth of a core on it.)"""
+        options = self.endpoint.options
+        queue: asyncio.Queue[EventT[bytes]] = asyncio.Queue(options.max_poll_records)
+        batching = asyncio.create_task(self._batches_of(queue))
+        try:
+            async for event in cast(faust.Stream[bytes], stream).noack().events():
+                self._acks.taken(event)  # before any await: keeps the offset order
+                await queue.put(event)  # waits while the batches in flight take their time
+        finally:
+            batching.cancel()
+            await asyncio.gather(batching, return_exceptions=True)
+
+    async def _batches_of(self, queue: asyncio.Queue[EventT[bytes]]) -> None:
+        """Each batch: the first record to come, and what comes within ``pollTimeout``
+        after it, up to ``maxPollRecords``; up to ``concurrency`` batches in flight."""
         options = self.endpoint.options
         slots = asyncio.Semaphore(options.concurrency)
-        batches = cast(faust.Stream[bytes], stream).noack_take(
-            options.max_poll_records, within=options.poll_timeout
-        )
-        async for taken in batches:
-            events = cast(list[EventT[bytes]], taken)
-            for event in events:
-                self._acks.taken(event)  # before any await: keeps the offset order
+        loop = asyncio.get_running_loop()
+        while True:
+            events = [await queue.get()]
+            deadline = loop.time() + options.poll_timeout
+            while len(events) < options.max_poll_records:
+                if not queue.empty():
+                    events.append(queue.get_nowait())
+                    continue
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        events.append(await queue.get())
+                except TimeoutError:
+                    break
             if self._stopping.is_set():
                 continue
             await slots.acquire()
@@ -127,17 +152,20 @@ class KafkaConsumer(Consumer):
     async def _deliver_batch(self, events: list[EventT[bytes]]) -> None:
         """Every record of the batch to the route at once; acked together when all are
         handled (none of them if the consumer stops or loses a partition first)."""
-        handled = await asyncio.gather(*(self._deliver(event) for event in events))
+        cohort = Cohort(len(events))  # the batch steps of the route take them together
+        handled = await asyncio.gather(*(self._deliver(event, cohort) for event in events))
         if all(handled):
             for event in events:
                 self._acks.handled(event)
 
-    async def _deliver(self, event: EventT[bytes]) -> bool:
+    async def _deliver(self, event: EventT[bytes], cohort: Cohort | None = None) -> bool:
         """Hand the record to the route until it succeeds: True, or False when the
-        consumer stops or no longer owns the record's partition first."""
+        consumer stops or no longer owns the record's partition first. The first
+        attempt goes with its batch's ``cohort``; one handed over again goes alone."""
         message = event.message
         delays = self.endpoint.options.redelivery_policy().delays()
-        while not await self._handled(event):
+        while not await self._handled(event, cohort):
+            cohort = None
             delay = next(delays)
             logger.warning(
                 "%s: record %s[%d]@%d failed; handing it to the route again in %.2fs",
@@ -153,13 +181,15 @@ class KafkaConsumer(Consumer):
                 return False  # not acked: read again from the last committed offset
         return True
 
-    async def _handled(self, event: EventT[bytes]) -> bool:
+    async def _handled(self, event: EventT[bytes], cohort: Cohort | None = None) -> bool:
         """Run one exchange of the record through the route; True when it succeeded."""
         self._in_flight += 1
         self._idle.clear()
         message = event.message
         try:
             exchange = record_exchange(message, self.endpoint.options.value_format)
+            if cohort is not None:
+                exchange.properties[COHORT] = cohort
             with tracer.start_as_current_span(
                 f"{message.topic} process",
                 context=propagate.extract(exchange.headers),
@@ -177,6 +207,8 @@ class KafkaConsumer(Consumer):
             logger.exception("%s: record not handled", self.endpoint.uri)
             return False
         finally:
+            if cohort is not None:
+                cohort.left()
             self._in_flight -= 1
             if not self._in_flight:
                 self._idle.set()

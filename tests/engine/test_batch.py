@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from routes.batch import SIZE_BUCKETS
+from routes.batch import COHORT, SIZE_BUCKETS, Cohort
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from routes.exchange import Exchange
@@ -189,3 +189,46 @@ def test_a_bad_batch_step_names_its_route_and_reason(
     path.write_text(f"{route}        - batch: {step}\n")
     with pytest.raises(RouteConfigError, match=rf"bad.yaml: route 'store'.*{problem}"):
         load_routes(path)
+
+
+async def test_a_cohort_goes_through_a_batch_step_together_whatever_else_is_in_flight(
+    run: StartRoutes,
+) -> None:
+    """Exchanges a batch consumer handed over at once (a cohort) form their group as
+    soon as all of them wait at the step, though another exchange is still in the
+    route elsewhere; one that leaves the route early does not hold the others back."""
+    recorder = Recorder()
+    gate = asyncio.Event()
+
+    async def hold_strays(exchange: Exchange) -> None:
+        if exchange.body == "stray":
+            await gate.wait()
+        elif exchange.body == "early":
+            exchange.stopped = True
+
+    engine = await run(
+        lambda r: (
+            r.from_("direct:in").route_id("r").process(hold_strays).batch(recorder, timeout=3600)
+        )
+    )
+    route = engine.routes["r"]
+    stray = asyncio.create_task(engine.send("direct:in", "stray"))  # never reaches the step
+    cohort = Cohort(4)
+
+    async def member(body: object) -> Exchange:
+        exchange = Exchange.of(body)
+        exchange.properties[COHORT] = cohort
+        try:
+            await route.handle(exchange)
+        finally:
+            cohort.left()  # as the consumer does once the route is done with it
+        return exchange
+
+    try:
+        async with asyncio.timeout(5):
+            done = await asyncio.gather(*(member(body) for body in (1, 2, "early", 3)))
+    finally:
+        gate.set()
+        await stray
+    assert recorder.calls[0] == [1, 2, 3]  # before the stray was let through
+    assert [exchange.body for exchange in done] == [2, 4, "early", 6]
