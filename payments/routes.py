@@ -72,6 +72,12 @@ class BatchRules(TypedDict):
 # them waiting more than this many seconds for the others.
 STORE_BATCH = BatchRules(size=256, timeout=0.005)
 
+# A worker takes what Kafka fetched (what arrives within POLL_TIMEOUT more) as one
+# batch, and works on up to BATCHES_IN_FLIGHT at once: a batch holds its place until
+# its last event is marked, so a few in flight keep a trickle of orders from queueing.
+POLL_TIMEOUT = 0.002
+BATCHES_IN_FLIGHT = 4
+
 # Seconds between two folds of the store's recent writes into what its listings and
 # counts read (``OrderStore.summarise``).
 SUMMARY_PERIOD = 1.0
@@ -111,7 +117,8 @@ class Topology:
             commands=f"kafka:{topics.execute}",
             commands_in=(
                 f"kafka:{topics.execute}?groupId={group_id}&batching=true"
-                f"&maxPollRecords={concurrency}&concurrency=2&valueFormat=bytes"
+                f"&maxPollRecords={concurrency}&pollTimeout={POLL_TIMEOUT}"
+                f"&concurrency={BATCHES_IN_FLIGHT}&valueFormat=bytes"
             ),
             dead_letter=f"kafka:{topics.dead_letter}",
             executed=f"kafka:{topics.executed}",

@@ -135,14 +135,6 @@ def checked(moves: Sequence[Move]) -> Sequence[Move]:
     return moves
 
 
-def event_published(order: PaymentOrder, at: datetime) -> PaymentOrder | None:
-    """The order with its terminal event marked published; None when it already was
-    (the first time stays: it is when the event reached Kafka)."""
-    if order.event_published_at is not None:
-        return None
-    return order.model_copy(update={"event_published_at": store_time(at)})
-
-
 def claimable(order: PaymentOrder, at: datetime, lease: timedelta) -> bool:
     """Whether the publication of the order's terminal event may be taken over at ``at``:
     not when the event is published, or the order ended or was claimed less than

@@ -178,17 +178,29 @@ class Summary:
                 yield entry
             second = page["prev"]
 
+    async def _seconds(self, seconds: range) -> list[Document]:
+        found = await asyncio.gather(
+            *(
+                self.collection.find({KIND: "slice", "second": second}).to_list()
+                for second in seconds
+            )
+        )
+        return [slice_ for slices in found for slice_ in slices]
+
     async def _page(self, name: str, second: int) -> Document | None:
         return await self.collection.find_one({"_id": f"page:{name}:{second}"})
 
     async def fold(self, now: datetime) -> bool:
         """Fold the slices older than ``GRACE``, if no one else is: True when it did."""
-        folds, slices = await asyncio.gather(self._all("fold"), self._all("slice"))
-        base = max(folds, key=lambda document: document["n"], default=_EMPTY_FOLD)
+        base = max(await self._all("fold"), key=lambda fold: fold["n"], default=_EMPTY_FOLD)
         number = base["n"] + 1
         cutoff = await self._lock(number, now)
         if cutoff is None or cutoff <= base["second"]:
             return False
+        # Only the seconds it folds, once each (not every slice of the grace each time).
+        # A fold after a long pause reads all of them, and those older than the base too.
+        seconds = range(base["second"], cutoff) if cutoff - base["second"] <= 60 else None
+        slices = await (self._all("slice") if seconds is None else self._seconds(seconds))
         due = [s for s in slices if base["second"] <= s["second"] < cutoff]
         counts = _State({**base, "second": cutoff}, due).counts()
         heads = _heads(base)

@@ -27,7 +27,6 @@ from payments.stores.common import (
     Change,
     checked,
     claimable,
-    event_published,
     moved,
     page_size,
     replay,
@@ -41,8 +40,11 @@ T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], T]
 
 MEMORY = ":memory:"
-# The orders whose payment a worker claimed (``OrderStore.claim_payments``).
+# The orders whose payment a worker claimed (``OrderStore.claim_payments``), and the
+# orders whose terminal event was published, when (epoch ms): rows of their own, so
+# marking one does not rewrite the order.
 _CLAIMS = "payment_claims"
+_PUBLISHED = "published_events"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS orders (
     id TEXT PRIMARY KEY,
@@ -56,7 +58,10 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE INDEX IF NOT EXISTS orders_status_created ON orders (status, created_at);
 CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at);
 CREATE TABLE IF NOT EXISTS {_CLAIMS} (order_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS {_PUBLISHED} (order_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
 """
+# An order's document and the time its event was marked published, if it was.
+_READ = f"SELECT document, (SELECT at FROM {_PUBLISHED} WHERE order_id = id) FROM orders"
 # The orders that owe their execution command, from their creation until ``settle``. A
 # file written before the table existed gets it filled from the mark its EXECUTING
 # orders then carried; one written while only EXECUTING orders owed theirs (its
@@ -114,6 +119,19 @@ def _orders(rows: list[tuple[str]]) -> list[PaymentOrder]:
     return [PaymentOrder.model_validate_json(document) for (document,) in rows]
 
 
+def _marked(rows: list[tuple[str, int | None]]) -> list[PaymentOrder]:
+    """Orders read with ``_READ``: each with its event's mark (a file from before the
+    table keeps it in the document)."""
+    orders = []
+    for document, published in rows:
+        order = PaymentOrder.model_validate_json(document)
+        if published is not None and order.event_published_at is None:
+            at = _EPOCH + timedelta(milliseconds=published)
+            order = order.model_copy(update={"event_published_at": at})
+        orders.append(order)
+    return orders
+
+
 def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
@@ -159,10 +177,8 @@ def _update(db: sqlite3.Connection, changed: PaymentOrder) -> None:
 
 
 def _current(db: sqlite3.Connection, order_ids: Sequence[str]) -> dict[str, PaymentOrder]:
-    rows = db.execute(
-        f"SELECT document FROM orders WHERE id IN ({_marks(len(order_ids))})", order_ids
-    )
-    return {order.id: order for order in _orders(rows.fetchall())}
+    rows = db.execute(f"{_READ} WHERE id IN ({_marks(len(order_ids))})", order_ids)
+    return {order.id: order for order in _marked(rows.fetchall())}
 
 
 def _owned_by(client_id: str | None) -> tuple[str, tuple[str, ...]]:
@@ -267,10 +283,8 @@ class SqliteOrderStore:
 
     async def get(self, order_id: str, *, client_id: str | None = None) -> PaymentOrder | None:
         where, params = _owned_by(client_id)
-        rows = await self._fetch(
-            f"SELECT document FROM orders WHERE id = ?{where}", (order_id, *params)
-        )
-        return _orders(rows)[0] if rows else None
+        rows = await self._fetch(f"{_READ} WHERE id = ?{where}", (order_id, *params))
+        return _marked(rows)[0] if rows else None
 
     async def move_all(self, moves: Sequence[Move]) -> Sequence[bool]:
         checked(moves)
@@ -318,7 +332,9 @@ class SqliteOrderStore:
         return _orders(await self._run(_transaction(owing)))
 
     async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
-        await self._change_all(order_ids, lambda order: event_published(order, at))
+        mark = f"INSERT OR IGNORE INTO {_PUBLISHED} VALUES (?, ?)"  # the first time stays
+        rows = [(order_id, _millis(at)) for order_id in order_ids]
+        await self._run(_transaction(lambda db: db.executemany(mark, rows)))
 
     async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
         at = store_time(at)
