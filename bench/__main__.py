@@ -356,8 +356,9 @@ async def drive(args: argparse.Namespace, system: System) -> dict[str, Any]:
 
     async def level(load: Callable[[], Awaitable[Run]]) -> None:
         nonlocal sizes
+        alone = CpuMeter(cpu.meters)
         with collector_paused():
-            with cpu.counting():
+            with cpu.counting(), alone.counting():
                 run = await load()
                 ids = [submission.order_id for submission in run.submissions]
                 await completion.wait_for(ids, args.deadline)
@@ -365,9 +366,12 @@ async def drive(args: argparse.Namespace, system: System) -> dict[str, Any]:
         before, sizes = sizes, await batches.scrape(urls)
         await completion.collect(ids)
         missing = [order_id for order_id in ids if order_id not in completion.executed_at]
-        levels.append(
-            summarise(run, completion.executed_at, missing, limit, batches.between(before, sizes))
+        summary = summarise(
+            run, completion.executed_at, missing, limit, batches.between(before, sizes)
         )
+        orders = max(1, len(run.submissions))
+        summary.cpu_seconds_per_order = {n: s / orders for n, s in alone.seconds.items()}
+        levels.append(summary)
 
     for concurrency in args.concurrency:
         orders = args.single_orders if concurrency == 1 else args.orders

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ class Level:
     # where no burst runs.
     store_limit: float | None
     batch_sizes: list[dict[str, Any]]  # what each batch step formed (``bench.batches``)
+    # CPU seconds per order of each process during this level alone.
+    cpu_seconds_per_order: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         limit = self.store_limit
@@ -45,6 +47,7 @@ class Level:
             "submit_to_executed_ms": self.executed_ms,
             "not_executed": len(self.missing),
             "batch_sizes": self.batch_sizes,
+            "cpu_seconds_per_order": self.cpu_seconds_per_order,
         }
 
 
@@ -137,8 +140,8 @@ def markdown(result: dict[str, Any]) -> str:
         lines += [_limits(result["limits"]), ""]
     lines += [
         "| load | orders | accepted/s | executed/s | store limit/s | of store limit | "
-        "POST p50/p95/p99 ms | submit→EXECUTED p50/p95/p99 ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "POST p50/p95/p99 ms | submit→EXECUTED p50/p95/p99 ms | CPU ms/order |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |",
     ]
     for level in result["levels"]:
         post, done = level["post_latency_ms"], level["submit_to_executed_ms"]
@@ -147,7 +150,8 @@ def markdown(result: dict[str, Any]) -> str:
             f"{level['executed_per_s']:.1f} | {_or_dash(level['store_limit_per_s'], '.1f')} | "
             f"{_or_dash(level['of_store_limit'], '.0%')} | "
             f"{post['p50']:.0f} / {post['p95']:.0f} / {post['p99']:.0f} | "
-            f"{done['p50']:.0f} / {done['p95']:.0f} / {done['p99']:.0f} |"
+            f"{done['p50']:.0f} / {done['p95']:.0f} / {done['p99']:.0f} | "
+            f"{1000 * sum(level.get('cpu_seconds_per_order', {}).values()):.1f} |"
         )
     lines += [
         "",
