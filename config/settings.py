@@ -41,7 +41,7 @@ class Settings(BaseSettings):
         default=64,
         ge=1,
         le=1000,
-        description="Orders one worker takes from Kafka at once (a batch; two at a time).",
+        description="Orders one worker takes from Kafka at once (a batch; 4 at a time).",
     )
     gateway_url: str | None = Field(
         default=None, description="URL of the bank gateway; unset = the in-process simulated bank."
