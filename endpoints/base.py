@@ -9,7 +9,7 @@ fail fast on a bad URI without touching the network.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from routes.exchange import Exchange
 
@@ -32,6 +32,16 @@ class Producer(Service):
     @abstractmethod
     async def process(self, exchange: Exchange) -> None:
         """Send the exchange; a reply, if any, replaces its body."""
+
+    async def process_all(self, exchanges: Sequence[Exchange]) -> None:
+        """Send a group of exchanges (a batch step's ``to``); one that fails gets its
+        error as its ``exception`` and fails alone. A producer that can send a group in
+        one call (a bulk insert) overrides this; by default each is sent in turn."""
+        for exchange in exchanges:
+            try:
+                await self.process(exchange)
+            except Exception as error:  # this exchange's failure, not the group's
+                exchange.exception = error
 
 
 class Consumer(Service):

@@ -96,10 +96,15 @@ class RouteStepsBuilder:
 
     def _leaf(self, definition: StepDefinition, name: str) -> Step:
         match definition:
-            case BatchStep(processor, size, timeout):
-                batch: BatchProcessor = (
-                    self.context.resolve(processor) if isinstance(processor, Ref) else processor
-                )
+            case BatchStep(processor, size, timeout, uri):
+                batch: BatchProcessor
+                if uri is not None:
+                    batch = self.context.producer(uri).process_all
+                elif isinstance(processor, Ref):
+                    batch = self.context.resolve(processor)
+                else:
+                    assert processor is not None  # BatchStep checks it has one or the other
+                    batch = processor
                 sizes = self.error_handler.metrics.batch_sizes.setdefault(name, BatchSizes())
                 return Batcher(batch, size, timeout, sizes, self.parking, self.context.track)
             case ProcessStep(processor):

@@ -86,13 +86,18 @@ class ChoiceStep:
 @dataclass
 class BatchStep:
     """Group commit (``routes.batch``): exchanges that reach the step close together go
-    to ``processor`` in one call of up to ``size``, after at most ``timeout`` seconds."""
+    to ``processor`` in one call of up to ``size``, after at most ``timeout`` seconds —
+    or, with ``uri`` instead, to that endpoint's producer as one group (a ``mongodb:``
+    insert makes it one ``insert_many``)."""
 
-    processor: BatchProcessor | Ref
+    processor: BatchProcessor | Ref | None
     size: int = 100
     timeout: float = 0.005
+    uri: str | None = None
 
     def __post_init__(self) -> None:
+        if (self.processor is None) == (self.uri is None):
+            raise ValueError("batch: needs a processor or an endpoint to send to, not both")
         if self.size < 1:
             raise ValueError(f"batch: size must be at least 1, not {self.size}")
         if self.timeout < 0:

@@ -163,8 +163,12 @@ def _node(step: StepDefinition) -> StepNode:
     match step:
         case ProcessStep(processor=processor):
             return StepNode("process", label(processor))
-        case BatchStep(processor=processor, size=size, timeout=timeout):
-            return StepNode("batch", f"{label(processor)} (up to {size}, {timeout * 1000:g} ms)")
+        case BatchStep(processor=processor, size=size, timeout=timeout, uri=uri):
+            rules = f"(up to {size}, {timeout * 1000:g} ms)"
+            if uri is not None:
+                target = mask_uri(uri)
+                return StepNode("batch", f"to {target} {rules}", (target,))
+            return StepNode("batch", f"{label(processor)} {rules}")
         case ToStep(uris=uris):
             masked = tuple(mask_uri(uri) for uri in uris)
             return StepNode("to", ", ".join(masked), masked)

@@ -69,12 +69,19 @@ class Steps:
         return self._add(ProcessStep(_processor(processor)))
 
     def batch(
-        self, processor: BatchProcessor | str, *, size: int = 100, timeout: float = 0.005
+        self,
+        processor: BatchProcessor | str | None = None,
+        *,
+        to: str | None = None,
+        size: int = 100,
+        timeout: float = 0.005,
     ) -> Self:
         """Group commit: exchanges that reach this step close together go to one call of
-        ``processor`` (up to ``size`` of them, after at most ``timeout`` seconds), then
-        each goes on alone (``routes.batch``); a string names a registered one."""
-        return self._add(BatchStep(_processor(processor), size, timeout))
+        ``processor`` (up to ``size`` of them, after at most ``timeout`` seconds), or
+        ``to`` an endpoint as one group, then each goes on alone (``routes.batch``); a
+        string names a registered processor."""
+        named = None if processor is None else _processor(processor)
+        return self._add(BatchStep(named, size, timeout, to))
 
     def to(self, *uris: str) -> Self:
         if not uris:

@@ -66,6 +66,8 @@ def step_name(definition: StepDefinition) -> str:
     match definition:
         case ProcessStep(processor):
             return f"process {_callable_name(processor)}"
+        case BatchStep(processor, uri=uri) if uri is not None:
+            return "batch to " + uri.split("?", 1)[0]
         case BatchStep(processor):
             return f"batch {_callable_name(processor)}"
         case ToStep(uris):

@@ -141,9 +141,19 @@ class LogSpec(Spec):
 
 
 class BatchSpec(Spec):
-    process: str
+    process: str | None = None
+    to: str | None = None
     size: int = 100
     timeout: float = 0.005
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        _exactly_one(self, ("process", "to"), "a batch")
+        return self
+
+    def build(self) -> BatchStep:
+        named = None if self.process is None else ref(self.process)
+        return BatchStep(named, self.size, self.timeout, self.to)
 
 
 class ChoiceSpec(Spec):
@@ -188,7 +198,7 @@ class StepSpec(Spec):
         if self.process is not None:
             return ProcessStep(ref(self.process))
         if self.batch is not None:
-            return BatchStep(ref(self.batch.process), self.batch.size, self.batch.timeout)
+            return self.batch.build()
         if self.to is not None:
             return ToStep([self.to] if isinstance(self.to, str) else list(self.to))
         if self.log is not None:

@@ -6,8 +6,10 @@ component owns the clients and closes them when it stops.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from components.mongodb.client_pool import ClientPool, Collection
-from components.mongodb.operations import OPERATIONS, Operation
+from components.mongodb.operations import GROUP_OPERATIONS, OPERATIONS, GroupOperation, Operation
 from components.mongodb.options import MongoOptions
 from endpoints.base import Consumer, ConsumerNotSupported, Endpoint, Producer, RouteHandler
 from routes.exchange import Exchange
@@ -40,7 +42,8 @@ class MongoEndpoint(Endpoint):
         self.collection = None
 
     def create_producer(self) -> Producer:
-        return MongoProducer(self, OPERATIONS[self.options.operation])
+        operation = self.options.operation
+        return MongoProducer(self, OPERATIONS[operation], GROUP_OPERATIONS.get(operation))
 
     def create_consumer(self, handler: RouteHandler) -> Consumer:
         raise ConsumerNotSupported(
@@ -50,12 +53,24 @@ class MongoEndpoint(Endpoint):
 
 
 class MongoProducer(Producer):
-    def __init__(self, endpoint: MongoEndpoint, operation: Operation) -> None:
+    def __init__(
+        self, endpoint: MongoEndpoint, operation: Operation, group: GroupOperation | None
+    ) -> None:
         self.endpoint = endpoint
         self._operation = operation
+        self._group = group
+
+    def _collection(self) -> Collection:
+        if self.endpoint.collection is None:
+            raise RuntimeError(f"{self.endpoint.uri} is not started")
+        return self.endpoint.collection
 
     async def process(self, exchange: Exchange) -> None:
-        collection = self.endpoint.collection
-        if collection is None:
-            raise RuntimeError(f"{self.endpoint.uri} is not started")
-        await self._operation(collection, exchange)
+        await self._operation(self._collection(), exchange)
+
+    async def process_all(self, exchanges: Sequence[Exchange]) -> None:
+        """A group in one call where the operation can (``insert``), else in turn."""
+        if self._group is None:
+            await super().process_all(exchanges)
+        else:
+            await self._group(self._collection(), exchanges)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from components.base import EndpointOptions
 
-OperationName = Literal["insert", "findById", "findOneByQuery", "update", "upsert"]
+OperationName = Literal["insert", "insertMany", "findById", "findOneByQuery", "update", "upsert"]
 
 
 class MongoOptions(EndpointOptions):

@@ -40,8 +40,9 @@ from datetime import datetime, timedelta
 from bson.binary import UuidRepresentation
 from bson.codec_options import CodecOptions
 from pymongo import AsyncMongoClient
-from pymongo.errors import BulkWriteError, ConnectionFailure
+from pymongo.errors import ConnectionFailure
 
+from components.mongodb.bulk import insert_unordered
 from components.mongodb.client_pool import Collection, Document
 from components.mongodb.codecs import DECIMAL_TYPES
 from payments.model import OrderStatus, PaymentOrder
@@ -78,7 +79,6 @@ _CHANGED = ("status", "updatedAt", "attempts", "failureReason", "gatewayReferenc
 _CODECS: CodecOptions[Document] = CodecOptions(
     tz_aware=True, type_registry=DECIMAL_TYPES, uuid_representation=UuidRepresentation.STANDARD
 )
-_DUPLICATE_KEY = 11000  # the server's error code for a refused unique key
 
 
 @contextlib.contextmanager
@@ -400,17 +400,8 @@ class MongoOrderStore:
 
     async def _insert(self, documents: Sequence[Document]) -> set[int]:
         """One unordered insert: the indexes of the documents a unique key refused."""
-        if not documents:
-            return set()
         with _reachable():
-            try:
-                await self.revisions.insert_many(documents, ordered=False)
-            except BulkWriteError as error:
-                faults = error.details["writeErrors"]
-                if any(fault["code"] != _DUPLICATE_KEY for fault in faults):
-                    raise
-                return {fault["index"] for fault in faults}
-        return set()
+            return set(await insert_unordered(self.revisions, documents))
 
 
 def _created(results: Sequence[Created]) -> Iterator[tuple[PaymentOrder, bool]]:

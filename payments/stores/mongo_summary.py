@@ -31,8 +31,9 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
+from components.mongodb.bulk import insert_unordered
 from components.mongodb.client_pool import Collection, Document
 from payments.model import OrderStatus, PaymentOrder
 from payments.store import Move
@@ -43,7 +44,6 @@ LISTED = "listed"  # on a revision: the second of the slice that put it on its l
 GRACE = timedelta(seconds=10)  # longer than a write may take to land (socket timeout)
 LEASE = timedelta(seconds=30)
 ALL = "*"  # the list of every client's orders
-_DUPLICATE_KEY = 11000
 
 # An entry: the second it joined its list, when its order was created (ms), the order's
 # id, and when it joined (ms; for a status list, the time of the move to it).
@@ -238,16 +238,7 @@ class Summary:
 
     async def _insert(self, documents: Sequence[Document]) -> set[int]:
         """The indexes of the documents refused as already there."""
-        if not documents:
-            return set()
-        try:
-            await self.collection.insert_many(documents, ordered=False)
-        except BulkWriteError as error:
-            faults = error.details["writeErrors"]
-            if any(fault["code"] != _DUPLICATE_KEY for fault in faults):
-                raise
-            return {fault["index"] for fault in faults}
-        return set()
+        return set(await insert_unordered(self.collection, documents))
 
 
 # FerretDB v1 stores no nested arrays: counts, entries and heads are arrays of small

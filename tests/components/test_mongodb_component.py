@@ -19,6 +19,8 @@ from components.mongodb.endpoint import MongoEndpoint
 from components.mongodb.headers import MATCHED_COUNT
 from endpoints.base import ConsumerNotSupported
 from endpoints.errors import EndpointError
+from routes.dsl import RouteBuilder
+from routes.engine import Engine
 from routes.exchange import Exchange
 
 pytestmark = pytest.mark.mongo
@@ -239,3 +241,48 @@ async def test_a_store_that_is_down_fails_the_start_within_the_timeout(listening
         finally:
             await stop_collecting_pymongo_leak(component)
     assert elapsed < 2
+
+
+async def test_a_batch_step_inserts_its_group_in_one_call_and_a_taken_id_fails_alone(
+    component: MongoComponent, orders: str, mongo_db: Database
+) -> None:
+    await mongo_db["orders"].insert_one({"_id": "o-3", "note": "there before"})
+    builder = RouteBuilder()
+    (
+        builder.from_("direct:store")
+        .route_id("store")
+        .on_exception(DuplicateKeyError, handled=True)
+        .set_body("taken")
+        .end()
+        .batch(to=f"{orders}?operation=insert", size=100, timeout=5)
+    )
+    engine = Engine()
+    engine.add_component("mongodb", component)
+    engine.add_routes(builder)
+    await engine.start()
+    try:
+        bodies = [{"_id": f"o-{n}", "amount": Decimal(f"{n}.50")} for n in range(6)]
+        sent = await asyncio.gather(*(engine.send("direct:store", body) for body in bodies))
+    finally:
+        await engine.stop()
+
+    assert [exchange.body for exchange in sent] == ["o-0", "o-1", "o-2", "taken", "o-4", "o-5"]
+    sizes = engine.routes["store"].metrics.batch_sizes[f"batch to mongodb:{mongo_db.name}.orders"]
+    assert (sizes.count, sizes.total) == (1, 6)  # one insert_many for the six
+    stored = {document["_id"]: document async for document in mongo_db["orders"].find()}
+    assert stored["o-3"] == {"_id": "o-3", "note": "there before"}
+    assert stored["o-5"]["amount"] == Binary(b"5.50", DECIMAL_SUBTYPE)
+    assert len(stored) == 6
+
+
+async def test_insert_many_inserts_a_list_and_answers_the_ids_in_order(
+    component: MongoComponent, orders: str, mongo_db: Database
+) -> None:
+    documents = [{"_id": f"o-{n}", "amount": Decimal("1.00")} for n in range(3)]
+
+    inserted = await send(component, f"{orders}?operation=insertMany", documents)
+
+    assert inserted.body == ["o-0", "o-1", "o-2"]
+    assert await mongo_db["orders"].count_documents({}) == 3
+    with pytest.raises(TypeError, match="a list of documents"):
+        await send(component, f"{orders}?operation=insertMany", {"_id": "o-9"})

@@ -232,3 +232,27 @@ async def test_a_cohort_goes_through_a_batch_step_together_whatever_else_is_in_f
         await stray
     assert recorder.calls[0] == [1, 2, 3]  # before the stray was let through
     assert [exchange.body for exchange in done] == [2, 4, "early", 6]
+
+
+async def test_a_batch_step_can_send_its_group_to_an_endpoint(
+    run: StartRoutes, tmp_path: Path
+) -> None:
+    """A producer that cannot send a group at once sends each in turn (mongodb: inserts
+    a group in one call; see the component's tests)."""
+    engine = await run(lambda r: r.from_("direct:in").batch(to="mock:stored", timeout=5))
+    await send_all(engine, "direct:in", range(4))
+    assert sorted(int(str(body)) for body in mock(engine, "mock:stored").bodies) == [0, 1, 2, 3]
+
+    path = tmp_path / "routes.yaml"
+    route = "- route:\n    from:\n      uri: direct:in\n      steps:\n"
+    path.write_text(f"{route}        - batch: {{to: mock:stored, size: 10}}\n")
+    twin = RouteBuilder()
+    twin.from_("direct:in").batch(to="mock:stored", size=10)
+    assert load_routes(path).routes == twin.routes
+
+    described = Engine()
+    described.add_routes(twin)
+    (graph,) = described.describe().routes
+    assert [(node.kind, node.label, node.uris) for node in graph.steps] == [
+        ("batch", "to mock:stored (up to 10, 5 ms)", ("mock:stored",))
+    ]

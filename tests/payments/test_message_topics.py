@@ -19,10 +19,13 @@ from payments.messages import read_event
 from payments.model import OrderStatus
 from payments.routes import TopicNames
 from payments.service import PaymentService
+from routes.exchange import utcnow
 from tests.faults.topics import header_values, read_topic
 from tests.payments.conftest import StartService
+from tests.payments.store_steps import executing
 from tests.payments.test_event_outbox import ended_without_event, event_marked
 from tests.payments.test_lifecycle import ORDER, post, until_terminal
+from tests.payments.test_store_contract import new_order
 from tests.payments.wire import MessageContract, command_json, produce
 from tests.polling import eventually
 
@@ -171,3 +174,30 @@ async def test_every_record_of_a_run_keeps_the_contract_of_its_topic(
         (topics.failed, OrderStatus.FAILED),
     ):
         assert {read_event(record.value).status for record in found[topic]} == {status}
+
+
+async def test_a_poison_record_in_a_batch_is_dead_lettered_alone_and_the_rest_executed(
+    start_service: StartService, kafka_bootstrap: str, tenant: str
+) -> None:
+    """Four commands and an unreadable record, taken as one batch by a worker that
+    starts after them: the unreadable one is dead-lettered, the four go through the
+    batch steps as one group and are each paid once."""
+    ingest = await start_service("ingest")  # the topics, and the store with the orders
+    orders = [await executing(ingest.store, new_order(at=utcnow())) for _ in range(4)]
+    commands = [(order.id, command_json(order)) for order in orders]
+    poison = (orders[0].id, b"{not json")
+    topics = TopicNames(f"{tenant}.")
+    await produce(kafka_bootstrap, topics.execute, [*commands[:2], poison, *commands[2:]])
+
+    bank = SimulatedBank()
+    worker = await start_service("process", bank=bank)
+    for order in orders:
+        executed = await eventually(partial(event_marked, worker, order.id))
+        assert executed.status is OrderStatus.EXECUTED
+    letters = await records(kafka_bootstrap, topics.dead_letter, 1)
+
+    assert [letter.value for letter in letters] == [b"{not json"]
+    assert all(len(bank.entries_for(order.id)) == 1 for order in orders)
+    route = worker.engine.routes["execute-payment-order"]
+    claimed = route.metrics.batch_sizes["batch Lifecycle.claim_all"]
+    assert (claimed.count, claimed.total) == (1, 4)
