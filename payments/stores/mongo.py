@@ -59,6 +59,7 @@ from payments.stores.common import (
     to_document,
     wall_clock,
 )
+from payments.stores.mongo_migration import migrate
 from payments.stores.mongo_summary import (
     LISTED,
     Entry,
@@ -191,6 +192,7 @@ class MongoOrderStore:
                 SCOPED_KEY, unique=True, sparse=True, name=f"{SCOPED_KEY}_unique"
             )
             await self.revisions.create_index(KIND)
+            await migrate(self.revisions.database, self.revisions, _first_revision)
 
     async def stop(self) -> None:
         if self._owned:

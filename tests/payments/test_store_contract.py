@@ -11,11 +11,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
+from bson.codec_options import CodecOptions
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
+from components.mongodb.codecs import DECIMAL_TYPES
 from infra.server import free_port
 from payments.model import (
     ANONYMOUS_CLIENT,
@@ -747,3 +750,62 @@ async def test_a_refused_write_shows_in_no_listing_and_no_count(store: OrderStor
         assert [order.id for order in await store.list(None, 10, None)] == [ended.id, first.id]
         assert [order.id for order in await store.list(EXECUTED, 10, None)] == [ended.id]
         assert await store.count_by_status() == {PENDING: 1, EXECUTED: 1}
+
+
+@pytest.mark.mongo
+async def test_a_mongo_database_of_the_layout_before_revisions_is_moved_once_and_keeps_everything(
+    mongo_uri: str, mongo_db: AsyncDatabase[dict[str, object]]
+) -> None:
+    """Orders kept in ``orders``, ``order_versions`` and ``owed_commands``: each is read
+    as it last was, counted and listed, keeps its idempotency key, and still owes its
+    command where it did; a second start moves nothing again."""
+    at = [T0 + timedelta(minutes=n) for n in range(6)]
+    ended = new_order(at=at[0], key="key-1").model_copy(update={"event_published_at": at[2]})
+    executed = ended.model_copy(
+        update={
+            "status": EXECUTED,
+            "updated_at": at[2],
+            "history": (*ended.history, Transition(status=EXECUTED, at=at[2], reason="paid")),
+            "attempts": 1,
+            "gateway_reference": "ref-1",
+        }
+    )
+    pending = new_order(at=at[1])
+    owing = new_order(at=at[3]).model_copy(update={"status": EXECUTING})
+    published = new_order(at=at[4]).model_copy(update={"status": EXECUTING})
+
+    def old_document(order: PaymentOrder, version: int) -> dict[str, object]:
+        fields = to_document(order, "python")
+        key = order.idempotency_key
+        scoped = {} if key is None else {"clientIdempotencyKey": f"{order.client_id}:{key}"}
+        return {"_id": fields.pop("id"), **fields, **scoped, "version": version}
+
+    codecs: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True, type_registry=DECIMAL_TYPES)
+
+    def old(name: str) -> Any:
+        return mongo_db.get_collection(name, codec_options=codecs)
+
+    # The ended order's orders document is a version behind, as a crash could leave it.
+    await old("orders").insert_many(
+        [old_document(ended.model_copy(update={"event_published_at": None}), 3)]
+        + [old_document(order, 0) for order in (pending, owing, published)]
+    )
+    await old("order_versions").insert_one(
+        {"_id": f"{ended.id}#4", **to_document(executed, "python")}
+    )
+    await old("owed_commands").insert_one({"_id": owing.id, "since": at[3]})
+
+    async with started(MongoOrderStore(mongo_uri, mongo_db.name)) as store:
+        assert await store.get(ended.id) == executed.model_copy(update={"version": 0})
+        assert await store.get(pending.id) == pending
+        assert await store.count_by_status() == {EXECUTED: 1, PENDING: 1, EXECUTING: 2}
+        listed = [order.id for order in await store.list(None, 10, None)]
+        assert listed == [published.id, owing.id, pending.id, ended.id]
+        assert [order.id for order in await store.list(EXECUTED, 10, None)] == [ended.id]
+        swept = await store.owing(T0 + timedelta(days=1), 10)
+        assert sorted(order.id for order in swept) == sorted([pending.id, owing.id])
+        assert await create(store, new_order(key="key-1")) == (await store.get(ended.id), False)
+        newer = await created(store, new_order(at=at[5]))
+    async with started(MongoOrderStore(mongo_uri, mongo_db.name)) as again:
+        assert await again.count_by_status() == {EXECUTED: 1, PENDING: 2, EXECUTING: 2}
+        assert (await again.list(None, 1, None))[0] == newer
