@@ -54,7 +54,8 @@ async def kafka_rate(bootstrap: str, messages: int, partitions: int) -> float:
         await admin.close()
 
 
-def _order() -> PaymentOrder:
+def new_order() -> PaymentOrder:
+    """A PENDING order as the API makes one (the anonymous client's, with no key)."""
     now = datetime.now(UTC)
     return PaymentOrder(
         id=str(uuid.uuid4()),
@@ -65,7 +66,7 @@ def _order() -> PaymentOrder:
         status=OrderStatus.PENDING,
         created_at=now,
         updated_at=now,
-        history=(Transition(status=OrderStatus.PENDING, at=now),),
+        history=(Transition(status=OrderStatus.PENDING, at=now, reason="order received"),),
         request_hash="bench",
     )
 
@@ -76,7 +77,7 @@ async def write_orders(ingestion: OrderStore, worker: OrderStore, count: int) ->
     processes make them: ingestion creates them, moves each to EXECUTING in one write
     and settles their commands; a worker claims their payments, ends them and marks
     their events, all without reading them."""
-    results = await ingestion.create_all([_order() for _ in range(count)])
+    results = await ingestion.create_all([new_order() for _ in range(count)])
     orders = [result[0] for result in results if isinstance(result, tuple)]
     now = datetime.now(UTC)
     await ingestion.move_all([Move(OrderRef.of(order), BEFORE_COMMAND, now) for order in orders])

@@ -20,19 +20,15 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from bench.limits import new_order, write_orders
 from config import event_loop
 from infra import Stack
 from infra.services import service_processes
-from payments.lifecycle import steps_from
-from payments.model import ANONYMOUS_CLIENT, OrderStatus, PaymentOrder, Transition
-from payments.store import Move, OrderRef, Step
 from payments.stores import MongoOrderStore
 
 QUERIES = {
@@ -62,35 +58,15 @@ async def mongo(state_dir: Path, backend: str) -> AsyncIterator[str]:
             server.stop()
 
 
-def _order(n: int) -> PaymentOrder:
-    now = datetime.now(UTC)
-    return PaymentOrder(
-        id=str(uuid.uuid4()),
-        debtor_account="DE89370400440532013000",
-        creditor_account="GB82WEST12345698765432",
-        amount=Decimal("125.50"),
-        currency="EUR",
-        status=OrderStatus.PENDING,
-        created_at=now,
-        updated_at=now,
-        history=(Transition(status=OrderStatus.PENDING, at=now, reason="order received"),),
-        client_id=ANONYMOUS_CLIENT,
-        request_hash=f"seed-{n}",
-    )
-
-
-async def seed(store: MongoOrderStore, count: int, first: int) -> None:
-    """``count`` orders as the services leave them, ``SEED_BATCH`` per store call."""
-    for start in range(first, first + count, SEED_BATCH):
-        orders = [_order(n) for n in range(start, min(first + count, start + SEED_BATCH))]
-        await store.create_all(orders)
-        now = datetime.now(UTC)
-        ended = orders[: int(len(orders) * EXECUTED_SHARE)]
-        await store.move_all([Move(OrderRef.of(o), steps_from(o.status), now) for o in ended])
-        await store.settle([order.id for order in ended])
-        executing = [OrderRef(o.id, 1, now, o.client_id, o.created_at) for o in ended]
-        paid = [Step(OrderStatus.EXECUTING, OrderStatus.EXECUTED, "paid")]
-        await store.move_all([Move(ref, paid, datetime.now(UTC), 1) for ref in executing])
+async def seed(store: MongoOrderStore, count: int) -> None:
+    """``count`` orders as the services leave them, ``SEED_BATCH`` per store call: most
+    EXECUTED, with exactly the calls the services make (``write_orders``), the rest
+    PENDING."""
+    for start in range(0, count, SEED_BATCH):
+        size = min(count - start, SEED_BATCH)
+        executed = int(size * EXECUTED_SHARE)
+        await write_orders(store, store, executed)
+        await store.create_all([new_order() for _ in range(size - executed)])
 
 
 async def folded(store: MongoOrderStore, deadline: float) -> None:
@@ -138,7 +114,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 async with aiohttp.ClientSession() as session:
                     for size in sorted(args.sizes):
                         print(f"seeding to {size} orders …", file=sys.stderr)
-                        await seed(store, size - seeded, seeded)
+                        await seed(store, size - seeded)
                         seeded = size
                         await folded(store, args.deadline)
                         figures[str(size)] = {
