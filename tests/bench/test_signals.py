@@ -40,8 +40,11 @@ def _identity(pid: int) -> Process | None:
 
 
 def _command(pid: int) -> list[str]:
+    """Its command line; empty while it has none: a process that is exiting reads as
+    an empty file before it turns zombie."""
     with contextlib.suppress(FileNotFoundError, ProcessLookupError):
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        if raw := Path(f"/proc/{pid}/cmdline").read_bytes():
+            return raw.decode(errors="replace").split("\0")
     return []
 
 
