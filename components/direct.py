@@ -6,10 +6,10 @@ error the called route did not handle is raised to the caller's error handler.
 
 from __future__ import annotations
 
-from components.base import Component, EndpointOptions
 from endpoints.base import Consumer, Endpoint, Producer, RouteHandler
+from endpoints.component import Component, EndpointOptions
 from endpoints.errors import EndpointError
-from routes.exchange import Exchange
+from endpoints.exchange import Exchange
 
 
 class DirectConsumerNotAvailable(RuntimeError):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
-from components.base import Component, EndpointOptions
 from endpoints.base import Consumer, ConsumerNotSupported, Endpoint, Producer, RouteHandler
+from endpoints.component import Component, EndpointOptions
 from endpoints.errors import EndpointError
-from routes.exchange import Exchange
+from endpoints.exchange import Exchange
 
 
 class LogOptions(EndpointOptions):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 
-from components.base import Component, EndpointOptions
 from endpoints.base import Consumer, ConsumerNotSupported, Endpoint, Producer, RouteHandler
-from routes.exchange import Exchange
+from endpoints.component import Component, EndpointOptions
+from endpoints.exchange import Exchange
 
 
 class MockEndpoint(Endpoint):

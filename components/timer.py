@@ -11,10 +11,10 @@ import logging
 
 from pydantic import Field
 
-from components.base import Component, EndpointOptions
 from endpoints.base import Consumer, Endpoint, Producer, RouteHandler
+from endpoints.component import Component, EndpointOptions
 from endpoints.errors import EndpointError
-from routes.exchange import Exchange
+from endpoints.exchange import Exchange
 
 logger = logging.getLogger(__name__)
 

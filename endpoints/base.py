@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, runtime_checkable
 
-from routes.exchange import Exchange
+from endpoints.exchange import Exchange
 
 # What a consumer hands each exchange to: the route. When it returns, the route is
 # done with the exchange; ``exchange.failed`` says whether the source may forget it.
@@ -48,6 +49,26 @@ class Consumer(Service):
     def __init__(self, endpoint: Endpoint, handler: RouteHandler) -> None:
         self.endpoint = endpoint
         self.handler = handler
+
+
+@runtime_checkable
+class PartitionedConsumer(Protocol):
+    """A consumer that reads a partitioned log as one of a group (Kafka's): which
+    partitions it owns and how far behind it is, for readiness checks and metrics."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def group_id(self) -> str: ...
+
+    def assigned_partitions(self) -> list[int]:
+        """The partitions it owns now (none while the group rebalances)."""
+        ...
+
+    def lag(self) -> dict[int, int]:
+        """Per owned partition, the records not yet committed by the group."""
+        ...
 
 
 class Endpoint(Service):

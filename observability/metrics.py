@@ -1,7 +1,7 @@
 """Prometheus metrics of the engine, computed when ``/metrics`` is scraped.
 
 ``EngineCollector`` turns the counters every route keeps (``routes.metrics``) and
-the lag of every Kafka consumer into metric families; ``metrics_handler`` serves a
+the lag of every partitioned (Kafka) consumer into metric families; ``metrics_handler`` serves a
 registry, first awaiting the refreshers of gauges that need I/O (a database count).
 """
 
@@ -27,7 +27,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from components.kafka.consumer import KafkaConsumer
+from endpoints.base import PartitionedConsumer
 from routes.batch import SIZE_BUCKETS, BatchSizes
 from routes.engine import Engine
 from routes.route import RouteStatus
@@ -113,11 +113,10 @@ class EngineCollector(Collector):
         )
         for route_id, route in self.engine.routes.items():
             consumer = route.consumer
-            if isinstance(consumer, KafkaConsumer):
-                endpoint = consumer.endpoint
+            if consumer is not None and isinstance(consumer, PartitionedConsumer):
                 for partition, records in sorted(consumer.lag().items()):
                     lag.add_metric(
-                        [route_id, endpoint.topic, endpoint.group_id, str(partition)], records
+                        [route_id, consumer.topic, consumer.group_id, str(partition)], records
                     )
         return lag
 

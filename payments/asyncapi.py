@@ -8,10 +8,10 @@ from __future__ import annotations
 from importlib.metadata import version
 from typing import Any, Literal, NamedTuple
 
+from endpoints import headers
 from payments.messages import ExecutePaymentCommand, Message, PaymentEvent
 from payments.routes import TopicNames
 from payments.service import PROCESSOR_GROUP
-from routes import headers
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"

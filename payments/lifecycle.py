@@ -21,15 +21,15 @@ from typing import Any
 
 from components.http import FieldError, ProblemError
 from components.http.headers import RESPONSE_HEADER_PREFIX
+from endpoints import headers
+from endpoints.exchange import Exchange, utcnow
+from endpoints.redelivery_policy import NonRetryable
 from payments.messages import ExecutePaymentCommand, PaymentEvent, UnreadableMessage, read_message
 from payments.model import OrderStatus, PaymentOrder, Transition
 from payments.queries import client_of
 from payments.request import CreatePaymentOrder
 from payments.store import IdempotencyConflict, Move, OrderRef, OrderStore, Step
 from payments.stores.common import moved, store_time
-from routes import headers
-from routes.exchange import Exchange, utcnow
-from routes.redelivery_policy import NonRetryable
 
 logger = logging.getLogger(__name__)
 

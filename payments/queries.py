@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.http import FieldError, ProblemError, path_param
+from endpoints import headers
+from endpoints.exchange import Exchange
 from payments.model import OrderStatus, PaymentOrder
 from payments.store import OrderStore
-from routes import headers
-from routes.exchange import Exchange
 
 _LIMIT = re.compile(r"[0-9]{1,3}")  # ASCII digits only: int() takes "²" for no number
 _PARAMETERS = frozenset({"status", "limit", "after"})

@@ -18,6 +18,8 @@ from typing import TypedDict
 from pydantic import ValidationError
 
 from components.http import ProblemError
+from endpoints.exchange import Exchange
+from endpoints.redelivery_policy import RedeliveryPolicy
 from payments.gateway import TransientGatewayError
 from payments.lifecycle import (
     ORDER_CREATED,
@@ -31,9 +33,7 @@ from payments.queries import OrderQueries
 from payments.store import StoreUnavailable
 from routes.definition import dead_letter_channel, default_error_handler
 from routes.dsl import RouteBuilder, RouteDsl
-from routes.exchange import Exchange
 from routes.expressions import header
-from routes.redelivery_policy import RedeliveryPolicy
 
 
 @dataclass(frozen=True)

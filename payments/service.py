@@ -18,8 +18,8 @@ from aiohttp import web
 
 from components.http import HttpComponent
 from components.kafka import KafkaComponent, KafkaUnavailable
-from components.kafka.consumer import KafkaConsumer
 from config.settings import Settings
+from endpoints.base import PartitionedConsumer
 from observability.metrics import metrics_handler, service_registry
 from payments.access import METRICS_PATH, AccessPolicy
 from payments.clients import InvalidClientsFile, RateLimit, Registry, load_clients
@@ -135,8 +135,9 @@ class PaymentService:
         statuses = set(self.engine.route_status().values())
         checks["routes"] = "UP" if statuses == {"Started"} else f"DOWN: {sorted(statuses)}"
         execute = self.engine.routes.get("execute-payment-order")
-        if execute is not None and isinstance(execute.consumer, KafkaConsumer):
-            partitions = execute.consumer.assigned_partitions()
+        consumer = execute.consumer if execute is not None else None
+        if consumer is not None and isinstance(consumer, PartitionedConsumer):
+            partitions = consumer.assigned_partitions()
             checks["partitions"] = (
                 f"UP: {','.join(map(str, partitions))}" if partitions else "DOWN: none assigned"
             )

@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from routes.exchange import Exchange
-
-BatchProcessor = Callable[[Sequence[Exchange]], Awaitable[None]]
-
-# Exchange property: the Cohort an exchange entered its route with.
-COHORT = "batch.cohort"
+from endpoints.cohort import COHORT, Cohort
+from endpoints.exchange import Exchange
+from endpoints.processor import BatchProcessor
 
 # Upper bounds of the batch size histogram (``route_batch_size``).
 SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
@@ -50,23 +47,6 @@ class BatchSizes:
     @property
     def mean(self) -> float:
         return self.total / self.count if self.count else 0.0
-
-
-class Cohort:
-    """Exchanges a consumer handed to a route at once. The consumer calls ``left`` as
-    each one is done with the route (it may leave early: a duplicate, a failure)."""
-
-    def __init__(self, size: int) -> None:
-        self.in_route = size
-        self._batchers: set[Batcher] = set()
-
-    def waits_at(self, batcher: Batcher) -> None:
-        self._batchers.add(batcher)
-
-    def left(self) -> None:
-        self.in_route -= 1
-        for batcher in list(self._batchers):
-            batcher.complete_cohort(self)
 
 
 class RouteParking:

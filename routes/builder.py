@@ -11,9 +11,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from endpoints import headers
 from endpoints.base import Producer
-from routes import headers
-from routes.batch import Batcher, BatchProcessor, BatchSizes, RouteParking
+from endpoints.exchange import Exchange
+from endpoints.processor import BatchProcessor
+from routes.batch import Batcher, BatchSizes, RouteParking
 from routes.definition import (
     BatchStep,
     ChoiceStep,
@@ -29,7 +31,6 @@ from routes.definition import (
     WireTapStep,
 )
 from routes.error_handling import RedeliveryErrorHandler
-from routes.exchange import Exchange
 from routes.expressions import Expression, Ref
 from routes.pipeline import Step, call, run_steps
 from routes.tracing import step_name, tracer, tracing_on

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from routes.exchange import Exchange
-from routes.headers import CORRELATION_ID
+from endpoints.exchange import Exchange
+from endpoints.headers import CORRELATION_ID
 
 
 @dataclass(frozen=True)

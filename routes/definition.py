@@ -7,17 +7,13 @@ reifier split) is what lets a YAML route and its Python twin compare equal.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
-from routes.batch import BatchProcessor
-from routes.exchange import Exchange
+from endpoints.processor import BatchProcessor, Processor
+from endpoints.redelivery_policy import NO_REDELIVERY, RedeliveryPolicy
 from routes.expressions import Expression, Ref
-from routes.redelivery_policy import NO_REDELIVERY, RedeliveryPolicy
 
-# A processor is any callable taking the exchange; it may be async.
-Processor = Callable[[Exchange], Any]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import Any, Generic, Self, TypeVar
 
-from routes.batch import BatchProcessor
+from endpoints.processor import BatchProcessor, Processor
+from endpoints.redelivery_policy import NO_REDELIVERY, RedeliveryPolicy
 from routes.definition import (
     BatchStep,
     ChoiceStep,
@@ -29,7 +30,6 @@ from routes.definition import (
     LogLevel,
     LogStep,
     OnException,
-    Processor,
     ProcessStep,
     RouteDefinition,
     SetBodyStep,
@@ -40,7 +40,6 @@ from routes.definition import (
     WireTapStep,
 )
 from routes.expressions import Constant, Expression, Ref, simple
-from routes.redelivery_policy import NO_REDELIVERY, RedeliveryPolicy
 
 ParentT = TypeVar("ParentT")
 CallableT = TypeVar("CallableT", Processor, BatchProcessor)

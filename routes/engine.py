@@ -15,17 +15,17 @@ import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from components.base import Component
-from components.registry import BUILTIN_COMPONENTS, load_component
 from endpoints.base import Endpoint, Producer, Service
+from endpoints.component import Component
 from endpoints.errors import EndpointError
+from endpoints.exchange import Exchange
+from endpoints.resolver import ComponentResolver
 from endpoints.uri import EndpointUri, InvalidUri
 from routes.builder import RouteStepsBuilder
 from routes.definition import ErrorHandler, OnException, RouteDefinition, default_error_handler
 from routes.describe import RouteMap, describe_route, route_map
 from routes.dsl import RouteBuilder
 from routes.error_handling import ExceptionPolicy, RedeliveryErrorHandler, Sleeper
-from routes.exchange import Exchange
 from routes.expressions import Ref
 from routes.metrics import RouteMetrics
 from routes.route import Route, RouteStatus
@@ -47,12 +47,11 @@ class Engine:
         *,
         sleeper: Sleeper = asyncio.sleep,
         rng: random.Random | None = None,
-        component_registry: Mapping[str, str] = BUILTIN_COMPONENTS,
+        components: ComponentResolver | None = None,
     ) -> None:
         self.sleeper = sleeper
         self.rng = rng
-        self._component_registry = dict(component_registry)
-        self._components: dict[str, Component[Any]] = {}
+        self.components = components or ComponentResolver()
         self._endpoints: dict[str, Endpoint] = {}
         self._producers: dict[str, Producer] = {}
         self._beans: dict[str, Any] = {}
@@ -69,11 +68,11 @@ class Engine:
         self._beans[name] = bean
 
     def add_component(self, scheme: str, component: Component[Any]) -> None:
-        self._components[scheme] = component
+        self.components.add(scheme, component)
 
     def register_scheme(self, scheme: str, target: str) -> None:
         """Make ``scheme`` load ``"module:Class"`` on first use (plugins)."""
-        self._component_registry[scheme] = target
+        self.components.register(scheme, target)
 
     def add_routes(self, routes: RouteBuilder | Iterable[RouteDefinition]) -> None:
         if isinstance(routes, RouteBuilder):
@@ -93,21 +92,13 @@ class Engine:
                 f"nothing is bound under the name {reference.name!r} (bound: {known})"
             ) from None
 
-    def component(self, scheme: str, uri: str) -> Component[Any]:
-        if scheme not in self._components:
-            if scheme not in self._component_registry:
-                known = ", ".join(sorted({*self._component_registry, *self._components}))
-                raise EndpointError(uri, f"unknown scheme {scheme!r} (known: {known})")
-            self._components[scheme] = load_component(scheme, self._component_registry)
-        return self._components[scheme]
-
     def endpoint(self, uri: str) -> Endpoint:
         if uri not in self._endpoints:
             try:
                 scheme = EndpointUri.parse(uri).scheme
             except InvalidUri as error:
                 raise EndpointError(uri, str(error)) from None
-            self._endpoints[uri] = self.component(scheme, uri).create_endpoint(uri)
+            self._endpoints[uri] = self.components.resolve(scheme, uri).create_endpoint(uri)
         return self._endpoints[uri]
 
     def producer(self, uri: str) -> Producer:
@@ -174,7 +165,7 @@ class Engine:
         self._build_routes()
         try:
             for service in [
-                *self._components.values(),
+                *self.components.resolved(),
                 *self._endpoints.values(),
                 *self._producers.values(),
                 # Bound beans with a lifecycle, e.g. a repository that creates its index.
@@ -230,7 +221,8 @@ class Engine:
         try:
             producer = self.producer(uri)
             endpoint = self._endpoints[uri]
-            for service in (self._components[EndpointUri.parse(uri).scheme], endpoint, producer):
+            component = self.components.resolve(EndpointUri.parse(uri).scheme, uri)
+            for service in (component, endpoint, producer):
                 await self._start(service)
             await producer.process(exchange)
         except Exception as error:  # reported through the exchange

@@ -14,10 +14,11 @@ import random
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from endpoints import headers
 from endpoints.base import Producer
-from routes import headers
-from routes.definition import ErrorHandler, LogLevel, OnException, Processor
-from routes.exchange import Exchange, utcnow
+from endpoints.exchange import Exchange, utcnow
+from endpoints.processor import Processor
+from routes.definition import ErrorHandler, LogLevel, OnException
 from routes.metrics import RouteMetrics
 from routes.pipeline import Step, call, run_steps
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from routes.exchange import Exchange
+from endpoints.exchange import Exchange
 
 Expression = Callable[[Exchange], Any]
 

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from routes.exchange import Exchange
+from endpoints.exchange import Exchange
 
 Step = Callable[[Exchange], Awaitable[None]]
 

@@ -7,11 +7,11 @@ import time
 from enum import StrEnum
 
 from endpoints.base import Consumer
+from endpoints.exchange import Exchange, utcnow
+from endpoints.headers import CORRELATION_ID
 from routes.batch import RouteParking
 from routes.context import routing
 from routes.definition import RouteDefinition
-from routes.exchange import Exchange, utcnow
-from routes.headers import CORRELATION_ID
 from routes.metrics import RouteMetrics
 from routes.pipeline import Step, run_steps
 from routes.tracing import route_span

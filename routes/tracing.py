@@ -17,6 +17,8 @@ from functools import partial
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, Status, StatusCode
 
+from endpoints.exchange import Exchange
+from endpoints.headers import CORRELATION_ID
 from routes.definition import (
     BatchStep,
     LogStep,
@@ -27,9 +29,7 @@ from routes.definition import (
     ToStep,
     WireTapStep,
 )
-from routes.exchange import Exchange
 from routes.expressions import Ref
-from routes.headers import CORRELATION_ID
 
 tracer = trace.get_tracer("routes")
 

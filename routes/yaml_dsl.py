@@ -36,6 +36,7 @@ from typing import Any, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from endpoints.redelivery_policy import RedeliveryPolicy
 from routes.definition import (
     BatchStep,
     ChoiceStep,
@@ -57,7 +58,6 @@ from routes.definition import (
 from routes.dsl import RouteBuilder
 from routes.expressions import Expression, ExpressionError, body, constant, header, ref, simple
 from routes.expressions import exchange_property as property_
-from routes.redelivery_policy import RedeliveryPolicy
 
 
 class RouteConfigError(ValueError):

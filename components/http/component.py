@@ -14,12 +14,12 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
-from components.base import Component
 from components.http.consumer import HttpServerEndpoint
 from components.http.options import CLIENT_ONLY, SERVER_ONLY, HttpOptions, misplaced
 from components.http.producer import HttpClientEndpoint
 from components.http.server import DEFAULT_HEADER_LIMITS, HeaderLimits, HttpServer
 from endpoints.base import Endpoint
+from endpoints.component import Component
 from endpoints.errors import EndpointError
 
 

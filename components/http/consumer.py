@@ -36,10 +36,10 @@ from components.http.headers import (
 from components.http.options import HttpOptions
 from components.http.problem import FieldError, ProblemError
 from components.http.server import HttpServer
+from endpoints import headers
 from endpoints.base import Consumer, Endpoint, Producer, RouteHandler
 from endpoints.errors import EndpointError
-from routes import headers
-from routes.exchange import Exchange
+from endpoints.exchange import Exchange
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("components.http")

@@ -1,5 +1,5 @@
 """Names of the exchange headers the ``http:`` component reads and writes, beyond the
-engine-wide ``routes.headers.HTTP_*`` ones.
+engine-wide ``endpoints.headers.HTTP_*`` ones.
 
 Every name here starts with ``http.``: request headers with that prefix are dropped
 on the way in, so a client can never set a response header or a path parameter.

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from components.base import EndpointOptions
+from endpoints.component import EndpointOptions
 
 HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 BodyFormat = Literal["json", "text", "bytes"]

@@ -19,9 +19,9 @@ from components.http.codec import decode_json, encode_body, is_json
 from components.http.errors import HttpNoResponse, HttpOperationFailed
 from components.http.headers import REQUEST_HEADER_PREFIX, with_prefix
 from components.http.options import HttpOptions
+from endpoints import headers
 from endpoints.base import Consumer, ConsumerNotSupported, Endpoint, Producer, RouteHandler
-from routes import headers
-from routes.exchange import Exchange
+from endpoints.exchange import Exchange
 
 SessionSource = Callable[[], aiohttp.ClientSession]
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from components.http.codec import decode_json, encode_json
 from components.kafka.options import ValueFormat
-from routes.headers import KAFKA_KEY
+from endpoints.headers import KAFKA_KEY
 
 LOCAL_HEADER_PREFIXES = ("kafka.", "http.")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 
-from components.base import Component
 from components.kafka.endpoint import KafkaEndpoint
 from components.kafka.options import TOPIC_NAME, KafkaOptions
 from components.kafka.producer import SharedProducer
 from endpoints.base import Endpoint
+from endpoints.component import Component
 from endpoints.errors import EndpointError
 
 BOOTSTRAP_ENV = "KAFKA_BOOTSTRAP_SERVERS"

@@ -34,9 +34,9 @@ from components.kafka.app import consumer_app
 from components.kafka.codec import decode_headers, decode_text, decode_value
 from components.kafka.options import ValueFormat
 from endpoints.base import Consumer, Endpoint, RouteHandler
-from routes.batch import COHORT, Cohort
-from routes.exchange import Exchange
-from routes.headers import KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TOPIC
+from endpoints.cohort import COHORT, Cohort
+from endpoints.exchange import Exchange
+from endpoints.headers import KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TOPIC
 
 if TYPE_CHECKING:
     from components.kafka.endpoint import KafkaEndpoint
@@ -223,6 +223,14 @@ class KafkaConsumer(Consumer):
             return set(self._app.consumer.assignment())
         except ConsumerNotStarted:
             return set()
+
+    @property
+    def topic(self) -> str:
+        return self.endpoint.topic
+
+    @property
+    def group_id(self) -> str:
+        return self.endpoint.group_id
 
     def assigned_partitions(self) -> list[int]:
         """The partitions of the topic this worker owns now (empty while rebalancing)."""

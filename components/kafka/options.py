@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from components.base import EndpointOptions
-from routes.redelivery_policy import RedeliveryPolicy
+from endpoints.component import EndpointOptions
+from endpoints.redelivery_policy import RedeliveryPolicy
 
 ValueFormat = Literal["json", "text", "bytes"]
 

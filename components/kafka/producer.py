@@ -18,8 +18,8 @@ from opentelemetry.trace import SpanKind
 
 from components.kafka.codec import encode_headers, encode_key, encode_value
 from endpoints.base import Producer
-from routes.exchange import Exchange
-from routes.headers import KAFKA_OFFSET, KAFKA_PARTITION
+from endpoints.exchange import Exchange
+from endpoints.headers import KAFKA_OFFSET, KAFKA_PARTITION
 
 if TYPE_CHECKING:
     from components.kafka.endpoint import KafkaEndpoint

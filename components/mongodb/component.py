@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from components.base import Component
 from components.mongodb.client_pool import ClientPool, Collection
 from components.mongodb.endpoint import MongoEndpoint
 from components.mongodb.options import MongoOptions
 from endpoints.base import Endpoint
+from endpoints.component import Component
 from endpoints.errors import EndpointError
 
 

@@ -12,7 +12,7 @@ from components.mongodb.client_pool import ClientPool, Collection
 from components.mongodb.operations import GROUP_OPERATIONS, OPERATIONS, GroupOperation, Operation
 from components.mongodb.options import MongoOptions
 from endpoints.base import Consumer, ConsumerNotSupported, Endpoint, Producer, RouteHandler
-from routes.exchange import Exchange
+from endpoints.exchange import Exchange
 
 
 class MongoEndpoint(Endpoint):

@@ -33,7 +33,7 @@ from components.mongodb.bulk import DUPLICATE_KEY, insert_unordered
 from components.mongodb.client_pool import Collection
 from components.mongodb.headers import MATCHED_COUNT
 from components.mongodb.options import OperationName
-from routes.exchange import Exchange
+from endpoints.exchange import Exchange
 
 Operation = Callable[[Collection, Exchange], Awaitable[None]]
 # What a group of exchanges does at once, where an operation can (see ``insert``).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from components.base import EndpointOptions
+from endpoints.component import EndpointOptions
 
 OperationName = Literal["insert", "insertMany", "findById", "findOneByQuery", "update", "upsert"]
 

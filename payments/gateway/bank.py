@@ -20,9 +20,9 @@ from decimal import Decimal
 from functools import partial
 from typing import Protocol
 
+from endpoints.exchange import utcnow
 from payments.gateway.errors import PaymentRejected, TransientGatewayError
 from payments.model import CamelModel
-from routes.exchange import utcnow
 
 REJECTION_REASONS: Sequence[str] = ("insufficient funds", "account blocked", "unknown creditor")
 

@@ -13,10 +13,10 @@ from typing import Any
 from components.http import HttpClientError, HttpNoResponse, HttpServerError
 from components.http.headers import REQUEST_HEADER_PREFIX
 from endpoints.base import Producer
+from endpoints.exchange import Exchange
 from payments.gateway.bank import Payment, PaymentRequest
 from payments.gateway.errors import PaymentRejected, TransientGatewayError
 from payments.gateway.service import IDEMPOTENCY_KEY
-from routes.exchange import Exchange
 
 # Client errors that mean "not now" rather than "never".
 RETRYABLE_CLIENT_STATUSES = frozenset({408, 429})

@@ -17,10 +17,11 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from components.base import Component
 from components.http import HttpComponent
 from endpoints.base import Consumer, ConsumerNotSupported, Endpoint, Producer, RouteHandler
+from endpoints.component import Component
 from endpoints.errors import EndpointError
+from endpoints.exchange import Exchange
 from payments.gateway.bank import Bank, Payment
 from payments.gateway.client import RemoteBank
 from payments.gateway.errors import InvalidPaymentCommand, PaymentRejected, TransientGatewayError
@@ -28,7 +29,6 @@ from payments.gateway.options import GatewayOptions
 from payments.gateway.service import PAYMENTS_PATH
 from payments.messages import ExecutePaymentCommand, UnreadableMessage, read_message
 from payments.metrics import PaymentMetrics
-from routes.exchange import Exchange
 
 # Written by the producer: the bank's reference of the payment.
 GATEWAY_REFERENCE = "gateway.reference"

@@ -4,7 +4,7 @@ that cannot be read, both ``NonRetryable``)."""
 
 from __future__ import annotations
 
-from routes.redelivery_policy import NonRetryable
+from endpoints.redelivery_policy import NonRetryable
 
 
 class GatewayError(Exception):

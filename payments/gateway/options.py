@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from components.base import EndpointOptions
+from endpoints.component import EndpointOptions
 
 
 class GatewayOptions(EndpointOptions):

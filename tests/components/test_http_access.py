@@ -11,8 +11,8 @@ from aiohttp import web
 
 from components.http import PRINCIPAL, HeaderLimits, HttpComponent, ProblemError, access_middleware
 from components.http.access import is_under
-from routes import headers
-from routes.exchange import Exchange
+from endpoints import headers
+from endpoints.exchange import Exchange
 from tests.components.test_http_component import problem, serve
 
 

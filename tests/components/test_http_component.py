@@ -25,12 +25,12 @@ from components.http import (
     path_param,
 )
 from components.http.consumer import HttpConsumer
+from endpoints import headers
 from endpoints.base import ConsumerNotSupported
 from endpoints.errors import EndpointError
-from routes import headers
+from endpoints.exchange import Exchange
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
-from routes.exchange import Exchange
 
 Handler = Callable[[Exchange], Awaitable[None]]
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}

@@ -24,10 +24,10 @@ from components.kafka.codec import encode_value
 from components.kafka.consumer import KafkaConsumer
 from endpoints.base import Consumer, RouteHandler
 from endpoints.errors import EndpointError
+from endpoints.exchange import Exchange
+from endpoints.headers import KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TOPIC
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
-from routes.exchange import Exchange
-from routes.headers import KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TOPIC
 from tests.conftest import TopicFactory, unique_name
 from tests.engine.support import mock
 from tests.polling import eventually

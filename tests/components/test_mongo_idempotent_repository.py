@@ -9,7 +9,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from components.mongodb import MongoComponent, MongoIdempotentRepository
-from routes import headers
+from endpoints import headers
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from routes.expressions import header

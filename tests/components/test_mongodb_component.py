@@ -19,9 +19,9 @@ from components.mongodb.endpoint import MongoEndpoint
 from components.mongodb.headers import MATCHED_COUNT
 from endpoints.base import ConsumerNotSupported
 from endpoints.errors import EndpointError
+from endpoints.exchange import Exchange
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
-from routes.exchange import Exchange
 
 pytestmark = pytest.mark.mongo
 

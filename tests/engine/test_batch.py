@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from routes.batch import COHORT, SIZE_BUCKETS, Cohort
+from endpoints.cohort import COHORT, Cohort
+from endpoints.exchange import Exchange
+from endpoints.redelivery_policy import RedeliveryPolicy
+from routes.batch import SIZE_BUCKETS
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
-from routes.exchange import Exchange
-from routes.redelivery_policy import RedeliveryPolicy
 from routes.yaml_dsl import RouteConfigError, load_routes
 from tests.engine.support import StartRoutes, mock
 

@@ -6,13 +6,13 @@ import functools
 from dataclasses import replace
 from pathlib import Path
 
+from endpoints.exchange import Exchange
+from endpoints.redelivery_policy import RedeliveryPolicy
 from routes.definition import dead_letter_channel
 from routes.describe import ExceptionNode, Link, StepNode, label, mask_uri
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
-from routes.exchange import Exchange
 from routes.expressions import body, constant, header, ref
-from routes.redelivery_policy import RedeliveryPolicy
 from routes.yaml_dsl import load_routes
 from tests.engine.test_yaml_dsl import python_twin
 

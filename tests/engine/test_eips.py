@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from routes import headers
-from routes.exchange import Exchange
+from endpoints import headers
+from endpoints.exchange import Exchange
 from routes.expressions import body, constant, header, simple
 from routes.idempotent import MemoryIdempotentRepository
 from tests.engine.support import StartRoutes, mock

@@ -7,13 +7,13 @@ from collections.abc import Callable
 
 import pytest
 
-from routes import headers
+from endpoints import headers
+from endpoints.exchange import Exchange
+from endpoints.redelivery_policy import NonRetryable, RedeliveryPolicy
 from routes.definition import dead_letter_channel
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
-from routes.exchange import Exchange
 from routes.expressions import constant, simple
-from routes.redelivery_policy import NonRetryable, RedeliveryPolicy
 from tests.engine.support import RecordingSleeper, StartRoutes, mock
 
 

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from components.seda import SedaQueueFull
+from endpoints.exchange import Exchange
 from routes.dsl import RouteBuilder
 from routes.engine import Engine, RouteStartError
-from routes.exchange import Exchange
 from tests.engine.support import StartRoutes, mock
 
 

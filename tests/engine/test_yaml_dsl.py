@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from endpoints.redelivery_policy import RedeliveryPolicy
 from routes.definition import dead_letter_channel
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from routes.expressions import constant, header, simple
 from routes.idempotent import MemoryIdempotentRepository
-from routes.redelivery_policy import RedeliveryPolicy
 from routes.yaml_dsl import RouteConfigError, load_route_directory, load_routes
 from tests.engine.support import mock
 

@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from components.http import ProblemError
+from endpoints import headers
+from endpoints.exchange import Exchange
 from payments.lifecycle import ORDER_CREATED, Lifecycle
 from payments.model import OrderStatus, PaymentOrder
 from payments.queries import OrderQueries
 from payments.stores import SqliteOrderStore
-from routes import headers
-from routes.exchange import Exchange
 from tests.payments.conftest import VALID_ORDER
 
 EXAMPLES = settings(

@@ -10,12 +10,12 @@ from decimal import Decimal
 
 import pytest
 
+from endpoints.exchange import Exchange
+from endpoints.headers import CORRELATION_ID
 from observability.logs import LogFormat, log_handler
 from observability.masking import mask_accounts
 from payments.model import OrderStatus, PaymentOrder
 from routes.context import routing
-from routes.exchange import Exchange
-from routes.headers import CORRELATION_ID
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 ORDER = PaymentOrder(

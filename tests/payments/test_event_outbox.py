@@ -13,12 +13,12 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from endpoints.exchange import utcnow
 from payments.gateway import SimulatedBank
 from payments.lifecycle import command_for
 from payments.model import OrderStatus, PaymentOrder
 from payments.routes import TopicNames
 from payments.service import PaymentService
-from routes.exchange import utcnow
 from tests.payments.conftest import StartService
 from tests.payments.store_steps import executing, transition
 from tests.payments.test_lifecycle import read_topic

@@ -13,8 +13,11 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from endpoints import headers
 from endpoints.base import ConsumerNotSupported, Producer
 from endpoints.errors import EndpointError
+from endpoints.exchange import Exchange
+from endpoints.redelivery_policy import NonRetryable, RedeliveryPolicy
 from infra.server import free_port
 from payments.gateway import (
     GATEWAY_REFERENCE,
@@ -28,11 +31,8 @@ from payments.gateway import (
     create_gateway_app,
 )
 from payments.messages import ExecutePaymentCommand
-from routes import headers
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
-from routes.exchange import Exchange
-from routes.redelivery_policy import NonRetryable, RedeliveryPolicy
 
 # Seeds whose first draws are known: with a transient rate of 0.5, seed 9 fails three
 # times and then pays; with a permanent rate of 0.5, seed 13 rejects once, then pays.

@@ -12,13 +12,13 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from endpoints.exchange import utcnow
 from infra.services import service_processes
 from payments.gateway import SimulatedBank
 from payments.lifecycle import command_for
 from payments.model import ANONYMOUS_CLIENT, PaymentOrder
 from payments.routes import TopicNames
 from payments.service import PaymentService
-from routes.exchange import utcnow
 from tests.payments.conftest import VALID_ORDER, StartService
 from tests.payments.store_steps import executing
 from tests.payments.test_store_contract import new_order

@@ -14,12 +14,12 @@ import aiohttp
 import pytest
 from aiokafka import ConsumerRecord
 
+from endpoints.exchange import utcnow
 from payments.gateway import SimulatedBank
 from payments.messages import read_event
 from payments.model import OrderStatus
 from payments.routes import TopicNames
 from payments.service import PaymentService
-from routes.exchange import utcnow
 from tests.faults.topics import header_values, read_topic
 from tests.payments.conftest import StartService
 from tests.payments.store_steps import executing

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from routes.headers import EXCEPTION_CAUGHT
+from endpoints.headers import EXCEPTION_CAUGHT
 
 
 def _ids() -> Iterator[str]:
