@@ -4,9 +4,12 @@ every response matches what the document promises. The API runs with clients
 configured, so schemathesis also checks that each operation refuses a request without
 a key, or with a wrong one (its ``ignored_auth`` check).
 
-Schemathesis calls the API with ``requests`` (blocking), so it runs in a worker thread
-while the test's event loop serves the API. Generation is derandomized and bounded, so
-a CI run sends the same requests every time.
+The API runs as its own process (``app.py ingest``): Hypothesis draws from the
+``random`` module's state, and a service in the test's process moves that state from
+another thread while a case is drawn (pymongo draws every request id from it), which
+Hypothesis reports as a flaky use of ``random`` inside a strategy. Schemathesis calls
+the API with ``requests`` (blocking), from a worker thread. Generation is derandomized
+and bounded, so a CI run sends the same requests every time.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ from hypothesis.errors import Unsatisfiable
 from hypothesis.strategies import SearchStrategy
 from schemathesis import APIOperation, Case, GenerationMode, Response
 
+from infra.services import service_processes
 from payments.clients import digest
-from payments.service import PaymentService
-from tests.payments.conftest import StartService, bearer
+from tests.payments.conftest import bearer
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo, pytest.mark.timeout(180)]
 
@@ -136,17 +139,29 @@ def fuzz(base_url: str, tally: Counter[str]) -> None:
             fuzz_operation(operation, mode, base_url, tally, created)
 
 
-async def test_the_api_survives_schemathesis(start_service: StartService, tmp_path: Path) -> None:
+async def test_the_api_survives_schemathesis(
+    kafka_bootstrap: str, mongo_uri: str, tenant: str, tmp_path: Path
+) -> None:
     clients = tmp_path / "clients.yaml"
     # A rate no fuzzing run reaches: this test is about the answers, not the limit.
     clients.write_text(
         f"clients:\n  - id: fuzzer\n    keySha256: {digest(FUZZER_KEY)}\n"
         "    rateLimit: {perSecond: 100000, burst: 100000}\n"
     )
-    service: PaymentService = await start_service("ingest", api_clients_file=clients)
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "MONGO_URI": mongo_uri,
+        "MONGO_DATABASE": tenant,
+        "KAFKA_TOPIC_PREFIX": f"{tenant}.",
+        "API_CLIENTS_FILE": str(clients),
+        "ROUTES_DIR": str(tmp_path / "no-routes"),
+    }
     tally: Counter[str] = Counter()
-    started = time.monotonic()
-    await asyncio.to_thread(fuzz, service.http.url, tally)
+    async with service_processes(tmp_path) as processes:
+        api = await processes.start("ingest", env)
+        await api.ready()
+        started = time.monotonic()
+        await asyncio.to_thread(fuzz, api.url, tally)
     print(f"\nschemathesis: {tally.total()} requests in {time.monotonic() - started:.1f} s")
     for outcome, count in sorted(tally.items()):
         print(f"  {outcome}: {count}")
