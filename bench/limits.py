@@ -14,13 +14,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from config.event_loop import to_completion
-from payments.lifecycle import steps_from
+from payments.lifecycle import changes_from
 from payments.model import OrderStatus, PaymentOrder, Transition
-from payments.store import Move, OrderRef, OrderStore, Step
+from payments.store import Move, OrderRef, OrderStore, StatusChange
 from payments.stores import MongoOrderStore
 
 # The three transitions up to EXECUTING, which ingestion writes at once.
-BEFORE_COMMAND = steps_from(OrderStatus.PENDING)
+BEFORE_COMMAND = changes_from(OrderStatus.PENDING)
 
 
 async def kafka_rate(bootstrap: str, messages: int, partitions: int) -> float:
@@ -85,7 +85,7 @@ async def write_orders(ingestion: OrderStore, worker: OrderStore, count: int) ->
     await ingestion.settle(ids)
     await worker.claim_payments(ids)
     executing = [OrderRef(o.id, 1, now, o.client_id, o.created_at) for o in orders]
-    paid = [Step(OrderStatus.EXECUTING, OrderStatus.EXECUTED)]
+    paid = [StatusChange(OrderStatus.EXECUTING, OrderStatus.EXECUTED)]
     done = datetime.now(UTC)
     await worker.move_all([Move(ref, paid, done, 1) for ref in executing])
     await worker.mark_events_published(ids, datetime.now(UTC))

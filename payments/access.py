@@ -25,9 +25,9 @@ from aiohttp import hdrs, web
 
 from components.http import ProblemError, access_middleware
 from components.http.access import Check
+from payments.api import ORDERS_PATH
 from payments.clients import Registry
 from payments.console import CONSOLE_PATH
-from payments.lifecycle import ORDERS_PATH
 from payments.model import ANONYMOUS_CLIENT
 from payments.rate_limit import RateLimiter
 

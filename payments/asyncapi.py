@@ -10,8 +10,7 @@ from typing import Any, Literal, NamedTuple
 
 from endpoints import headers
 from payments.messages import ExecutePaymentCommand, Message, PaymentEvent
-from payments.routes import TopicNames
-from payments.service import PROCESSOR_GROUP
+from payments.topics import PROCESSOR_GROUP, TopicNames
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"

@@ -1,6 +1,6 @@
 """The processors that move a payment order through its lifecycle.
 
-Each one is a step of a route (see ``payments.routes``). The store writes are batch
+Each one is a step of a route (see ``payments.flow``). The store writes are batch
 steps: the orders that reach one together share one store call, and each order's
 outcome stays its own. Each write is a compare-and-set on the order's version, so a
 duplicate, a replay or a second worker can never move an order backwards or out of a
@@ -15,39 +15,38 @@ import asyncio
 import itertools
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-from components.http import FieldError, ProblemError
-from components.http.headers import RESPONSE_HEADER_PREFIX
 from endpoints import headers
 from endpoints.exchange import Exchange, utcnow
 from endpoints.redelivery_policy import NonRetryable
 from payments.messages import ExecutePaymentCommand, PaymentEvent, UnreadableMessage, read_message
 from payments.model import OrderStatus, PaymentOrder, Transition
-from payments.queries import client_of
+from payments.rejections import (
+    FieldProblem,
+    IdempotencyKeyReused,
+    InvalidOrder,
+    MalformedRequest,
+)
 from payments.request import CreatePaymentOrder
-from payments.store import IdempotencyConflict, Move, OrderRef, OrderStore, Step
+from payments.store import IdempotencyConflict, Move, OrderRef, OrderStore, StatusChange
 from payments.stores.common import moved, store_time
 
 logger = logging.getLogger(__name__)
 
 # Exchange headers of the payment routes.
-ORDER_CREATED = "payment.created"
+CLIENT_ID = "payment.clientId"  # whose order it is: set by the route from who asked
+IDEMPOTENCY_KEY = "idempotency-key"  # the client's key for the request, if it gave one
+ORDER_CREATED = "payment.created"  # True: a new order; False: the key's earlier order
 ORDER_ID = "payment.orderId"
 # Exchange properties (they stay with the exchange, never travel with a message).
 ORDER_REF = "payment.order"  # the OrderRef a worker ends the order from
 PAYMENT_DUE = "payment.due"  # False when only the terminal event is still owed
 PAYMENT_CLAIMED = "payment.claimed"  # this command's claim of the payment was the first
 ENDED_BY_OTHER = "payment.endedByOther"  # another worker's write ended the order first
-EVENT_CLAIMED = "payment.eventClaimed"  # this exchange took over an unpublished event
-
-# The path a client reads an order at.
-ORDERS_PATH = "/payment-orders"
 
 Clock = Callable[[], datetime]
-Send = Callable[[str, Any, Mapping[str, Any]], Awaitable[Exchange]]
 
 # The way an order goes before its execution command is sent.
 _ADVANCE = (
@@ -99,22 +98,24 @@ class Lifecycle:
 
     # -- ingestion -----------------------------------------------------------------------
     def receive(self, exchange: Exchange) -> None:
-        """Validate the request; the body becomes the new PENDING order (not stored yet),
-        the authenticated client's."""
+        """Validate the request; the body becomes the new PENDING order (not stored yet)
+        of the client ``CLIENT_ID`` names."""
         if not isinstance(exchange.body, dict):
-            raise ProblemError(400, "the request body must be a JSON object")
+            raise MalformedRequest("the request body must be a JSON object")
         request = CreatePaymentOrder.model_validate(exchange.body)
         problems = request.problems()
         if problems:
-            raise ProblemError(422, "the payment order is not valid", errors=problems)
-        key = exchange.headers.get("idempotency-key")
+            raise InvalidOrder("the payment order is not valid", problems)
+        key = exchange.headers.get(IDEMPOTENCY_KEY)
         # isprintable: bytes that are not UTF-8 arrive as surrogates, which no store can keep.
         if key is not None and not (1 <= len(key) <= 255 and key.isprintable()):
-            raise ProblemError(
-                400,
+            raise MalformedRequest(
                 "the Idempotency-Key header must have 1 to 255 printable characters",
-                errors=[FieldError("Idempotency-Key", "must have 1 to 255 printable characters")],
+                [FieldProblem("Idempotency-Key", "must have 1 to 255 printable characters")],
             )
+        client = exchange.headers.get(CLIENT_ID)
+        if not isinstance(client, str):
+            raise RuntimeError(f"no {CLIENT_ID} on the exchange: does the route set it?")
         now = self.clock()
         exchange.body = PaymentOrder(
             id=str(uuid.uuid4()),
@@ -130,42 +131,38 @@ class Lifecycle:
                     status=OrderStatus.PENDING, at=now, reason=_REASONS[OrderStatus.PENDING]
                 ),
             ),
-            client_id=client_of(exchange),
+            client_id=client,
             idempotency_key=key,
             request_hash=request.fingerprint(),
         )
 
     async def create_all(self, exchanges: Sequence[Exchange]) -> None:
-        """Persist the orders PENDING, once per idempotency key of their client; each
-        answers 201 (created) or 200 (the key's order), or fails alone with a 422."""
+        """Persist the orders PENDING, once per idempotency key of their client: each
+        body becomes its order, created (``ORDER_CREATED``) or the key's earlier one, or
+        the exchange fails alone with IdempotencyKeyReused."""
         results = await self.store.create_all([exchange.body for exchange in exchanges])
         for exchange, result in zip(exchanges, results, strict=True):
             if isinstance(result, IdempotencyConflict):
-                key = exchange.headers.get("idempotency-key")
-                exchange.exception = ProblemError(
-                    422,
+                key = exchange.headers.get(IDEMPOTENCY_KEY)
+                exchange.exception = IdempotencyKeyReused(
                     f"Idempotency-Key {key!r} was already used with a different request "
                     f"(order {result.existing.id})",
-                    title="Idempotency key reused",
-                    errors=[FieldError("Idempotency-Key", "already used with another request")],
+                    [FieldProblem("Idempotency-Key", "already used with another request")],
                 )
                 continue
             stored, created = result
             exchange.body = stored
             exchange.headers[ORDER_CREATED] = created
             exchange.headers[ORDER_ID] = stored.id
-            exchange.headers[headers.HTTP_STATUS] = 201 if created else 200
-            exchange.headers[RESPONSE_HEADER_PREFIX + "Location"] = f"{ORDERS_PATH}/{stored.id}"
 
     # -- lifecycle up to the execution command ---------------------------------------------
     async def advance_all(self, exchanges: Sequence[Exchange]) -> None:
         """PENDING → VALIDATED → ACCEPTED → EXECUTING, from wherever each order is now, in
-        one write per order; then each body becomes its execution command, keyed by
-        order id. An order someone else moved meanwhile is read again and moved on from
-        there."""
+        one write per order; then each body becomes its execution command. An order
+        someone else moved meanwhile is read again and moved on from there."""
         orders = await asyncio.gather(*map(self._current, exchanges))
         for _ in range(_ADVANCE_ROUNDS):
-            due = [index for index, order in enumerate(orders) if steps_from(order.status)]
+            due = [index for index, order in enumerate(orders) if changes_from(order.status)]
             if not due:
                 break
             now = self.clock()
@@ -178,11 +175,10 @@ class Lifecycle:
             exchange.headers[ORDER_ID] = order.id
             if order.status.terminal:
                 exchange.stopped = True
-            elif steps_from(order.status):
+            elif changes_from(order.status):
                 exchange.exception = LookupError(f"order {order.id} keeps being moved by others")
             else:
                 exchange.body = command_for(order)
-                exchange.headers[headers.KAFKA_KEY] = order.id
 
     async def settle_all(self, exchanges: Sequence[Exchange]) -> None:
         """The orders' commands are delivered (or, on in-process queues, executed)."""
@@ -200,19 +196,15 @@ class Lifecycle:
             raise LookupError(f"payment order {order_id} vanished")
         return order
 
-    async def recover(self, send: Send, advance_uri: str, older_than: timedelta) -> int:
-        """Finish what a crash interrupted: each order that still owes its command and
-        has not changed for ``older_than`` goes through ``advance_uri`` again, all at
-        once so that they share the advance's writes. Sending a command twice is
-        harmless: the first worker to claim its payment pays it, once."""
+    async def unfinished(self, exchange: Exchange, older_than: timedelta) -> None:
+        """What a crash interrupted: the body becomes the orders that still owe their
+        command and have not changed for ``older_than``, for the advance to finish.
+        Sending a command twice is harmless: the first worker to claim its payment pays
+        it, once."""
         stuck = await self.store.owing(self.clock() - older_than, limit=500)
-        sent = await asyncio.gather(*(send(advance_uri, order, {}) for order in stuck))
-        failed = [exchange.exception for exchange in sent if exchange.exception is not None]
-        if failed:
-            raise failed[0]
         if stuck:
-            logger.warning("recovery: resumed %d unfinished payment order(s)", len(stuck))
-        return len(stuck)
+            logger.warning("recovery: resuming %d unfinished payment order(s)", len(stuck))
+        exchange.body = stuck
 
     # -- execution -----------------------------------------------------------------------
     async def begin_execution(self, exchange: Exchange) -> None:
@@ -275,12 +267,10 @@ class Lifecycle:
             exchange.headers[headers.DUPLICATE_MESSAGE] = True
             exchange.stopped = True
             return
-        exchange.headers[EVENT_CLAIMED] = True
         if order.status is OrderStatus.FAILED:
             raise ReplayedFailure(f"order {order.id} failed before: {order.failure_reason}")
         logger.warning("order %s: republishing its %s event", order.id, order.status)
         exchange.body = event_for(order)
-        exchange.headers[headers.KAFKA_KEY] = order.id
 
     async def complete_all(self, exchanges: Sequence[Exchange]) -> None:
         """EXECUTING → EXECUTED for each paid order, in one write each; the body becomes
@@ -292,7 +282,6 @@ class Lifecycle:
             exchange.headers[ENDED_BY_OTHER] = not applied
             if applied:
                 exchange.body = executed_event(move)
-                exchange.headers[headers.KAFKA_KEY] = move.order_id
 
     async def after_losing_the_end(self, exchange: Exchange) -> None:
         """Another worker ended the order first, and may die before its event: this one
@@ -304,55 +293,52 @@ class Lifecycle:
         ids = [exchange.headers[ORDER_ID] for exchange in exchanges]
         await self.store.mark_events_published(ids, self.clock())
 
-    async def fail(self, exchange: Exchange, send: Send, failed_uri: str) -> None:
-        """Before the command goes to the dead-letter topic: EXECUTING → FAILED with the
-        reason and attempt count, and a ``payment.failed`` event (published again for an
-        order whose failure a crash left unpublished)."""
-        order_id = exchange.headers.get(ORDER_ID)
-        if order_id is None:
-            return  # unreadable command: nothing to fail, the dead-letter record says why
-        order = await self.store.get(order_id)
-        if order is None:
-            return
-        if not order.status.terminal:
+    async def fail(self, exchange: Exchange) -> None:
+        """A dead letter (the command as it arrived, and why it failed): EXECUTING →
+        FAILED with the reason and attempt count, and the body becomes its
+        ``payment.failed`` event; also for an order whose failure a crash left
+        unpublished (``ReplayedFailure``). Nothing to publish stops the exchange: an
+        unreadable command, no such order, or one another worker ended."""
+        try:
+            order = await self.store.get(read_command(exchange.body).order_id)
+        except PoisonCommand:
+            order = None
+        if order is not None and not order.status.terminal:
             reason = str(exchange.headers.get(headers.EXCEPTION_MESSAGE) or "execution failed")
             attempts = int(exchange.headers.get(headers.ATTEMPTS, 1))
-            step = Step(order.status, OrderStatus.FAILED, reason)
-            move = Move(OrderRef.of(order), [step], self.clock(), attempts)
+            change = StatusChange(order.status, OrderStatus.FAILED, reason)
+            move = Move(OrderRef.of(order), [change], self.clock(), attempts)
             (applied,) = await self.store.move_all([move])
-            failed = moved(order, move) if applied else None
-            if failed is None:  # another worker ended it first
-                return
-            order = failed
-        elif not exchange.headers.get(EVENT_CLAIMED):
+            order = moved(order, move) if applied else None  # None: another worker ended it
+        elif not isinstance(exchange.caught_exception, ReplayedFailure):
+            order = None
+        if order is None:
+            exchange.stopped = True
             return
-        record_headers = {
-            headers.KAFKA_KEY: order.id,
-            headers.CORRELATION_ID: exchange.headers[headers.CORRELATION_ID],
-        }
-        sent = await send(failed_uri, event_for(order), record_headers)
-        if sent.exception is not None:
-            raise sent.exception
-        await self.store.mark_events_published([order.id], self.clock())
+        exchange.headers[ORDER_ID] = order.id
+        exchange.body = event_for(order)
 
 
-def steps_from(status: OrderStatus) -> Sequence[Step]:
+def changes_from(status: OrderStatus) -> Sequence[StatusChange]:
     """The transitions from ``status`` up to EXECUTING (none from EXECUTING on)."""
     path = _ADVANCE[_ADVANCE.index(status) :] if status in _ADVANCE else ()
     return [
-        Step(expected, target, _REASONS[target]) for expected, target in itertools.pairwise(path)
+        StatusChange(expected, target, _REASONS[target])
+        for expected, target in itertools.pairwise(path)
     ]
 
 
 def _advance(order: PaymentOrder, at: datetime) -> Move:
-    return Move(OrderRef.of(order), steps_from(order.status), at)
+    return Move(OrderRef.of(order), changes_from(order.status), at)
 
 
 def _execution_done(exchange: Exchange, at: datetime) -> Move:
     reference = getattr(exchange.body, "reference", None)
     attempts = int(exchange.headers.get(headers.REDELIVERY_COUNTER, 0)) + 1
-    step = Step(OrderStatus.EXECUTING, OrderStatus.EXECUTED, f"paid, gateway reference {reference}")
-    return Move(exchange.properties[ORDER_REF], [step], at, attempts, reference)
+    paid = StatusChange(
+        OrderStatus.EXECUTING, OrderStatus.EXECUTED, f"paid, gateway reference {reference}"
+    )
+    return Move(exchange.properties[ORDER_REF], [paid], at, attempts, reference)
 
 
 def _carried_ref(command: ExecutePaymentCommand) -> OrderRef | None:

@@ -20,7 +20,7 @@ from typing import Annotated, ClassVar, Literal, TypeVar, get_args
 
 from pydantic import BeforeValidator, ConfigDict, ValidationError
 
-from components.http.codec import decode_json
+from endpoints.json_codec import decode_json
 from payments.accounts import Account
 from payments.model import CamelModel, OrderStatus
 

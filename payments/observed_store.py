@@ -76,26 +76,26 @@ class ObservedOrderStore:
     def _moved(self, move: Move) -> None:
         """The metric and the log event of each transition of a move."""
         since = move.order.since
-        for step in move.steps:
+        for change in move.changes:
             seconds = max((move.at - since).total_seconds(), 0.0)
             since = move.at
-            self.metrics.transition_seconds.labels(step.expected.value, step.target.value).observe(
-                seconds
-            )
+            self.metrics.transition_seconds.labels(
+                change.expected.value, change.target.value
+            ).observe(seconds)
             if logger.isEnabledFor(logging.INFO):
                 logger.info(
                     "order %s: %s -> %s (%s)",
                     move.order_id,
-                    step.expected,
-                    step.target,
-                    step.reason,
+                    change.expected,
+                    change.target,
+                    change.reason,
                     extra={
                         "event": "order.transition",
                         "order_id": move.order_id,
-                        "from_status": step.expected,
-                        "to_status": step.target,
-                        "reason": step.reason,
-                        "attempts": move.attempts if step is move.steps[-1] else None,
+                        "from_status": change.expected,
+                        "to_status": change.target,
+                        "reason": change.reason,
+                        "attempts": move.attempts if change is move.changes[-1] else None,
                         "step_seconds": round(seconds, 6),
                     },
                 )

@@ -18,8 +18,8 @@ from iso4217 import Currency
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from components.http import FieldError
 from payments.accounts import Account, iban_checksum_ok, looks_like_iban
+from payments.rejections import FieldProblem
 
 MAX_AMOUNT = Decimal("1e15")
 _AMOUNT_TEXT = re.compile(r"^\s*[0-9]+(\.[0-9]+)?\s*$")
@@ -77,19 +77,19 @@ class CreatePaymentOrder(BaseModel):
         ),
     ]
 
-    def problems(self) -> list[FieldError]:
+    def problems(self) -> list[FieldProblem]:
         """The rules that need more than one field or a lookup; empty when all hold."""
-        found: list[FieldError] = []
+        found: list[FieldProblem] = []
         minor_units = currency_minor_units(self.currency)
         if minor_units is None:
-            found.append(FieldError("currency", f"{self.currency} is not an ISO 4217 currency"))
+            found.append(FieldProblem("currency", f"{self.currency} is not an ISO 4217 currency"))
         if self.amount <= 0:
-            found.append(FieldError("amount", "must be greater than zero"))
+            found.append(FieldProblem("amount", "must be greater than zero"))
         elif self.amount >= MAX_AMOUNT:
-            found.append(FieldError("amount", f"must be less than {MAX_AMOUNT:,.0f}"))
+            found.append(FieldProblem("amount", f"must be less than {MAX_AMOUNT:,.0f}"))
         elif minor_units is not None and _fraction_digits(self.amount) > minor_units:
             found.append(
-                FieldError(
+                FieldProblem(
                     "amount",
                     f"{self.currency} has {minor_units} minor unit digit(s); "
                     f"{self.amount} has {_fraction_digits(self.amount)}",
@@ -100,9 +100,9 @@ class CreatePaymentOrder(BaseModel):
             ("creditorAccount", self.creditor_account),
         ):
             if looks_like_iban(account) and not iban_checksum_ok(account):
-                found.append(FieldError(field, "IBAN check digits are wrong (mod 97)"))
+                found.append(FieldProblem(field, "IBAN check digits are wrong (mod 97)"))
         if self.debtor_account == self.creditor_account:
-            found.append(FieldError("creditorAccount", "must differ from debtorAccount"))
+            found.append(FieldProblem("creditorAccount", "must differ from debtorAccount"))
         return found
 
     def normalized_amount(self) -> Decimal:

@@ -24,6 +24,13 @@ from observability.metrics import metrics_handler, service_registry
 from payments.access import METRICS_PATH, AccessPolicy
 from payments.clients import InvalidClientsFile, RateLimit, Registry, load_clients
 from payments.console import add_console
+from payments.flow import (
+    EXECUTE_ROUTE,
+    Topology,
+    gateway_retry_policy,
+    ingestion_routes,
+    processor_routes,
+)
 from payments.gateway import GatewayComponent, SimulatedBank
 from payments.lifecycle import Lifecycle
 from payments.metrics import PaymentMetrics
@@ -31,16 +38,9 @@ from payments.model import ANONYMOUS_CLIENT
 from payments.observed_store import ObservedOrderStore
 from payments.openapi import openapi_document
 from payments.rate_limit import RateLimiter
-from payments.routes import (
-    TopicNames,
-    Topology,
-    gateway_retry_policy,
-    ingestion_routes,
-    processor_routes,
-)
 from payments.store import OrderStore, StoreUnavailable
 from payments.stores import MongoOrderStore, SqliteOrderStore
-from payments.topics import ensure_topics
+from payments.topics import PROCESSOR_GROUP, TopicNames, ensure_topics
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from routes.yaml_dsl import load_route_directory
@@ -48,7 +48,6 @@ from routes.yaml_dsl import load_route_directory
 logger = logging.getLogger(__name__)
 
 Mode = Literal["all", "ingest", "process"]
-PROCESSOR_GROUP = "payment-processor"
 # How long readiness waits for a broker to answer.
 KAFKA_PING_DEADLINE = 2.0
 
@@ -134,7 +133,7 @@ class PaymentService:
                 checks["kafka"] = f"DOWN: {error}"
         statuses = set(self.engine.route_status().values())
         checks["routes"] = "UP" if statuses == {"Started"} else f"DOWN: {sorted(statuses)}"
-        execute = self.engine.routes.get("execute-payment-order")
+        execute = self.engine.routes.get(EXECUTE_ROUTE)
         consumer = execute.consumer if execute is not None else None
         if consumer is not None and isinstance(consumer, PartitionedConsumer):
             partitions = consumer.assigned_partitions()
@@ -197,7 +196,6 @@ def build_service(
             builder,
             lifecycle,
             topology,
-            engine.send,
             settings.recovery_period,
             settings.recovery_after,
         )
@@ -208,7 +206,7 @@ def build_service(
             settings.gateway_backoff_multiplier,
             settings.gateway_max_redelivery_delay,
         )
-        processor_routes(builder, lifecycle, topology, engine.send, retry)
+        processor_routes(builder, lifecycle, topology, retry)
     if settings.routes_dir.is_dir():
         load_route_directory(settings.routes_dir, builder)
     engine.add_routes(builder)

@@ -43,7 +43,7 @@ class IdempotencyConflict(Exception):
 
 
 @dataclass(frozen=True)
-class Step:
+class StatusChange:
     """One transition of a run that a ``Move`` makes at once."""
 
     expected: OrderStatus
@@ -71,11 +71,11 @@ class OrderRef:
 @dataclass(frozen=True)
 class Move:
     """A run of transitions of one order, written at once: from its version (in the
-    status ``steps[0].expected``) to the next. ``attempts`` and ``gateway_reference``
-    go on the order with the last step."""
+    status ``changes[0].expected``) to the next. ``attempts`` and ``gateway_reference``
+    go on the order with the last change."""
 
     order: OrderRef
-    steps: Sequence[Step]
+    changes: Sequence[StatusChange]
     at: datetime
     attempts: int | None = None
     gateway_reference: str | None = None

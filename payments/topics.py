@@ -5,14 +5,41 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from components.kafka.topics import missing_topics
-from payments.routes import TopicNames
 
 logger = logging.getLogger(__name__)
+
+# The consumer group of the processor workers (prefixed like the topics).
+PROCESSOR_GROUP = "payment-processor"
+
+
+@dataclass(frozen=True)
+class TopicNames:
+    """The payment topics; a prefix keeps tenants (or test runs) apart on one cluster."""
+
+    prefix: str = ""
+
+    @property
+    def execute(self) -> str:
+        return f"{self.prefix}payment.execute"
+
+    @property
+    def dead_letter(self) -> str:
+        return f"{self.execute}.DLT"
+
+    @property
+    def executed(self) -> str:
+        return f"{self.prefix}payment.executed"
+
+    @property
+    def failed(self) -> str:
+        return f"{self.prefix}payment.failed"
+
 
 CREATION_DEADLINE = 15.0  # seconds
 

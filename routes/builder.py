@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from endpoints import headers
 from endpoints.base import Producer
-from endpoints.exchange import Exchange
+from endpoints.exchange import Exchange, Message
 from endpoints.processor import BatchProcessor
 from routes.batch import Batcher, BatchSizes, RouteParking
 from routes.definition import (
@@ -26,6 +26,7 @@ from routes.definition import (
     ProcessStep,
     SetBodyStep,
     SetHeaderStep,
+    SplitStep,
     StepDefinition,
     ToStep,
     WireTapStep,
@@ -71,6 +72,8 @@ class RouteStepsBuilder:
         match definition:
             case FilterStep(predicate, steps):
                 return self._filter(self._expression(predicate), self.build(steps))
+            case SplitStep(expression, steps, parallel):
+                return self._split(self._expression(expression), self.build(steps), parallel)
             case ChoiceStep(whens, otherwise):
                 clauses = [(self._expression(w.predicate), self.build(w.steps)) for w in whens]
                 return self._choice(clauses, self.build(otherwise or []))
@@ -157,6 +160,32 @@ class RouteStepsBuilder:
                 await run_steps(steps, exchange)
 
         return filter_
+
+    @staticmethod
+    def _split(items_of: Expression, steps: list[Step], parallel: bool) -> Step:
+        async def split(exchange: Exchange) -> None:
+            items = await call(items_of, exchange)
+            if not isinstance(items, list | tuple):
+                exchange.exception = TypeError(
+                    f"split: the expression gave a {type(items).__name__}, not a list"
+                )
+                return
+            parts = [
+                Exchange(
+                    Message(item, dict(exchange.headers)),
+                    properties=dict(exchange.properties),
+                    route_id=exchange.route_id,
+                )
+                for item in items
+            ]
+            if parallel:
+                await asyncio.gather(*(run_steps(steps, part) for part in parts))
+            else:
+                for part in parts:
+                    await run_steps(steps, part)
+            exchange.exception = next((p.exception for p in parts if p.exception), None)
+
+        return split
 
     @staticmethod
     def _choice(clauses: list[tuple[Expression, list[Step]]], otherwise: list[Step]) -> Step:

@@ -68,6 +68,16 @@ class FilterStep:
 
 
 @dataclass
+class SplitStep:
+    """Each item of the list ``expression`` gives goes through ``steps`` as an exchange
+    of its own (Camel's splitter); ``parallel``: all at once."""
+
+    expression: Expression
+    steps: list[StepDefinition] = field(default_factory=list)
+    parallel: bool = False
+
+
+@dataclass
 class WhenClause:
     predicate: Expression
     steps: list[StepDefinition] = field(default_factory=list)
@@ -115,6 +125,7 @@ StepDefinition = (
     | SetBodyStep
     | WireTapStep
     | FilterStep
+    | SplitStep
     | ChoiceStep
     | IdempotentConsumerStep
     | BatchStep

@@ -27,6 +27,7 @@ from routes.definition import (
     RouteDefinition,
     SetBodyStep,
     SetHeaderStep,
+    SplitStep,
     StepDefinition,
     ToStep,
     WireTapStep,
@@ -182,6 +183,9 @@ def _node(step: StepDefinition) -> StepNode:
             return StepNode("set-body", label(expression))
         case FilterStep(predicate=predicate, steps=steps):
             return StepNode("filter", label(predicate), steps=_nodes(steps))
+        case SplitStep(expression=expression, steps=steps, parallel=parallel):
+            each = f"each of {label(expression)}" + (", in parallel" if parallel else "")
+            return StepNode("split", each, steps=_nodes(steps))
         case IdempotentConsumerStep(key=key, repository=repository, steps=steps):
             return StepNode(
                 "idempotent-consumer", f"{label(key)} in {label(repository)}", steps=_nodes(steps)

@@ -34,6 +34,7 @@ from routes.definition import (
     RouteDefinition,
     SetBodyStep,
     SetHeaderStep,
+    SplitStep,
     StepDefinition,
     ToStep,
     WhenClause,
@@ -107,6 +108,15 @@ class Steps:
 
     def filter(self, predicate: Expression) -> Block[Self]:
         step = FilterStep(predicate)
+        self._add(step)
+        return Block(self, step.steps)
+
+    def split(self, expression: Expression, *, parallel: bool = False) -> Block[Self]:
+        """Run the block once for each item of the list ``expression`` gives, each as an
+        exchange of its own with the headers and properties of this one; ``parallel``
+        runs them all at once. This exchange then goes on as it was, failed with the
+        first error of an item once every item ran."""
+        step = SplitStep(expression, parallel=parallel)
         self._add(step)
         return Block(self, step.steps)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from endpoints import headers
 from endpoints.base import Producer
+from endpoints.cohort import COHORT, Cohort
 from endpoints.exchange import Exchange, utcnow
 from endpoints.processor import Processor
 from routes.definition import ErrorHandler, LogLevel, OnException
@@ -150,6 +151,9 @@ class RedeliveryErrorHandler:
         self, exchange: Exchange, error: Exception, attempts: int
     ) -> None:
         assert self.dead_letter is not None
+        cohort = exchange.properties.get(COHORT)
+        if isinstance(cohort, Cohort):  # its batch's others need not wait for it
+            cohort.left(exchange)
         try:
             if self.on_prepare_failure is not None:
                 await call(self.on_prepare_failure, exchange)
@@ -160,7 +164,9 @@ class RedeliveryErrorHandler:
             # The failed exchange's id for its logs, even when the message came without one.
             if (correlation := exchange.headers.get(headers.CORRELATION_ID)) is not None:
                 message.headers.setdefault(headers.CORRELATION_ID, correlation)
-            letter = Exchange(message, route_id=self.route_id)
+            # As in Camel, the dead letter's endpoint can tell what it was sent for.
+            caught = {headers.EXCEPTION_CAUGHT: error}
+            letter = Exchange(message, properties=caught, route_id=self.route_id)
             await self.dead_letter.process(letter)
         except Exception as dead_letter_error:  # the exchange stays failed
             logger.exception("route %s: dead-letter channel failed", self.route_id)

@@ -16,7 +16,8 @@ class RouteMetrics:
     in_flight: int = 0
     processing_seconds_total: float = 0.0
     processing_seconds_max: float = 0.0
-    # Per batch step (by its processor's name): the groups it completed.
+    # Per batch step (by its processor's name): the groups it completed; "from": the
+    # batches a batch consumer handed the route.
     batch_sizes: dict[str, BatchSizes] = field(default_factory=dict)
 
     @property

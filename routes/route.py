@@ -7,9 +7,10 @@ import time
 from enum import StrEnum
 
 from endpoints.base import Consumer
+from endpoints.cohort import COHORT, Cohort
 from endpoints.exchange import Exchange, utcnow
 from endpoints.headers import CORRELATION_ID
-from routes.batch import RouteParking
+from routes.batch import BatchSizes, RouteParking
 from routes.context import routing
 from routes.definition import RouteDefinition
 from routes.metrics import RouteMetrics
@@ -22,6 +23,10 @@ class RouteStatus(StrEnum):
     STARTING = "Starting"
     STARTED = "Started"
     STOPPING = "Stopping"
+
+
+# The batch_sizes entry of the batches a batch consumer hands the route.
+SOURCE_BATCHES = "from"
 
 
 class Route:
@@ -53,6 +58,10 @@ class Route:
         if exchange.route_id is None:
             exchange.route_id = self.route_id
         exchange.headers.setdefault(CORRELATION_ID, exchange.id)
+        cohort = exchange.properties.get(COHORT)
+        if isinstance(cohort, Cohort) and not cohort.counted:
+            cohort.counted = True
+            self.metrics.batch_sizes.setdefault(SOURCE_BATCHES, BatchSizes()).record(cohort.size)
         try:
             with routing(self.route_id, exchange), route_span(self.route_id, exchange):
                 try:

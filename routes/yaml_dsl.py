@@ -50,6 +50,7 @@ from routes.definition import (
     RouteDefinition,
     SetBodyStep,
     SetHeaderStep,
+    SplitStep,
     StepDefinition,
     ToStep,
     WhenClause,
@@ -126,6 +127,10 @@ class BlockSpec(ExpressionSpec):
     steps: list[StepSpec] = []
 
 
+class SplitSpec(BlockSpec):
+    parallel: bool = False
+
+
 class SetHeaderSpec(ExpressionSpec):
     name: str
 
@@ -171,6 +176,7 @@ _STEPS = (
     "transform",
     "wire_tap",
     "filter",
+    "split",
     "choice",
     "idempotent_consumer",
 )
@@ -186,6 +192,7 @@ class StepSpec(Spec):
     transform: ExpressionSpec | None = None
     wire_tap: str | None = None
     filter: BlockSpec | None = None
+    split: SplitSpec | None = None
     choice: ChoiceSpec | None = None
     idempotent_consumer: IdempotentConsumerSpec | None = None
 
@@ -214,6 +221,8 @@ class StepSpec(Spec):
             return WireTapStep(self.wire_tap)
         if self.filter is not None:
             return FilterStep(self.filter.build(), _build(self.filter.steps))
+        if self.split is not None:
+            return SplitStep(self.split.build(), _build(self.split.steps), self.split.parallel)
         if self.choice is not None:
             whens = [WhenClause(when.build(), _build(when.steps)) for when in self.choice.when]
             otherwise = self.choice.otherwise

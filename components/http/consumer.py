@@ -25,7 +25,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from components.http.access import CREDENTIAL_HEADERS, PRINCIPAL
-from components.http.codec import RepeatedMember, decode_json, encode_body
+from components.http.codec import encode_body
 from components.http.correlation import correlation_id_of
 from components.http.headers import (
     PATH_PARAM_PREFIX,
@@ -40,6 +40,7 @@ from endpoints import headers
 from endpoints.base import Consumer, Endpoint, Producer, RouteHandler
 from endpoints.errors import EndpointError
 from endpoints.exchange import Exchange
+from endpoints.json_codec import RepeatedMember, decode_json
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("components.http")

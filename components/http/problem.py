@@ -20,7 +20,7 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 
-from components.http.codec import encode_json
+from endpoints.json_codec import encode_json
 
 logger = logging.getLogger(__name__)
 

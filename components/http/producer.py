@@ -15,13 +15,14 @@ from typing import Any
 
 import aiohttp
 
-from components.http.codec import decode_json, encode_body, is_json
+from components.http.codec import encode_body, is_json
 from components.http.errors import HttpNoResponse, HttpOperationFailed
 from components.http.headers import REQUEST_HEADER_PREFIX, with_prefix
 from components.http.options import HttpOptions
 from endpoints import headers
 from endpoints.base import Consumer, ConsumerNotSupported, Endpoint, Producer, RouteHandler
 from endpoints.exchange import Exchange
+from endpoints.json_codec import decode_json
 
 SessionSource = Callable[[], aiohttp.ClientSession]
 

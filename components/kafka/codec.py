@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from components.http.codec import decode_json, encode_json
 from components.kafka.options import ValueFormat
 from endpoints.headers import KAFKA_KEY
+from endpoints.json_codec import decode_json, encode_json
 
 LOCAL_HEADER_PREFIXES = ("kafka.", "http.")
 

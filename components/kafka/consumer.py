@@ -186,6 +186,7 @@ class KafkaConsumer(Consumer):
         self._in_flight += 1
         self._idle.clear()
         message = event.message
+        exchange: Exchange | None = None
         try:
             exchange = record_exchange(message, self.endpoint.options.value_format)
             if cohort is not None:
@@ -208,11 +209,11 @@ class KafkaConsumer(Consumer):
             return False
         finally:
             if cohort is not None:
-                cohort.left()
+                cohort.left(exchange)
             self._in_flight -= 1
             if not self._in_flight:
                 self._idle.set()
-        return not exchange.failed
+        return exchange is not None and not exchange.failed
 
     def _assignment(self) -> set[TP]:
         """What the consumer owns now; nothing before its thread has started (Faust

@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from components.http import ProblemError
-from components.http.codec import encode_json
+from endpoints.json_codec import encode_json
 from payments.model import OrderStatus
 from payments.queries import PageQuery, find_order, find_page, history_of
 from payments.store import OrderStore, StoreUnavailable

@@ -19,8 +19,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from components.http.codec import JSON, decode_json, encode_json
+from components.http.codec import JSON
 from components.http.problem import ProblemError, problem_middleware
+from endpoints.json_codec import decode_json, encode_json
 from observability.metrics import metrics_handler
 from payments.gateway.bank import PaymentRequest, SimulatedBank
 from payments.gateway.errors import PaymentRejected, TransientGatewayError

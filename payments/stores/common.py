@@ -113,11 +113,11 @@ def moved(order: PaymentOrder, move: Move) -> PaymentOrder | None:
     move's version (nor in the status its first step expects)."""
     if order.version != move.order.version:
         return None
-    for number, step in enumerate(move.steps, start=1):
-        last = number == len(move.steps)
+    for number, change in enumerate(move.changes, start=1):
+        last = number == len(move.changes)
         attempts, reference = (move.attempts, move.gateway_reference) if last else (None, None)
         after = transitioned(
-            order, step.expected, step.target, move.at, step.reason, attempts, reference
+            order, change.expected, change.target, move.at, change.reason, attempts, reference
         )
         if after is None:
             return None
@@ -126,12 +126,12 @@ def moved(order: PaymentOrder, move: Move) -> PaymentOrder | None:
 
 
 def checked(moves: Sequence[Move]) -> Sequence[Move]:
-    """``moves``, each step checked to be legal (IllegalTransition), before any is written."""
+    """``moves``, each change checked to be legal (IllegalTransition), before any is written."""
     for move in moves:
-        if not move.steps:
-            raise ValueError(f"a move of order {move.order_id} needs at least one step")
-        for step in move.steps:
-            check_transition(step.expected, step.target)
+        if not move.changes:
+            raise ValueError(f"a move of order {move.order_id} needs at least one status change")
+        for change in move.changes:
+            check_transition(change.expected, change.target)
     return moves
 
 

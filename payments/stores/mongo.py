@@ -103,7 +103,7 @@ def _first_revision(order: PaymentOrder, listed: int) -> Document:
 
 def _revision(move: Move, listed: int) -> Document:
     """The revision ``move`` writes: what it changes, under its version's ``_id``."""
-    at, version, last = store_time(move.at), move.order.version + 1, move.steps[-1]
+    at, version, last = store_time(move.at), move.order.version + 1, move.changes[-1]
     revision: Document = {
         "_id": f"{move.order_id}#{version}",
         ORDER: move.order_id,
@@ -112,9 +112,9 @@ def _revision(move: Move, listed: int) -> Document:
         "status": last.target.value,
         "updatedAt": at,
         "history": [
-            {"status": step.target.value, "at": at}
-            | ({} if step.reason is None else {"reason": step.reason})
-            for step in move.steps
+            {"status": change.target.value, "at": at}
+            | ({} if change.reason is None else {"reason": change.reason})
+            for change in move.changes
         ],
     }
     if move.attempts is not None:

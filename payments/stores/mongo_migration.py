@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from components.mongodb.bulk import insert_unordered
 from components.mongodb.client_pool import Collection, Document
 from payments.model import OrderStatus, PaymentOrder
-from payments.store import Move, OrderRef, Step
+from payments.store import Move, OrderRef, StatusChange
 from payments.stores.common import from_document
 from payments.stores.mongo_summary import KIND, SliceBuilder
 
@@ -96,8 +96,8 @@ async def _move(
         noted.created(order)
         if order.status is not OrderStatus.PENDING:  # counted as it is now, listed by it
             ref = OrderRef(order.id, 0, order.updated_at, order.client_id, order.created_at)
-            step = Step(OrderStatus.PENDING, order.status)
-            noted.moved(Move(ref, [step], order.updated_at))
+            change = StatusChange(OrderStatus.PENDING, order.status)
+            noted.moved(Move(ref, [change], order.updated_at))
         documents.append(first_revision(order, second))
         if order.event_published_at is not None:
             mark = {"orderId": order.id, "eventPublishedAt": order.event_published_at}

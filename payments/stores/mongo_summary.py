@@ -81,7 +81,7 @@ class SliceBuilder:
         self.entries += [(order.client_id, entry), (ALL, entry)]
 
     def moved(self, move: Move, sign: int = 1) -> None:
-        ref, first, last = move.order, move.steps[0].expected, move.steps[-1].target
+        ref, first, last = move.order, move.changes[0].expected, move.changes[-1].target
         self.counts[ref.client_id, first.value] -= sign
         self.counts[ref.client_id, last.value] += sign
         if last.terminal and sign > 0:

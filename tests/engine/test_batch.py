@@ -13,8 +13,10 @@ from endpoints.cohort import COHORT, Cohort
 from endpoints.exchange import Exchange
 from endpoints.redelivery_policy import RedeliveryPolicy
 from routes.batch import SIZE_BUCKETS
+from routes.definition import dead_letter_channel
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
+from routes.route import SOURCE_BATCHES
 from routes.yaml_dsl import RouteConfigError, load_routes
 from tests.engine.support import StartRoutes, mock
 
@@ -222,7 +224,7 @@ async def test_a_cohort_goes_through_a_batch_step_together_whatever_else_is_in_f
         try:
             await route.handle(exchange)
         finally:
-            cohort.left()  # as the consumer does once the route is done with it
+            cohort.left(exchange)  # as the consumer does once the route is done with it
         return exchange
 
     try:
@@ -233,6 +235,58 @@ async def test_a_cohort_goes_through_a_batch_step_together_whatever_else_is_in_f
         await stray
     assert recorder.calls[0] == [1, 2, 3]  # before the stray was let through
     assert [exchange.body for exchange in done] == [2, 4, "early", 6]
+
+
+async def test_a_dead_lettered_member_of_a_cohort_does_not_hold_the_others(
+    run: StartRoutes,
+) -> None:
+    """The error handler lets the cohort go of an exchange it sends to its dead letter,
+    before the letter's way ends (here it never would): the others' group completes
+    at once, and the route counts the batch its source took."""
+    recorder = Recorder()
+    gate = asyncio.Event()
+
+    def poison(exchange: Exchange) -> None:
+        if exchange.body == "poison":
+            raise ValueError("unreadable")
+
+    async def held(exchange: Exchange) -> None:
+        await gate.wait()
+
+    def build(r: RouteBuilder) -> None:
+        r.from_("direct:dead").process(held)
+        (
+            r.from_("direct:in")
+            .route_id("r")
+            .error_handler(dead_letter_channel("direct:dead", RedeliveryPolicy(0)))
+            .process(poison)
+            .batch(recorder, timeout=3600)
+        )
+
+    engine = await run(build)
+    route = engine.routes["r"]
+    cohort = Cohort(3)
+
+    async def member(body: object) -> Exchange:
+        exchange = Exchange.of(body)
+        exchange.properties[COHORT] = cohort
+        try:
+            await route.handle(exchange)
+        finally:
+            cohort.left(exchange)
+        return exchange
+
+    members = [asyncio.create_task(member(body)) for body in (1, "poison", 2)]
+    try:
+        async with asyncio.timeout(5):
+            one, two = await asyncio.gather(members[0], members[2])
+    finally:
+        gate.set()
+        await members[1]
+    assert recorder.calls == [[1, 2]]
+    assert [one.body, two.body] == [2, 4]
+    taken = route.metrics.batch_sizes[SOURCE_BATCHES]
+    assert (taken.count, taken.total) == (1, 3)
 
 
 async def test_a_batch_step_can_send_its_group_to_an_endpoint(

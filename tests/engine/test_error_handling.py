@@ -116,6 +116,8 @@ async def test_dead_letter_channel_gets_the_original_message_with_failure_header
     assert letter.headers[headers.FAILURE_ROUTE_ID] == "pay"
     assert headers.FAILED_AT in letter.headers
     assert letter.headers[headers.CORRELATION_ID] == exchange.headers[headers.CORRELATION_ID]
+    assert isinstance(letter.caught_exception, TimeoutError)  # what it was sent for
+    assert str(letter.caught_exception) == "failure 3"
     assert engine.metrics()["pay"]["dead_lettered"] == 1
 
 

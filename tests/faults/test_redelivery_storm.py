@@ -18,9 +18,8 @@ from aiokafka import AIOKafkaProducer
 from endpoints.exchange import utcnow
 from payments.lifecycle import command_for
 from payments.model import OrderStatus, PaymentOrder, Transition
-from payments.routes import TopicNames
-from payments.service import PROCESSOR_GROUP
 from payments.stores import MongoOrderStore
+from payments.topics import PROCESSOR_GROUP, TopicNames
 from tests.faults.harness import Deploy, ledger_keys
 from tests.faults.summary import FaultReport, check_ledger, report
 from tests.faults.topics import events_by_order, group_caught_up, read_topic

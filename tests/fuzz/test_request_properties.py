@@ -19,7 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from components.http.codec import RepeatedMember, decode_json
+from endpoints.json_codec import RepeatedMember, decode_json
 from payments.request import CURRENCIES, MAX_AMOUNT, CreatePaymentOrder, currency_minor_units
 
 EXAMPLES = settings(max_examples=300, deadline=None, derandomize=True, database=None)

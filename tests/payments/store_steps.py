@@ -3,10 +3,12 @@ orders up or race on them."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
-from payments.model import OrderStatus, PaymentOrder, check_transition
-from payments.store import IdempotencyConflict, Move, OrderRef, OrderStore, Step
+from payments.model import OrderStatus, PaymentOrder, Transition, check_transition
+from payments.store import IdempotencyConflict, Move, OrderRef, OrderStore, StatusChange
 from payments.stores import MongoOrderStore
 from payments.stores.common import moved
 from payments.stores.mongo_summary import GRACE
@@ -14,6 +16,30 @@ from payments.stores.mongo_summary import GRACE
 PENDING, VALIDATED, ACCEPTED = OrderStatus.PENDING, OrderStatus.VALIDATED, OrderStatus.ACCEPTED
 EXECUTING = OrderStatus.EXECUTING
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
+
+
+def new_order(
+    *,
+    at: datetime = T0,
+    key: str | None = None,
+    request_hash: str = "hash-1",
+    amount: Decimal = Decimal("1234.50"),
+    client: str = "shop-a",
+) -> PaymentOrder:
+    return PaymentOrder(
+        id=str(uuid.uuid4()),
+        debtor_account="DE89370400440532013000",
+        creditor_account="FR1420041010050500013M02606",
+        amount=amount,
+        currency="EUR",
+        status=PENDING,
+        created_at=at,
+        updated_at=at,
+        history=(Transition(status=PENDING, at=at, reason="order received"),),
+        client_id=client,
+        idempotency_key=key,
+        request_hash=request_hash,
+    )
 
 
 async def create(store: OrderStore, order: PaymentOrder) -> tuple[PaymentOrder, bool]:
@@ -46,16 +72,16 @@ async def transition(
     order = await store.get(order_id)
     if order is None or order.status is not expected:
         return None
-    step = Step(expected, target, reason)
+    step = StatusChange(expected, target, reason)
     move = Move(OrderRef.of(order), [step], at, attempts, gateway_reference)
     (applied,) = await store.move_all([move])
     return moved(order, move) if applied else None
 
 
 THROUGH = [
-    Step(PENDING, VALIDATED, "validated"),
-    Step(VALIDATED, ACCEPTED, "accepted"),
-    Step(ACCEPTED, EXECUTING, "command issued"),
+    StatusChange(PENDING, VALIDATED, "validated"),
+    StatusChange(VALIDATED, ACCEPTED, "accepted"),
+    StatusChange(ACCEPTED, EXECUTING, "command issued"),
 ]
 
 

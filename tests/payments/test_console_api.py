@@ -27,6 +27,7 @@ PAYMENT_ROUTES = {
     "recover-payment-orders",
     "summarise-payment-orders",
     "execute-payment-order",
+    "fail-payment-order",
 }
 
 
@@ -98,9 +99,14 @@ async def test_the_route_map_draws_python_and_yaml_routes_with_live_metrics(
         ("create-payment-order", "queue-payment-order"),
         ("queue-payment-order", "advance-payment-order"),
         ("advance-payment-order", "execute-payment-order"),
+        ("execute-payment-order", "fail-payment-order"),  # the dead letters' way
+        ("recover-payment-orders", "advance-payment-order"),  # the sweep's sends
     } <= links
-    execute = next(g for g in route_map["routes"] if g["route_id"] == "execute-payment-order")
-    assert execute["dead_letter_uri"].endswith("payment.execute.DLT")
+    graphs = {graph["route_id"]: graph for graph in route_map["routes"]}
+    assert graphs["execute-payment-order"]["dead_letter_uri"] == "direct:fail-payment-order"
+    failure_sends = [uri for step in graphs["fail-payment-order"]["steps"] for uri in step["uris"]]
+    assert failure_sends[0].endswith("payment.execute.DLT")
+    assert any(uri.endswith("payment.failed") for uri in failure_sends)
 
     async def ticking() -> Any:
         live = await get_json(client, f"{url}/routes/metrics")

@@ -14,7 +14,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from payments.contracts import REGENERATE, SCHEMAS_DIR, render, write
-from payments.routes import TopicNames
+from payments.topics import TopicNames
 from tests.payments.wire import asyncapi_document, schema_at
 
 RENDERED = render()

@@ -17,12 +17,11 @@ from endpoints.exchange import utcnow
 from payments.gateway import SimulatedBank
 from payments.lifecycle import command_for
 from payments.model import OrderStatus, PaymentOrder
-from payments.routes import TopicNames
 from payments.service import PaymentService
+from payments.topics import TopicNames
 from tests.payments.conftest import StartService
-from tests.payments.store_steps import executing, transition
+from tests.payments.store_steps import executing, new_order, transition
 from tests.payments.test_lifecycle import read_topic
-from tests.payments.test_store_contract import new_order
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]

@@ -17,11 +17,10 @@ from infra.services import service_processes
 from payments.gateway import SimulatedBank
 from payments.lifecycle import command_for
 from payments.model import ANONYMOUS_CLIENT, PaymentOrder
-from payments.routes import TopicNames
 from payments.service import PaymentService
+from payments.topics import TopicNames
 from tests.payments.conftest import VALID_ORDER, StartService
-from tests.payments.store_steps import executing
-from tests.payments.test_store_contract import new_order
+from tests.payments.store_steps import executing, new_order
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -32,7 +31,7 @@ from payments.store import (
     Move,
     OrderRef,
     OrderStore,
-    Step,
+    StatusChange,
     StoreUnavailable,
 )
 from payments.stores import MongoOrderStore, OrderIdTaken, SqliteOrderStore
@@ -45,6 +44,7 @@ from tests.payments.store_steps import (
     created,
     executing,
     folded,
+    new_order,
     through,
     transition,
 )
@@ -88,30 +88,6 @@ async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
 @pytest.fixture
 async def store(open_store: Opener) -> OrderStore:
     return await open_store()
-
-
-def new_order(
-    *,
-    at: datetime = T0,
-    key: str | None = None,
-    request_hash: str = "hash-1",
-    amount: Decimal = Decimal("1234.50"),
-    client: str = "shop-a",
-) -> PaymentOrder:
-    return PaymentOrder(
-        id=str(uuid.uuid4()),
-        debtor_account="DE89370400440532013000",
-        creditor_account="FR1420041010050500013M02606",
-        amount=amount,
-        currency="EUR",
-        status=PENDING,
-        created_at=at,
-        updated_at=at,
-        history=(Transition(status=PENDING, at=at, reason="order received"),),
-        client_id=client,
-        idempotency_key=key,
-        request_hash=request_hash,
-    )
 
 
 @contextlib.asynccontextmanager
@@ -251,7 +227,7 @@ async def test_transitions_are_compare_and_set_and_recorded_in_the_history(
 ) -> None:
     order = await created(store, new_order())
     times = [T0 + timedelta(seconds=n) for n in range(1, 5)]
-    stale = Move(OrderRef.of(order), [Step(PENDING, VALIDATED, "late duplicate")], times[1])
+    stale = Move(OrderRef.of(order), [StatusChange(PENDING, VALIDATED, "late duplicate")], times[1])
 
     first = await transition(store, order.id, PENDING, VALIDATED, times[0], "validated")
     assert await store.move_all([stale]) == [False]
@@ -338,7 +314,7 @@ async def test_racing_runs_of_transitions_write_each_step_once(open_store: Opene
 
 async def test_a_run_with_an_illegal_step_writes_nothing(store: OrderStore) -> None:
     order = await created(store, new_order())
-    illegal = Move(OrderRef.of(order), [THROUGH[0], Step(VALIDATED, EXECUTED)], T0)
+    illegal = Move(OrderRef.of(order), [THROUGH[0], StatusChange(VALIDATED, EXECUTED)], T0)
 
     with pytest.raises(IllegalTransition):
         await store.move_all([through(await created(store, new_order())), illegal])
@@ -408,7 +384,7 @@ async def test_an_illegal_transition_raises_and_writes_nothing(store: OrderStore
 async def test_a_terminal_state_is_final(store: OrderStore) -> None:
     order = await created(store, new_order())
     done = await transition(store, order.id, PENDING, FAILED, T0 + timedelta(seconds=1), "bad")
-    late = Move(OrderRef.of(order), [Step(PENDING, VALIDATED)], T0 + timedelta(seconds=2))
+    late = Move(OrderRef.of(order), [StatusChange(PENDING, VALIDATED)], T0 + timedelta(seconds=2))
 
     with pytest.raises(IllegalTransition):
         await transition(store, order.id, FAILED, VALIDATED, T0 + timedelta(seconds=2))
@@ -576,7 +552,7 @@ async def test_two_stores_changing_one_order_in_turn_never_lose_a_step(
 
 async def test_an_unreachable_mongo_answers_store_unavailable_within_3_seconds() -> None:
     store = MongoOrderStore(f"mongodb://127.0.0.1:{free_port()}/")
-    move = Move(OrderRef("order-1", 0, T0, "shop-a", T0), [Step(PENDING, VALIDATED)], T0)
+    move = Move(OrderRef("order-1", 0, T0, "shop-a", T0), [StatusChange(PENDING, VALIDATED)], T0)
     calls: list[Awaitable[object]] = [
         store.start(),
         store.ping(),
@@ -629,7 +605,7 @@ async def test_queries_see_each_order_in_its_final_status_after_racing_writers_a
     ingestion, worker, reader = await open_store(), await open_store(), await open_store()
     orders = [await executing(ingestion, new_order()) for _ in range(12)]
     ids = [order.id for order in orders]
-    paid = [Move(OrderRef.of(o), [Step(EXECUTING, EXECUTED, "paid")], T0) for o in orders]
+    paid = [Move(OrderRef.of(o), [StatusChange(EXECUTING, EXECUTED, "paid")], T0) for o in orders]
 
     async def end() -> None:
         assert await worker.claim_payments(ids) == [True] * len(ids)
@@ -739,9 +715,13 @@ async def test_a_refused_write_shows_in_no_listing_and_no_count(store: OrderStor
     first = await created(store, new_order(key="key-1"))
     await store.create_all([new_order(key="key-1", request_hash="hash-2"), new_order(key="key-1")])
     ended = await executing(store, new_order(at=T0 + timedelta(seconds=1)))
-    paid = Move(OrderRef.of(ended), [Step(EXECUTING, EXECUTED, "paid")], T0 + timedelta(seconds=1))
+    paid = Move(
+        OrderRef.of(ended), [StatusChange(EXECUTING, EXECUTED, "paid")], T0 + timedelta(seconds=1)
+    )
     assert await store.move_all([paid, paid]) == [True, False]  # a duplicate in one batch
-    late = Move(OrderRef.of(ended), [Step(EXECUTING, EXECUTED, "late")], T0 + timedelta(seconds=2))
+    late = Move(
+        OrderRef.of(ended), [StatusChange(EXECUTING, EXECUTED, "late")], T0 + timedelta(seconds=2)
+    )
     assert await store.move_all([late]) == [False]
 
     for fold in (False, True):

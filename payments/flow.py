@@ -19,48 +19,38 @@ from pydantic import ValidationError
 
 from components.http import ProblemError
 from endpoints.exchange import Exchange
+from endpoints.headers import HTTP_PRINCIPAL, KAFKA_KEY
 from endpoints.redelivery_policy import RedeliveryPolicy
+from payments import api
+from payments.api import ORDERS_PATH
 from payments.gateway import TransientGatewayError
 from payments.lifecycle import (
+    CLIENT_ID,
     ORDER_CREATED,
-    ORDERS_PATH,
+    ORDER_ID,
     PAYMENT_DUE,
     EventInFlight,
     Lifecycle,
-    Send,
 )
 from payments.queries import OrderQueries
+from payments.rejections import Rejected
 from payments.store import StoreUnavailable
+from payments.topics import TopicNames
 from routes.definition import dead_letter_channel, default_error_handler
 from routes.dsl import RouteBuilder, RouteDsl
-from routes.expressions import header
+from routes.expressions import body, header
 
-
-@dataclass(frozen=True)
-class TopicNames:
-    """The payment topics; a prefix keeps tenants (or test runs) apart on one cluster."""
-
-    prefix: str = ""
-
-    @property
-    def execute(self) -> str:
-        return f"{self.prefix}payment.execute"
-
-    @property
-    def dead_letter(self) -> str:
-        return f"{self.execute}.DLT"
-
-    @property
-    def executed(self) -> str:
-        return f"{self.prefix}payment.executed"
-
-    @property
-    def failed(self) -> str:
-        return f"{self.prefix}payment.failed"
-
+# The ids of the routes that others look up (readiness, the console).
+CREATE_ROUTE = "create-payment-order"
+EXECUTE_ROUTE = "execute-payment-order"
+FAIL_ROUTE = "fail-payment-order"
+RECOVER_ROUTE = "recover-payment-orders"
 
 LIFECYCLE_QUEUE = "seda:payment-lifecycle?concurrentConsumers=256&size=10000"
 ADVANCE = "direct:advance-payment-order"
+# Where a command whose retries ran out goes: its order is failed there, its event
+# published and the command dead-lettered.
+FAIL = "direct:fail-payment-order"
 
 
 class BatchRules(TypedDict):
@@ -139,18 +129,15 @@ class Topology:
         )
 
 
-def store_unavailable(exchange: Exchange) -> None:
-    raise ProblemError(
-        503, "the payment order store is not answering; try again shortly", title="Unavailable"
-    )
-
-
 def _api(builder: RouteBuilder, method: str, path: str, route_id: str) -> RouteDsl:
     return (
         builder.from_(f"http:{path}?method={method}&maxBodySize=16384")
         .route_id(route_id)
         .on_exception(StoreUnavailable)
-        .process(store_unavailable)
+        .process(api.store_unavailable)
+        .end()
+        .on_exception(Rejected, log_level="INFO")
+        .process(api.refused)
         .end()
         # What the client got wrong: its answer says so, and the access log has it.
         .on_exception(ProblemError, ValidationError, log_level="INFO")
@@ -162,7 +149,6 @@ def ingestion_routes(
     builder: RouteBuilder,
     lifecycle: Lifecycle,
     topology: Topology,
-    send: Send,
     recovery_period: float,
     recovery_after: float,
 ) -> None:
@@ -170,9 +156,11 @@ def ingestion_routes(
     PENDING before the API answers; the rest runs after, so a crash in between leaves
     a PENDING order that the recovery sweep finishes."""
     (
-        _api(builder, "POST", ORDERS_PATH, "create-payment-order")
+        _api(builder, "POST", ORDERS_PATH, CREATE_ROUTE)
+        .set_header(CLIENT_ID, header(HTTP_PRINCIPAL))
         .process(lifecycle.receive)
         .batch(lifecycle.create_all, **STORE_BATCH)
+        .process(api.placed)
         .filter(header(ORDER_CREATED))
         .to(LIFECYCLE_QUEUE)
     )
@@ -188,18 +176,20 @@ def ingestion_routes(
         .route_id("advance-payment-order")
         .error_handler(default_error_handler(OUTAGE_RETRY))
         .batch(lifecycle.advance_all, **STORE_BATCH)
+        .set_header(KAFKA_KEY, header(ORDER_ID))
         .to(topology.commands)
     )
     if topology.durable:
         advance.batch(lifecycle.settle_all, **STORE_BATCH)
-    recover = partial(lifecycle.recover, send, ADVANCE, timedelta(seconds=recovery_after))
-
-    async def sweep(exchange: Exchange) -> None:
-        exchange.body = await recover()
-
-    builder.from_(f"timer:payment-recovery?period={recovery_period}").route_id(
-        "recover-payment-orders"
-    ).process(sweep)
+    (
+        builder.from_(f"timer:payment-recovery?period={recovery_period}")
+        .route_id(RECOVER_ROUTE)
+        .process(partial(lifecycle.unfinished, older_than=timedelta(seconds=recovery_after)))
+        # All at once, so that the advance writes them together.
+        .split(body(), parallel=True)
+        .to(ADVANCE)
+        .end()
+    )
 
     async def summarise(exchange: Exchange) -> None:
         await lifecycle.store.summarise()
@@ -217,21 +207,17 @@ def processor_routes(
     builder: RouteBuilder,
     lifecycle: Lifecycle,
     topology: Topology,
-    send: Send,
     gateway_retry: RedeliveryPolicy,
 ) -> None:
     """Execute each command once: transient gateway errors are retried with backoff;
-    what still fails is marked FAILED and dead-lettered; an outage of the store fails
-    the exchange so the command is read again later. The event of a terminal order is
-    marked published once on Kafka; a command read again after a crash that came
-    between publishes it (see ``Lifecycle.begin_execution``)."""
-    fail = partial(lifecycle.fail, send=send, failed_uri=topology.failed)
+    what still fails goes to ``FAIL``; an outage of the store fails the exchange so the
+    command is read again later. The event of a terminal order is marked published
+    once on Kafka; a command read again after a crash that came between publishes it
+    (see ``Lifecycle.begin_execution``)."""
     execute = (
         builder.from_(topology.commands_in)
-        .route_id("execute-payment-order")
-        .error_handler(
-            dead_letter_channel(topology.dead_letter, gateway_retry, on_prepare_failure=fail)
-        )
+        .route_id(EXECUTE_ROUTE)
+        .error_handler(dead_letter_channel(FAIL, gateway_retry))
         .on_exception(StoreUnavailable, redelivery=OUTAGE_RETRY)
         .end()
         .on_exception(EventInFlight, redelivery=EVENT_WAIT)
@@ -244,11 +230,25 @@ def processor_routes(
         .batch(lifecycle.complete_all, **STORE_BATCH)
         .process(lifecycle.after_losing_the_end)
         .end()
+        .set_header(KAFKA_KEY, header(ORDER_ID))
         .to(topology.executed)
+        .batch(lifecycle.events_published_all, **STORE_BATCH)
+    )
+    # The command as it arrived goes to the dead-letter topic first, so that a crash
+    # in what follows repeats all of it rather than losing the record.
+    fail = (
+        builder.from_(FAIL)
+        .route_id(FAIL_ROUTE)
+        .error_handler(default_error_handler(OUTAGE_RETRY))
+        .to(topology.dead_letter)
+        .process(lifecycle.fail)
+        .set_header(KAFKA_KEY, header(ORDER_ID))
+        .to(topology.failed)
         .batch(lifecycle.events_published_all, **STORE_BATCH)
     )
     if not topology.durable:  # the order ended: a restart has nothing left to resend
         execute.batch(lifecycle.settle_all, **STORE_BATCH)
+        fail.batch(lifecycle.settle_all, **STORE_BATCH)
 
 
 def gateway_retry_policy(

@@ -1,0 +1,63 @@
+"""The API's answers to the lifecycle's outcomes: the domain says "created", "replayed"
+or why it refuses, and ``payments.api`` alone turns that into statuses, ``Location``
+and problem details."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.http import FieldError, ProblemError
+from components.http.headers import RESPONSE_HEADER_PREFIX
+from endpoints import headers
+from endpoints.exchange import Exchange
+from payments import api
+from payments.lifecycle import ORDER_CREATED
+from payments.rejections import (
+    FieldProblem,
+    IdempotencyKeyReused,
+    InvalidOrder,
+    MalformedRequest,
+    Rejected,
+)
+from tests.payments.store_steps import new_order
+
+ORDER = new_order()
+LOCATION = RESPONSE_HEADER_PREFIX + "Location"
+
+
+@pytest.mark.parametrize(("created", "status"), [(True, 201), (False, 200)])
+def test_a_placed_order_answers_created_or_replayed_at_its_location(
+    created: bool, status: int
+) -> None:
+    exchange = Exchange.of(ORDER, {ORDER_CREATED: created})
+    api.placed(exchange)
+    assert exchange.headers[headers.HTTP_STATUS] == status
+    assert exchange.headers[LOCATION] == f"/payment-orders/{ORDER.id}"
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status", "title"),
+    [
+        (
+            MalformedRequest("the body is no JSON object", [FieldProblem("body", "no object")]),
+            400,
+            "",
+        ),
+        (InvalidOrder("accounts are equal", [FieldProblem("creditorAccount", "same")]), 422, ""),
+        (
+            IdempotencyKeyReused("key taken", [FieldProblem("Idempotency-Key", "used")]),
+            422,
+            "Idempotency key reused",
+        ),
+    ],
+)
+def test_each_refusal_is_a_problem_naming_its_fields(
+    refusal: Rejected, status: int, title: str
+) -> None:
+    exchange = Exchange.of(ORDER)
+    exchange.exception = refusal
+    with pytest.raises(ProblemError) as raised:
+        api.refused(exchange)
+    problem = raised.value.problem
+    assert (problem.status, problem.title, problem.detail) == (status, title, refusal.detail)
+    assert problem.errors == tuple(FieldError(p.field, p.detail) for p in refusal.problems)
