@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against real servers, then ruff and mypy.
+# Checks ruff, mypy and the import layers (lint-imports), then runs the whole test suite
+# against real servers.
 # Kafka and FerretDB are installed on first use into ~/.cache/payorch and started
 # for the session by the tests themselves, unless KAFKA_BOOTSTRAP_SERVERS and
 # MONGO_URI name running servers (or USE_TESTCONTAINERS=1 and Docker runs).
@@ -20,4 +21,5 @@ scripts/install-browser.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy .
+.venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest "$@"

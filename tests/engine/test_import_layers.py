@@ -1,0 +1,75 @@
+"""The layering in pyproject.toml's import-linter contracts holds, and a new upward
+import breaks it: the check runs on a copy of the packages, with one import planted."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = (
+    "endpoints",
+    "routes",
+    "components",
+    "observability",
+    "config",
+    "payments",
+    "infra",
+    "bench",
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    return tmp_path
+
+
+def lint_imports(project: Path, *contracts: str) -> subprocess.CompletedProcess[str]:
+    """``contracts``: the ids of those to check; none: all."""
+    selected = [option for contract in contracts for option in ("--contract", contract)]
+    # The copy comes first on the path, before the installed (editable) project.
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache", *selected],
+        cwd=project,
+        env={"PYTHONPATH": str(project), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def plant(module: Path, line: str) -> None:
+    module.write_text(f"{line}  # planted\n{module.read_text()}")
+
+
+def test_the_layers_are_kept(project: Path) -> None:
+    result = lint_imports(project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_an_upward_import_from_the_engine_contract_breaks_the_layers(project: Path) -> None:
+    plant(project / "endpoints" / "exchange.py", "import routes.engine")
+    result = lint_imports(project, "layers")
+    assert result.returncode == 1
+    assert "1 broken" in result.stdout
+    assert "endpoints.exchange -> routes.engine" in result.stdout
+
+
+def test_a_transport_reached_from_the_domain_breaks_its_contract(project: Path) -> None:
+    # Indirectly: the lifecycle imports the model, which would import a component.
+    plant(project / "payments" / "model.py", "import components.http.codec")
+    result = lint_imports(project, "domain")
+    assert result.returncode == 1
+    assert "1 broken" in result.stdout
+    assert "payments.model -> components.http.codec" in result.stdout
