@@ -18,15 +18,14 @@ import sys
 from typing import get_args
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from config import event_loop
-from config.settings import Settings
+from config.settings import InvalidSettings, Settings, load_settings
 from observability.logs import configure_logging
 from observability.tracing import configure_tracing
 from payments.clients import print_new_client
 from payments.gateway import GatewaySettings, create_gateway_app
-from payments.service import ConfigurationError, Mode, build_service
+from payments.service import ConfigurationError, Mode, ServerUnreachable, build_service
 
 MODES = (*get_args(Mode), "gateway")
 
@@ -75,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("create-client needs the new client's id")
         return print_new_client(args.client_id, operator=args.operator)
     try:
-        settings = Settings()
+        settings = load_settings()
         configure_logging(settings.log_level, settings.log_format)
         tracing = configure_tracing(f"payorch-{args.mode}")
         try:
@@ -83,12 +82,15 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if tracing is not None:
                 tracing.shutdown()  # exports the spans still buffered
-    except ValidationError as error:
+    except InvalidSettings as error:
         print(f"app.py: invalid settings:\n{error}", file=sys.stderr)
         return 2
     except ConfigurationError as error:
         print(f"app.py: {error}", file=sys.stderr)
         return 2
+    except ServerUnreachable as error:
+        print(f"app.py: cannot start: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -2,20 +2,30 @@
 
 Unset ``KAFKA_BOOTSTRAP_SERVERS`` / ``MONGO_URI`` mean the embedded defaults (in-process
 queues, an SQLite file), so a fresh clone runs without any server. A mistake names the
-variable and the reason, and stops the start.
+variable and the reason, and stops the start; so does a key of the ``.env`` file that is
+no setting (a misspelt one would otherwise be a setting silently left at its default).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_FILE = Path(".env")
+
+
+class InvalidSettings(ValueError):
+    """One line per bad variable: its name and the reason."""
+
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__("\n".join(_problem(detail) for detail in error.errors()))
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=ENV_FILE, extra="forbid")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = Field(
@@ -72,3 +82,18 @@ class Settings(BaseSettings):
     api_rate_burst: int = Field(
         default=40, ge=1, description="Requests a client may send at once, unless its entry says."
     )
+
+
+def load_settings() -> Settings:
+    """The settings of the environment and ``.env``; InvalidSettings if any is wrong."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise InvalidSettings(error) from None
+
+
+def _problem(detail: Any) -> str:
+    name = "_".join(str(part) for part in detail["loc"]).upper()
+    if detail["type"] == "extra_forbidden":  # only a .env key can be one
+        return f"{ENV_FILE.resolve()}: {name} is no setting (see README, Configuration)"
+    return f"{name}: {detail['msg']}"

@@ -41,6 +41,7 @@ from payments.rate_limit import RateLimiter
 from payments.store import OrderStore, StoreUnavailable
 from payments.stores import MongoOrderStore, SqliteOrderStore
 from payments.topics import PROCESSOR_GROUP, TopicNames, ensure_topics
+from routes.describe import mask_uri
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from routes.yaml_dsl import load_route_directory
@@ -54,6 +55,14 @@ KAFKA_PING_DEADLINE = 2.0
 
 class ConfigurationError(ValueError):
     pass
+
+
+class ServerUnreachable(RuntimeError):
+    """A server the settings name did not answer at start: the message says which
+    setting, which server and what happened, in one line."""
+
+    def __init__(self, setting: str, server: str, reason: str) -> None:
+        super().__init__(f"{setting}={server}: {reason}")
 
 
 @dataclass
@@ -70,13 +79,24 @@ class PaymentService:
     _running: bool = field(default=False, init=False)
 
     async def start(self) -> None:
-        if self.settings.kafka_bootstrap_servers:
-            await ensure_topics(
-                self.settings.kafka_bootstrap_servers,
-                TopicNames(self.settings.kafka_topic_prefix),
-                self.settings.execute_topic_partitions,
-            )
-        await self.store.start()
+        """Raises ServerUnreachable when Kafka or the store does not answer; once started,
+        readiness reports them and the services' own retries take over."""
+        servers = self.settings.kafka_bootstrap_servers
+        if servers:
+            try:
+                await ensure_topics(
+                    servers,
+                    TopicNames(self.settings.kafka_topic_prefix),
+                    self.settings.execute_topic_partitions,
+                )
+            except KafkaUnavailable as error:
+                raise ServerUnreachable("KAFKA_BOOTSTRAP_SERVERS", servers, str(error)) from None
+        try:
+            await self.store.start()
+        except StoreUnavailable as error:
+            await self.store.stop()
+            uri = mask_uri(self.settings.mongo_uri or "")
+            raise ServerUnreachable("MONGO_URI", uri, "no MongoDB server answered") from error
         try:
             await self.engine.start()
         except BaseException:

@@ -8,8 +8,9 @@ import logging
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
+from components.kafka import KafkaUnavailable
 from components.kafka.topics import missing_topics
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,11 @@ async def ensure_topics(bootstrap_servers: str, topics: TopicNames, partitions: 
         topics.failed: partitions,
     }
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
-    await admin.start()
+    try:
+        await admin.start()
+    except KafkaConnectionError:
+        await admin.close()
+        raise KafkaUnavailable("no broker answered") from None
     try:
         existing = set(await admin.list_topics())
         missing = [

@@ -1,0 +1,64 @@
+"""A start that cannot go on says why in one line and exits non-zero: a ``.env`` key
+that is no setting (2), a server the settings name that does not answer (1)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from infra.server import free_port
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+_SERVERS = ("KAFKA_BOOTSTRAP_SERVERS", "MONGO_URI")
+
+
+def start(cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``app.py`` in ``cwd`` (where it reads ``.env``), on the embedded defaults but ``env``."""
+    base = {key: value for key, value in os.environ.items() if key not in _SERVERS}
+    return subprocess.run(
+        [sys.executable, str(APP), "all"],
+        cwd=cwd,
+        env={**base, "HTTP_PORT": str(free_port()), "STORE_PATH": str(cwd / "o.sqlite3"), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_dotenv_key_that_is_no_setting_stops_the_start_naming_it_and_the_file(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".env").write_text("LOG_LEVEL=INFO\nGATEWAY_URLL=http://127.0.0.1:9000\n")
+    result = start(tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "app.py: invalid settings:",
+        f"{tmp_path / '.env'}: GATEWAY_URLL is no setting (see README, Configuration)",
+    ]
+
+
+def test_an_unreachable_broker_is_one_line_naming_the_setting(tmp_path: Path) -> None:
+    servers = f"127.0.0.1:{free_port()}"
+    result = start(tmp_path, KAFKA_BOOTSTRAP_SERVERS=servers, MONGO_URI="mongodb://127.0.0.1:1")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.splitlines()[-1] == (
+        f"app.py: cannot start: KAFKA_BOOTSTRAP_SERVERS={servers}: no broker answered"
+    )
+
+
+def test_an_unreachable_store_is_one_line_naming_the_setting_without_its_secret(
+    tmp_path: Path,
+) -> None:
+    uri = f"mongodb://payments:s3cret@127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=500"
+    result = start(tmp_path, MONGO_URI=uri)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "s3cret" not in result.stderr + result.stdout
+    assert result.stderr.splitlines()[-1] == (
+        f"app.py: cannot start: MONGO_URI={uri.replace('payments:s3cret', '***')}: "
+        "no MongoDB server answered"
+    )
