@@ -13,6 +13,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
 from components.mongodb.codecs import DECIMAL_TYPES
+from components.mongodb.connect_guard import close_client
 
 Document = dict[str, Any]
 Collection = AsyncCollection[Document]
@@ -64,4 +65,4 @@ class ClientPool:
         clients, self._clients = self._clients, {}
         self._reachable.clear()
         for client in clients.values():
-            await client.close()
+            await close_client(client)

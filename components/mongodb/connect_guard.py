@@ -8,7 +8,9 @@ to the garbage collector, whose ``ResourceWarning`` fails whatever runs at that 
 (upstream: PYTHON-5867, mongo-python-driver#2858, not merged). This guard runs the
 connect in a task of its own and, when the caller is cancelled, closes the socket that
 task produces — the pattern pymongo already uses for its TLS wrap (``_close_late_socket``).
-Installed once, on import of ``components.mongodb``; a pymongo without the function is
+``close_client`` closes a client and waits for the attempts it abandoned, so that a
+loop closing right after (a start that failed) does not report them as errors of its
+shutdown. Installed once, on import of ``components.mongodb``; a pymongo without the function is
 left as it is.
 """
 
@@ -19,16 +21,30 @@ import socket
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from pymongo import pool_shared
+from pymongo import AsyncMongoClient, pool_shared
 from pymongo.pool_options import PoolOptions
 
 Address = tuple[str, int | None]
 Connect = Callable[[Address, PoolOptions], Coroutine[Any, Any, socket.socket]]
 
+# Attempts still connecting whose caller was cancelled.
+_abandoned: set[asyncio.Future[socket.socket]] = set()
+
 
 def _close_when_connected(attempt: asyncio.Future[socket.socket]) -> None:
+    _abandoned.discard(attempt)
     if not attempt.cancelled() and attempt.exception() is None:
         attempt.result().close()
+
+
+async def close_client(client: AsyncMongoClient[Any], within: float = 10.0) -> None:
+    """Close ``client``, then wait up to ``within`` seconds (a connect timeout ends each
+    sooner) for the connection attempts abandoned on this loop."""
+    await client.close()
+    loop = asyncio.get_running_loop()
+    pending = [attempt for attempt in _abandoned if attempt.get_loop() is loop]
+    if pending:
+        await asyncio.wait(pending, timeout=within)
 
 
 def guarded(connect: Connect) -> Connect:
@@ -37,6 +53,7 @@ def guarded(connect: Connect) -> Connect:
         try:
             return await asyncio.shield(attempt)
         except asyncio.CancelledError:
+            _abandoned.add(attempt)
             attempt.add_done_callback(_close_when_connected)
             raise
 

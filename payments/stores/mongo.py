@@ -45,6 +45,7 @@ from pymongo.errors import ConnectionFailure
 from components.mongodb.bulk import insert_unordered
 from components.mongodb.client_pool import Collection, Document
 from components.mongodb.codecs import DECIMAL_TYPES
+from components.mongodb.connect_guard import close_client
 from payments.model import OrderStatus, PaymentOrder
 from payments.store import Created, Move, OrderIdTaken, StoreUnavailable
 from payments.stores.common import (
@@ -196,7 +197,7 @@ class MongoOrderStore:
 
     async def stop(self) -> None:
         if self._owned:
-            await self._client.close()
+            await close_client(self._client)
 
     async def ping(self) -> None:
         with _reachable():

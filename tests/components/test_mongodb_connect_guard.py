@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from pymongo import pool_shared
+from pymongo import AsyncMongoClient, pool_shared
 from pymongo.pool_options import PoolOptions
 
-import components.mongodb  # noqa: F401 - installs the guard
+from components.mongodb import connect_guard  # importing the package installs the guard
 
 
 async def test_a_connect_cancelled_midway_closes_its_socket() -> None:
@@ -30,5 +30,27 @@ async def test_a_connect_cancelled_midway_closes_its_socket() -> None:
                 # The abandoned socket was closed: its peer reads the end of the stream.
                 assert await loop.sock_recv(peer, 1) == b""
         assert attempt.cancelled()
+    finally:
+        listener.close()
+
+
+async def test_closing_a_client_waits_for_the_attempts_abandoned_on_its_loop() -> None:
+    """A loop that closed with an attempt still connecting would report its end as an
+    error of the loop's shutdown (a start that failed on an unreachable store did)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    try:
+        attempt = asyncio.create_task(
+            pool_shared._async_create_connection(
+                listener.getsockname(), PoolOptions(connect_timeout=5)
+            )
+        )
+        await asyncio.sleep(0)  # let the attempt start connecting
+        attempt.cancel()
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(connect=False)
+        async with asyncio.timeout(10):
+            await connect_guard.close_client(client)
+        loop = asyncio.get_running_loop()
+        assert [left for left in connect_guard._abandoned if left.get_loop() is loop] == []
     finally:
         listener.close()
