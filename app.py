@@ -1,5 +1,6 @@
 """Entry point: ``python app.py [all|ingest|process|gateway]``, or
-``python app.py create-client <id> [--operator]`` to make an API key.
+``python app.py create-client <id> [--operator]`` to make an API key, or
+``python app.py dead-letters list|show|redrive …`` (``payments.dead_letters``).
 
 ``all`` (the default) runs the API and the processor in one process, on the embedded
 defaults unless ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGO_URI`` point at real servers.
@@ -23,6 +24,7 @@ from config import event_loop
 from config.settings import InvalidSettings, Settings, load_settings
 from observability.logs import configure_logging
 from observability.tracing import configure_tracing
+from payments import dead_letters
 from payments.clients import print_new_client
 from payments.gateway import GatewaySettings, create_gateway_app
 from payments.service import ConfigurationError, Mode, ServerUnreachable, build_service
@@ -64,8 +66,17 @@ def _settle() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["dead-letters"]:
+        try:
+            settings = load_settings()
+        except InvalidSettings as error:
+            print(f"app.py: invalid settings:\n{error}", file=sys.stderr)
+            return 2
+        return event_loop.run(dead_letters.run(settings, argv[1:]))
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", nargs="?", default="all", choices=(*MODES, "create-client"))
+    commands = (*MODES, "create-client", "dead-letters")
+    parser.add_argument("mode", nargs="?", default="all", choices=commands)
     parser.add_argument("client_id", nargs="?", help="create-client: the new client's id")
     parser.add_argument("--operator", action="store_true", help="create-client: an operator")
     args = parser.parse_args(argv)

@@ -1,0 +1,146 @@
+"""``app.py dead-letters`` on the real broker and store: what is on the DLT, and
+re-driving it safely — a fixed record executes its order once, a command of an order
+that ended changes nothing, a record still unreadable goes back with its reason."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.settings import Settings
+from endpoints import headers
+from endpoints.exchange import utcnow
+from payments.dead_letters import REDRIVEN_AT, REDRIVEN_FROM_OFFSET, DeadLetter, dead_letters, run
+from payments.gateway import SimulatedBank
+from payments.model import OrderStatus, PaymentOrder
+from payments.service import PaymentService
+from payments.topics import TopicNames
+from tests.payments.conftest import StartService
+from tests.payments.store_steps import executing, new_order
+from tests.payments.wire import command_json, produce
+from tests.polling import eventually
+
+pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+@pytest.fixture
+def settings(kafka_bootstrap: str, mongo_uri: str, tenant: str) -> Settings:
+    return Settings(
+        kafka_bootstrap_servers=kafka_bootstrap,
+        mongo_uri=mongo_uri,
+        mongo_database=tenant,
+        kafka_topic_prefix=f"{tenant}.",
+    )
+
+
+async def letters_on(topic: str, bootstrap: str, at_least: int) -> list[DeadLetter]:
+    async def enough() -> list[DeadLetter]:
+        found = [letter async for letter in dead_letters(bootstrap, topic)]
+        return found if len(found) >= at_least else []
+
+    found: list[DeadLetter] = await eventually(enough, deadline=20, interval=0.3)
+    return found
+
+
+async def dead_lettered(ingest: PaymentService, settings: Settings) -> PaymentOrder:
+    """An EXECUTING order whose command sits on the DLT, as an older worker left it."""
+    order = await executing(ingest.store, new_order(at=utcnow()))
+    topics = TopicNames(settings.kafka_topic_prefix)
+    await produce(
+        settings.kafka_bootstrap_servers or "",
+        topics.dead_letter,
+        [(order.id, command_json(order))],
+    )
+    return order
+
+
+async def test_list_and_show_what_the_dlt_holds(
+    start_service: StartService, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ingest = await start_service("ingest")
+    order = await dead_lettered(ingest, settings)
+    topic = TopicNames(settings.kafka_topic_prefix).dead_letter
+    await letters_on(topic, settings.kafka_bootstrap_servers or "", 1)
+
+    assert await run(settings, ["list"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    offset, key, _failed_at, reason = line.split("\t")
+    assert (offset, key) == ("0", order.id)
+    assert reason == "?: "  # written here without the channel's headers
+    assert await run(settings, ["show", "0"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["key"] == order.id
+    assert json.loads(shown["value"])["orderId"] == order.id
+    assert await run(settings, ["show", "7"]) == 2
+    assert "no dead letter at offset 7" in capsys.readouterr().err
+
+
+async def test_a_redriven_command_executes_its_order_once_and_again_changes_nothing(
+    start_service: StartService, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ingest = await start_service("ingest")
+    order = await dead_lettered(ingest, settings)
+    bank = SimulatedBank()
+    worker = await start_service("process", bank=bank)
+
+    assert await run(settings, ["redrive", "0"]) == 0
+    assert capsys.readouterr().out == "0\tsent\n"
+
+    async def executed() -> PaymentOrder | None:
+        found = await worker.store.get(order.id)
+        return found if found is not None and found.status is OrderStatus.EXECUTED else None
+
+    await eventually(executed)
+    assert len(bank.entries_for(order.id)) == 1
+
+    assert await run(settings, ["redrive", "--all"]) == 0
+    assert capsys.readouterr().out == f"0\tskipped: order {order.id} is EXECUTED\n"
+    assert len(bank.entries_for(order.id)) == 1
+    assert await run(settings, ["redrive", "5"]) == 0
+    assert capsys.readouterr().out == "5\tno such dead letter\n"
+
+
+async def test_a_record_still_unreadable_goes_back_to_the_dlt_with_its_reason(
+    start_service: StartService, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await start_service("ingest")
+    topics = TopicNames(settings.kafka_topic_prefix)
+    servers = settings.kafka_bootstrap_servers or ""
+    await produce(servers, topics.dead_letter, [("k-1", b"{not json")])
+    await start_service("process")
+
+    assert await run(settings, ["redrive", "0"]) == 0
+    assert capsys.readouterr().out == "0\tsent\n"
+    first, again = await letters_on(topics.dead_letter, servers, 2)
+    assert (again.key, again.value) == (first.key, first.value)
+    assert again.headers[REDRIVEN_FROM_OFFSET] == "0"
+    assert REDRIVEN_AT in again.headers
+    assert again.headers[headers.EXCEPTION_TYPE] == "payments.lifecycle.PoisonCommand"
+
+
+async def test_the_embedded_default_says_it_has_no_dead_letters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert await run(Settings(kafka_bootstrap_servers=None, mongo_uri=None), ["list"]) == 2
+    assert "the embedded default keeps no dead letters" in capsys.readouterr().err
+
+
+def test_app_py_runs_the_command(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "MONGO_URI")}
+    result = subprocess.run(
+        [sys.executable, str(APP), "dead-letters", "list"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("app.py dead-letters: the embedded default keeps no")
