@@ -1,6 +1,7 @@
 """Entry point: ``python app.py [all|ingest|process|gateway]``, or
 ``python app.py create-client <id> [--operator]`` to make an API key, or
-``python app.py dead-letters list|show|redrive …`` (``payments.dead_letters``).
+``python app.py dead-letters list|show|redrive …`` (``payments.dead_letters``), or
+``python app.py reconcile …`` (``payments.reconciliation``).
 
 ``all`` (the default) runs the API and the processor in one process, on the embedded
 defaults unless ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGO_URI`` point at real servers.
@@ -24,12 +25,14 @@ from config import event_loop
 from config.settings import InvalidSettings, Settings, load_settings
 from observability.logs import configure_logging
 from observability.tracing import configure_tracing
-from payments import dead_letters
+from payments import dead_letters, reconciliation
 from payments.clients import print_new_client
 from payments.gateway import GatewaySettings, create_gateway_app
 from payments.service import ConfigurationError, Mode, ServerUnreachable, build_service
 
 MODES = (*get_args(Mode), "gateway")
+# Commands an operator runs beside the services: each takes the settings and its arguments.
+OPERATOR_TOOLS = {"dead-letters": dead_letters.run, "reconcile": reconciliation.run}
 
 
 async def serve(mode: str, settings: Settings) -> None:
@@ -67,15 +70,16 @@ def _settle() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["dead-letters"]:
+    tool = OPERATOR_TOOLS.get(argv[0]) if argv else None
+    if tool is not None:
         try:
             settings = load_settings()
         except InvalidSettings as error:
             print(f"app.py: invalid settings:\n{error}", file=sys.stderr)
             return 2
-        return event_loop.run(dead_letters.run(settings, argv[1:]))
+        return event_loop.run(tool(settings, argv[1:]))
     parser = argparse.ArgumentParser(description=__doc__)
-    commands = (*MODES, "create-client", "dead-letters")
+    commands = (*MODES, "create-client", *OPERATOR_TOOLS)
     parser.add_argument("mode", nargs="?", default="all", choices=commands)
     parser.add_argument("client_id", nargs="?", help="create-client: the new client's id")
     parser.add_argument("--operator", action="store_true", help="create-client: an operator")

@@ -1,0 +1,228 @@
+"""Reconciliation: the orders in the store against what the bank booked.
+
+``python app.py reconcile [--statement FILE] [--since T] [--until T] [--grace S]
+[--json]`` reports every mismatch, one line each, and exits 0 when everything
+matches, 1 when anything does not, 2 when it could not run. The bank booked under the
+idempotency key the orchestrator sent, which is the order id, so a booking and its
+order meet by that key. Orders are streamed from the store a page at a time; the
+bookings are held by key while the orders are read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+import aiohttp
+
+from config.settings import Settings
+from endpoints.exchange import utcnow
+from payments.model import OrderStatus, PaymentOrder
+from payments.statements import Booking, StatementError, ledger_bookings, statement_bookings
+from payments.store import OrderStore, StoreUnavailable
+from payments.stores import MongoOrderStore, SqliteOrderStore
+
+PAGE = 500  # orders read from the store at once
+GRACE = timedelta(minutes=5)  # how long an order may be in flight before it counts
+
+
+class Mismatch(StrEnum):
+    UNKNOWN_BOOKING = "booked-without-order"  # no order has the booking's key
+    BOOKED_BUT_FAILED = "booked-but-failed"
+    BOOKED_NOT_TERMINAL = "booked-not-terminal"  # booked, and the order not ended in time
+    NOT_BOOKED = "executed-not-booked"
+    BOOKED_TWICE = "booked-more-than-once"
+    DIFFERENT = "booking-differs"  # amount, currency, debtor or creditor
+    STUCK = "not-terminal"  # not booked, not ended, older than the grace period
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: Mismatch
+    order_id: str | None
+    references: tuple[str, ...] = ()
+    detail: str = ""
+
+    def line(self) -> str:
+        references = ",".join(self.references) or "-"
+        return f"{self.kind.value}\t{self.order_id or '-'}\t{references}\t{self.detail}"
+
+
+@dataclass
+class Report:
+    orders: int = 0
+    bookings: int = 0
+    matched: int = 0
+    in_flight: list[str] = field(default_factory=list)  # order ids
+    mismatches: list[Finding] = field(default_factory=list)
+
+    def document(self) -> dict[str, object]:
+        return {
+            **{name: value for name, value in asdict(self).items() if name != "mismatches"},
+            "mismatches": [
+                {**asdict(finding), "kind": finding.kind.value} for finding in self.mismatches
+            ],
+        }
+
+
+async def reconcile(
+    orders: AsyncIterator[PaymentOrder],
+    bookings: Iterable[Booking],
+    store: OrderStore,
+    *,
+    now: datetime,
+    grace: timedelta = GRACE,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Report:
+    """Every order created within [since, until) against every booking booked within
+    it; a booking of an order created outside it is checked against that order."""
+    report = Report()
+    by_key: dict[str, list[Booking]] = defaultdict(list)
+    for booking in bookings:
+        if _within(booking.booked_at, since, until):
+            by_key[booking.key].append(booking)
+            report.bookings += 1
+    async for order in orders:
+        if _within(order.created_at, since, until):
+            report.orders += 1
+            _check(report, order, by_key.pop(order.id, []), now - grace)
+    for key, left in by_key.items():
+        outside = await store.get(key)
+        if outside is None:
+            report.mismatches.extend(_unknown(booking) for booking in left)
+        else:
+            _check(report, outside, left, now - grace)
+    return report
+
+
+def _check(report: Report, order: PaymentOrder, booked: Sequence[Booking], old: datetime) -> None:
+    references = tuple(booking.reference for booking in booked)
+    found = len(report.mismatches)
+
+    def mismatch(kind: Mismatch, detail: str = "") -> None:
+        report.mismatches.append(Finding(kind, order.id, references, detail))
+
+    settled = order.status.terminal or order.updated_at < old
+    if not settled:
+        report.in_flight.append(order.id)
+    elif not booked and order.status is OrderStatus.EXECUTED:
+        mismatch(Mismatch.NOT_BOOKED)
+    elif not booked and not order.status.terminal:
+        mismatch(Mismatch.STUCK, f"{order.status.value} since {order.updated_at.isoformat()}")
+    elif booked and order.status is OrderStatus.FAILED:
+        mismatch(Mismatch.BOOKED_BUT_FAILED)
+    elif booked and not order.status.terminal:
+        mismatch(Mismatch.BOOKED_NOT_TERMINAL, f"{order.status.value}")
+    if len(booked) > 1:
+        mismatch(Mismatch.BOOKED_TWICE, f"{len(booked)} bookings")
+    if booked and (differences := _differences(order, booked[0])):
+        mismatch(Mismatch.DIFFERENT, "; ".join(differences))
+    if booked and settled and len(report.mismatches) == found:
+        report.matched += 1
+
+
+def _differences(order: PaymentOrder, booking: Booking) -> list[str]:
+    pairs = {
+        "amount": (order.amount, booking.amount),
+        "currency": (order.currency, booking.currency),
+        "debtor": (order.debtor_account, booking.debtor),
+        "creditor": (order.creditor_account, booking.creditor),
+    }
+    return [
+        f"{name} {ours} != {theirs}" for name, (ours, theirs) in pairs.items() if ours != theirs
+    ]
+
+
+def _unknown(booking: Booking) -> Finding:
+    detail = f"key {booking.key or '-'}, {booking.amount} {booking.currency}"
+    return Finding(Mismatch.UNKNOWN_BOOKING, None, (booking.reference,), detail)
+
+
+def _within(at: datetime, since: datetime | None, until: datetime | None) -> bool:
+    return (since is None or at >= since) and (until is None or at < until)
+
+
+async def every_order(store: OrderStore) -> AsyncIterator[PaymentOrder]:
+    """The store's orders, newest first, a page at a time."""
+    after: str | None = None
+    while page := await store.list(None, PAGE, after):
+        for order in page:
+            yield order
+        after = page[-1].id
+
+
+async def bank_ledger(gateway_url: str) -> list[Booking]:
+    url = f"{gateway_url.rstrip('/')}/ledger"
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
+        response.raise_for_status()
+        return list(ledger_bookings(await response.json()))
+
+
+async def run(settings: Settings, argv: Sequence[str]) -> int:
+    """``app.py reconcile …``: 0 all matches, 1 a mismatch, 2 it could not run."""
+    args = _parser().parse_args(argv)
+    store: OrderStore = (
+        MongoOrderStore(settings.mongo_uri, database=settings.mongo_database)
+        if settings.mongo_uri
+        else SqliteOrderStore(settings.store_path)
+    )
+    try:
+        if args.statement is not None:
+            bookings: Iterable[Booking] = statement_bookings(args.statement)
+        elif settings.gateway_url:
+            bookings = await bank_ledger(settings.gateway_url)
+        else:
+            raise StatementError("no bank to compare with: set GATEWAY_URL or give --statement")
+        await store.start()
+        try:
+            report = await reconcile(
+                every_order(store),
+                bookings,
+                store,
+                now=utcnow(),
+                grace=timedelta(seconds=args.grace),
+                since=args.since,
+                until=args.until,
+            )
+        finally:
+            await store.stop()
+    except aiohttp.ClientError as error:  # before OSError: a refused connection is both
+        print(f"app.py reconcile: GATEWAY_URL={settings.gateway_url}: {error}", file=sys.stderr)
+        return 2
+    except (StatementError, StoreUnavailable, OSError) as error:
+        print(f"app.py reconcile: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.document(), indent=2, default=str))
+    else:
+        for finding in report.mismatches:
+            print(finding.line())
+        print(
+            f"{report.orders} orders, {report.bookings} bookings: {report.matched} matched, "
+            f"{len(report.in_flight)} in flight, {len(report.mismatches)} mismatches"
+        )
+    return 1 if report.mismatches else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="app.py reconcile", description=__doc__)
+    parser.add_argument("--statement", type=Path, help="a CSV or camt.053 (.xml) statement")
+    parser.add_argument("--since", type=datetime.fromisoformat, help="from this time on")
+    parser.add_argument("--until", type=datetime.fromisoformat, help="before this time")
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=GRACE.total_seconds(),
+        help="seconds an order may be in flight unreported (default %(default)s)",
+    )
+    parser.add_argument("--json", action="store_true", help="the report as JSON")
+    return parser
