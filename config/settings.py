@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     recovery_after: float = Field(
         default=30.0, gt=0, description="Seconds an order may sit unfinished before a sweep."
     )
+    reconcile_period: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds between the ingestion service's reconciliations; unset = off.",
+    )
     routes_dir: Path = Field(default=Path("config/routes"), description="Extra YAML routes.")
     api_clients_file: Path | None = Field(
         default=None,

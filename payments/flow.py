@@ -33,6 +33,7 @@ from payments.lifecycle import (
     Lifecycle,
 )
 from payments.queries import OrderQueries
+from payments.reconciliation import Reconciler
 from payments.rejections import Rejected
 from payments.store import StoreUnavailable
 from payments.topics import TopicNames
@@ -45,6 +46,7 @@ CREATE_ROUTE = "create-payment-order"
 EXECUTE_ROUTE = "execute-payment-order"
 FAIL_ROUTE = "fail-payment-order"
 RECOVER_ROUTE = "recover-payment-orders"
+RECONCILE_ROUTE = "reconcile-payment-orders"
 
 LIFECYCLE_QUEUE = "seda:payment-lifecycle?concurrentConsumers=256&size=10000"
 ADVANCE = "direct:advance-payment-order"
@@ -249,6 +251,15 @@ def processor_routes(
     if not topology.durable:  # the order ended: a restart has nothing left to resend
         execute.batch(lifecycle.settle_all, **STORE_BATCH)
         fail.batch(lifecycle.settle_all, **STORE_BATCH)
+
+
+def reconciliation_route(builder: RouteBuilder, reconciler: Reconciler, period: float) -> None:
+    """The orders against the bank's bookings every ``period`` seconds (RECONCILE_PERIOD)."""
+    (
+        builder.from_(f"timer:payment-reconciliation?period={period}")
+        .route_id(RECONCILE_ROUTE)
+        .process(reconciler)
+    )
 
 
 def gateway_retry_policy(

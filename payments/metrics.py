@@ -50,6 +50,13 @@ class PaymentMetrics:
             ["outcome"],
             registry=registry,
         )
+        self.reconciliation_mismatches = Gauge(
+            "payment_reconciliation_mismatches",
+            "Mismatches between the orders and the bank's bookings at the last "
+            "reconciliation (RECONCILE_PERIOD), by kind.",
+            ["kind"],
+            registry=registry,
+        )
         self.gateway_seconds = Histogram(
             "payment_gateway_call_seconds",
             "Duration of a call to the bank gateway, by outcome.",

@@ -2,7 +2,8 @@
 
 ``python app.py reconcile [--statement FILE] [--since T] [--until T] [--grace S]
 [--json]`` reports every mismatch, one line each, and exits 0 when everything
-matches, 1 when anything does not, 2 when it could not run. The bank booked under the
+matches, 1 when anything does not, 2 when it could not run. With ``RECONCILE_PERIOD``
+the ingestion service runs the same check on a timer (``Reconciler``). The bank booked under the
 idempotency key the orchestrator sent, which is the order id, so a booking and its
 order meet by that key. Orders are streamed from the store a page at a time; the
 bookings are held by key while the orders are read.
@@ -12,22 +13,26 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
-from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
 import aiohttp
+from prometheus_client import Gauge
 
 from config.settings import Settings
-from endpoints.exchange import utcnow
+from endpoints.exchange import Exchange, utcnow
 from payments.model import OrderStatus, PaymentOrder
 from payments.statements import Booking, StatementError, ledger_bookings, statement_bookings
 from payments.store import OrderStore, StoreUnavailable
 from payments.stores import MongoOrderStore, SqliteOrderStore
+
+logger = logging.getLogger(__name__)
 
 PAGE = 500  # orders read from the store at once
 GRACE = timedelta(minutes=5)  # how long an order may be in flight before it counts
@@ -165,6 +170,37 @@ async def bank_ledger(gateway_url: str) -> list[Booking]:
     async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
         response.raise_for_status()
         return list(ledger_bookings(await response.json()))
+
+
+BookingSource = Callable[[], Awaitable[Iterable[Booking]]]
+
+
+class Reconciler:
+    """The check as a route's processor: each run's report becomes the exchange's body
+    and ``last``, and the gauge holds its mismatches by kind."""
+
+    def __init__(self, store: OrderStore, bookings: BookingSource, gauge: Gauge) -> None:
+        self.store = store
+        self.bookings = bookings
+        self.gauge = gauge
+        self.last: dict[str, object] | None = None
+
+    async def __call__(self, exchange: Exchange) -> None:
+        now = utcnow()
+        report = await reconcile(
+            every_order(self.store), await self.bookings(), self.store, now=now
+        )
+        found = Counter(finding.kind for finding in report.mismatches)
+        for kind in Mismatch:
+            self.gauge.labels(kind.value).set(found[kind])
+        if report.mismatches:
+            logger.warning(
+                "reconciliation: %d mismatches: %s",
+                len(report.mismatches),
+                ", ".join(f"{kind.value} {count}" for kind, count in found.items()),
+            )
+        self.last = {"at": now.isoformat(), **report.document()}
+        exchange.body = self.last
 
 
 async def run(settings: Settings, argv: Sequence[str]) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 from aiohttp import web
@@ -30,6 +31,7 @@ from payments.flow import (
     gateway_retry_policy,
     ingestion_routes,
     processor_routes,
+    reconciliation_route,
 )
 from payments.gateway import GatewayComponent, SimulatedBank
 from payments.lifecycle import Lifecycle
@@ -38,6 +40,8 @@ from payments.model import ANONYMOUS_CLIENT
 from payments.observed_store import ObservedOrderStore
 from payments.openapi import openapi_document
 from payments.rate_limit import RateLimiter
+from payments.reconciliation import BookingSource, Reconciler, bank_ledger
+from payments.statements import Booking, ledger_bookings
 from payments.store import OrderStore, StoreUnavailable
 from payments.stores import MongoOrderStore, SqliteOrderStore
 from payments.topics import PROCESSOR_GROUP, TopicNames, ensure_topics
@@ -219,6 +223,13 @@ def build_service(
             settings.recovery_period,
             settings.recovery_after,
         )
+    if mode in ("all", "ingest") and settings.reconcile_period is not None:
+        reconciler = Reconciler(
+            store, _bookings(settings, bank, mode), metrics.reconciliation_mismatches
+        )
+        reconciliation_route(builder, reconciler, settings.reconcile_period)
+    else:
+        reconciler = None
     if mode in ("all", "process"):
         retry = gateway_retry_policy(
             settings.gateway_max_redeliveries,
@@ -233,13 +244,32 @@ def build_service(
     service = PaymentService(mode, settings, engine, http, store, metrics, access, kafka, bank)
     _add_service_endpoints(http.app, service, openapi=mode != "process")
     if mode != "process":
-        add_console(http.app, engine, store)
+        add_console(http.app, engine, store, reconciler)
 
     async def count_orders() -> None:
         await metrics.refresh_orders(store)
 
     http.app.router.add_get(METRICS_PATH, metrics_handler(registry, [count_orders]))
     return service
+
+
+def _bookings(settings: Settings, bank: SimulatedBank | None, mode: Mode) -> BookingSource:
+    """Where the reconciliation reads the bookings: the bank of GATEWAY_URL, or the
+    in-process bank that ``all`` pays through."""
+    url = settings.gateway_url
+    if url:
+        return partial(bank_ledger, url)
+    if mode == "ingest" or bank is None:
+        raise ConfigurationError(
+            "RECONCILE_PERIOD needs GATEWAY_URL: the ingestion service pays through no bank"
+        )
+    simulated = bank
+
+    async def in_process() -> list[Booking]:
+        entries = [entry.model_dump(mode="json", by_alias=True) for entry in simulated.ledger()]
+        return list(ledger_bookings({"entries": entries}))
+
+    return in_process
 
 
 def _access_policy(settings: Settings, mode: Mode) -> AccessPolicy:

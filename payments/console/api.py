@@ -17,6 +17,7 @@ from components.http import ProblemError
 from endpoints.json_codec import encode_json
 from payments.model import OrderStatus
 from payments.queries import PageQuery, find_order, find_page, history_of
+from payments.reconciliation import Reconciler
 from payments.store import OrderStore, StoreUnavailable
 from routes.engine import Engine
 
@@ -38,7 +39,11 @@ _HEADERS = {
 }
 
 
-def add_console(app: web.Application, engine: Engine, store: OrderStore) -> None:
+def add_console(
+    app: web.Application, engine: Engine, store: OrderStore, reconciler: Reconciler | None = None
+) -> None:
+    """``reconciler``: the periodic reconciliation (RECONCILE_PERIOD), whose last report
+    ``/reconciliation`` serves."""
     static = resources.files(__package__) / "static"
     for name, content_type in _ASSETS.items():
         path = CONSOLE_PATH if name == "console.html" else f"{CONSOLE_PATH}/{name}"
@@ -64,6 +69,13 @@ def add_console(app: web.Application, engine: Engine, store: OrderStore) -> None
     async def history(request: web.Request) -> web.Response:
         return _json(history_of(await find_order(store, request.match_info["id"], None)))
 
+    async def reconciliation(_: web.Request) -> web.Response:
+        if reconciler is None:
+            raise ProblemError(404, "reconciliation is off: set RECONCILE_PERIOD")
+        if reconciler.last is None:
+            raise ProblemError(404, "no reconciliation has run yet")
+        return _json(reconciler.last)
+
     api = CONSOLE_PATH + "/api"
     for path, handler in [
         ("/orders", orders),
@@ -72,6 +84,7 @@ def add_console(app: web.Application, engine: Engine, store: OrderStore) -> None
         ("/counts", counts),
         ("/routes", route_map),
         ("/routes/metrics", route_metrics),
+        ("/reconciliation", reconciliation),
     ]:
         app.router.add_get(api + path, _answering_503(handler))
 

@@ -14,11 +14,11 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 _SERVERS = ("KAFKA_BOOTSTRAP_SERVERS", "MONGO_URI")
 
 
-def start(cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def start(cwd: Path, mode: str = "all", **env: str) -> subprocess.CompletedProcess[str]:
     """``app.py`` in ``cwd`` (where it reads ``.env``), on the embedded defaults but ``env``."""
     base = {key: value for key, value in os.environ.items() if key not in _SERVERS}
     return subprocess.run(
-        [sys.executable, str(APP), "all"],
+        [sys.executable, str(APP), mode],
         cwd=cwd,
         env={**base, "HTTP_PORT": str(free_port()), "STORE_PATH": str(cwd / "o.sqlite3"), **env},
         capture_output=True,
@@ -61,4 +61,15 @@ def test_an_unreachable_store_is_one_line_naming_the_setting_without_its_secret(
     assert result.stderr.splitlines()[-1] == (
         f"app.py: cannot start: MONGO_URI={uri.replace('payments:s3cret', '***')}: "
         "no MongoDB server answered"
+    )
+
+
+def test_a_periodic_reconciliation_without_a_bank_to_read_stops_the_ingestion_service(
+    tmp_path: Path,
+) -> None:
+    servers = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "MONGO_URI": "mongodb://127.0.0.1:1"}
+    result = start(tmp_path, "ingest", RECONCILE_PERIOD="60", **servers)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "app.py: RECONCILE_PERIOD needs GATEWAY_URL: the ingestion service pays through no bank"
     )

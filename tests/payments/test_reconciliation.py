@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +203,51 @@ def test_app_py_runs_the_command_and_needs_a_bank(tmp_path: Path) -> None:
     assert result.stderr == (
         "app.py reconcile: no bank to compare with: set GATEWAY_URL or give --statement\n"
     )
+
+
+async def test_the_ingestion_service_reconciles_on_a_timer_and_publishes_the_mismatches(
+    start_service: StartService,
+) -> None:
+    bank = SimulatedBank()
+    service = await start_service("all", embedded=True, bank=bank, reconcile_period=0.2)
+    console, scrape = (
+        f"{service.http.url}/console/api/reconciliation",
+        f"{service.http.url}/metrics",
+    )
+    async with aiohttp.ClientSession() as client:
+        for _ in range(2):
+            async with client.post(f"{service.http.url}/payment-orders", json=VALID_ORDER) as r:
+                assert r.status == 201
+
+        async def reported(matched: int, mismatches: int) -> dict[str, Any] | None:
+            async with client.get(console) as answer:
+                if answer.status != 200:
+                    return None
+                report: dict[str, Any] = await answer.json()
+            found = (report["matched"], len(report["mismatches"]))
+            return report if found == (matched, mismatches) else None
+
+        await eventually(lambda: reported(2, 0))
+        await bank.pay(
+            "no-such-order",
+            "DE89370400440532013000",
+            "GB82WEST12345698765432",
+            Decimal("5.00"),
+            "EUR",
+        )  # a booking no order explains
+        report = await eventually(lambda: reported(2, 1))
+        assert report["mismatches"][0]["kind"] == "booked-without-order"
+        async with client.get(scrape) as answer:
+            metrics = await answer.text()
+        assert 'payment_reconciliation_mismatches{kind="booked-without-order"} 1.0' in metrics
+        assert 'payment_reconciliation_mismatches{kind="executed-not-booked"} 0.0' in metrics
+
+
+async def test_the_console_says_when_reconciliation_is_off(start_service: StartService) -> None:
+    service = await start_service("all", embedded=True)
+    async with (
+        aiohttp.ClientSession() as client,
+        client.get(f"{service.http.url}/console/api/reconciliation") as answer,
+    ):
+        assert answer.status == 404
+        assert (await answer.json())["detail"] == "reconciliation is off: set RECONCILE_PERIOD"
