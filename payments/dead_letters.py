@@ -45,6 +45,12 @@ _FAILURE_HEADERS = frozenset(
 )
 
 
+async def latest_dead_letters(bootstrap_servers: str, topic: str, last: int) -> list[DeadLetter]:
+    """The ``last`` records of the topic, newest first (for the console)."""
+    found = [letter async for letter in dead_letters(bootstrap_servers, topic, last)]
+    return found[::-1]
+
+
 class NoDeadLetters(Exception):
     """Nothing to read or re-drive: said in one line, exit status 2."""
 
@@ -66,6 +72,17 @@ class DeadLetter:
         reason += self.headers.get(headers.EXCEPTION_MESSAGE, "")
         return f"{self.offset}\t{self.key or '-'}\t{self.failed_at}\t{reason}"
 
+    def summary(self) -> dict[str, object]:
+        """What the console lists of it."""
+        return {
+            "offset": self.offset,
+            "key": self.key,
+            "failedAt": self.failed_at,
+            "exceptionType": self.headers.get(headers.EXCEPTION_TYPE),
+            "exceptionMessage": self.headers.get(headers.EXCEPTION_MESSAGE),
+            "redrivenFromOffset": self.headers.get(REDRIVEN_FROM_OFFSET),
+        }
+
     def document(self) -> dict[str, object]:
         """The whole record, for ``show``: the value as text where it is UTF-8."""
         try:
@@ -81,9 +98,11 @@ class DeadLetter:
         }
 
 
-async def dead_letters(bootstrap_servers: str, topic: str) -> AsyncIterator[DeadLetter]:
-    """The topic's records from its first to the last one there when called, in offset
-    order, read without a consumer group."""
+async def dead_letters(
+    bootstrap_servers: str, topic: str, last: int | None = None
+) -> AsyncIterator[DeadLetter]:
+    """The topic's records from its first (or the ``last`` few) to the last one there
+    when called, in offset order, read without a consumer group."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     try:
         await consumer.start()
@@ -93,6 +112,10 @@ async def dead_letters(bootstrap_servers: str, topic: str) -> AsyncIterator[Dead
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
         ends = await consumer.end_offsets(assigned)
+        if last is not None:
+            firsts = await consumer.beginning_offsets(assigned)
+            for partition in assigned:
+                consumer.seek(partition, max(firsts[partition], ends[partition] - last))
         for partition in assigned:
             while await consumer.position(partition) < ends[partition]:
                 batch = await consumer.getmany(partition, timeout_ms=1000)

@@ -25,6 +25,8 @@ from observability.metrics import metrics_handler, service_registry
 from payments.access import METRICS_PATH, AccessPolicy
 from payments.clients import InvalidClientsFile, RateLimit, Registry, load_clients
 from payments.console import add_console
+from payments.console.api import DeadLetterSource
+from payments.dead_letters import latest_dead_letters
 from payments.flow import (
     EXECUTE_ROUTE,
     Topology,
@@ -244,7 +246,11 @@ def build_service(
     service = PaymentService(mode, settings, engine, http, store, metrics, access, kafka, bank)
     _add_service_endpoints(http.app, service, openapi=mode != "process")
     if mode != "process":
-        add_console(http.app, engine, store, reconciler)
+        letters: DeadLetterSource | None = None
+        if settings.kafka_bootstrap_servers:
+            dlt = TopicNames(settings.kafka_topic_prefix).dead_letter
+            letters = partial(latest_dead_letters, settings.kafka_bootstrap_servers, dlt)
+        add_console(http.app, engine, store, reconciler, letters)
 
     async def count_orders() -> None:
         await metrics.refresh_orders(store)

@@ -7,14 +7,17 @@ map and the routes' live metrics. Only operators reach it once clients are confi
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from importlib import resources
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from aiokafka.errors import KafkaConnectionError
 
 from components.http import ProblemError
 from endpoints.json_codec import encode_json
+from payments.dead_letters import DeadLetter, NoDeadLetters
 from payments.model import OrderStatus
 from payments.queries import PageQuery, find_order, find_page, history_of
 from payments.reconciliation import Reconciler
@@ -22,6 +25,9 @@ from payments.store import OrderStore, StoreUnavailable
 from routes.engine import Engine
 
 CONSOLE_PATH = "/console"
+DEAD_LETTERS_SHOWN, MAX_DEAD_LETTERS = 50, 500
+# The newest dead letters, at most this many, newest first.
+DeadLetterSource = Callable[[int], Awaitable[list[DeadLetter]]]
 _ASSETS = {
     "console.html": "text/html",
     "console.js": "text/javascript",
@@ -40,10 +46,15 @@ _HEADERS = {
 
 
 def add_console(
-    app: web.Application, engine: Engine, store: OrderStore, reconciler: Reconciler | None = None
+    app: web.Application,
+    engine: Engine,
+    store: OrderStore,
+    reconciler: Reconciler | None = None,
+    dead_letters: DeadLetterSource | None = None,
 ) -> None:
     """``reconciler``: the periodic reconciliation (RECONCILE_PERIOD), whose last report
-    ``/reconciliation`` serves."""
+    ``/reconciliation`` serves; ``dead_letters``: the newest records of the DLT (none on
+    the embedded default), which ``/dead-letters`` lists."""
     static = resources.files(__package__) / "static"
     for name, content_type in _ASSETS.items():
         path = CONSOLE_PATH if name == "console.html" else f"{CONSOLE_PATH}/{name}"
@@ -76,6 +87,21 @@ def add_console(
             raise ProblemError(404, "no reconciliation has run yet")
         return _json(reconciler.last)
 
+    async def letters(request: web.Request) -> web.Response:
+        if dead_letters is None:
+            raise ProblemError(404, "the embedded default keeps no dead letters")
+        try:
+            limit = int(request.query.get("limit", DEAD_LETTERS_SHOWN))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= MAX_DEAD_LETTERS:
+            raise ProblemError(400, f"limit must be an integer from 1 to {MAX_DEAD_LETTERS}")
+        try:
+            found = await dead_letters(limit)
+        except (KafkaConnectionError, NoDeadLetters) as error:
+            raise ProblemError(503, f"the dead letters cannot be read: {error}") from None
+        return _json({"items": [letter.summary() for letter in found]})
+
     api = CONSOLE_PATH + "/api"
     for path, handler in [
         ("/orders", orders),
@@ -85,6 +111,7 @@ def add_console(
         ("/routes", route_map),
         ("/routes/metrics", route_metrics),
         ("/reconciliation", reconciliation),
+        ("/dead-letters", letters),
     ]:
         app.router.add_get(api + path, _answering_503(handler))
 

@@ -21,8 +21,19 @@ from PIL import Image
 from playwright.async_api import Page, async_playwright, expect
 
 from payments.model import OrderStatus
-from tests.payments.conftest import KEY_A, KEY_B, KEY_OPS, VALID_ORDER, StartService, bearer
+from payments.topics import TopicNames
+from tests.payments.conftest import (
+    KEY_A,
+    KEY_B,
+    KEY_OPS,
+    VALID_ORDER,
+    StartService,
+    basic,
+    bearer,
+)
 from tests.payments.test_console_api import CONSOLE_ROUTES
+from tests.payments.wire import produce
+from tests.polling import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 
@@ -71,7 +82,12 @@ def check_screenshot(png: bytes, min_size: tuple[int, int]) -> Image.Image:
 
 
 async def test_operators_follow_orders_and_routes_in_the_console(
-    start_service: StartService, client: aiohttp.ClientSession, page: Page, clients_file: Path
+    start_service: StartService,
+    client: aiohttp.ClientSession,
+    page: Page,
+    clients_file: Path,
+    kafka_bootstrap: str,
+    tenant: str,
 ) -> None:
     service = await start_service("all", routes_dir=CONSOLE_ROUTES, api_clients_file=clients_file)
     ids = []
@@ -135,6 +151,25 @@ async def test_operators_follow_orders_and_routes_in_the_console(
     await expect(heartbeat.locator("[data-kind='log']")).to_contain_text("<img src=x onerror=")
     assert await page.locator("#routes img").count() == 0
     assert await page.evaluate("document.body.dataset.injected") is None
+
+    # Reconciliation is off here; the dead letters show a poison command once it is there.
+    await expect(page.locator("#reconciliation-note")).to_have_text(
+        "reconciliation is off: set RECONCILE_PERIOD"
+    )
+    await expect(page.locator("#letters-note")).to_have_text("none")
+    topics = TopicNames(f"{tenant}.")
+    await produce(kafka_bootstrap, topics.execute, [("poison-1", b"{not json")])
+
+    async def dead_lettered() -> bool:
+        url = f"{service.http.url}/console/api/dead-letters"
+        async with client.get(url, headers=basic(KEY_OPS)) as answer:
+            return bool((await answer.json())["items"])
+
+    await eventually(dead_lettered)
+    await page.click("#letters-reload")
+    letters = page.locator("#letters tbody tr")
+    await expect(letters).to_have_count(1)
+    await expect(letters.first).to_contain_text("payments.lifecycle.PoisonCommand")
 
     await page.click(f"#orders tbody tr[data-order-id='{ids[0]}'] .order-id")
     await expect(page.locator("#timeline-id")).to_have_text(ids[0])

@@ -9,7 +9,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
 from config.settings import Settings
@@ -144,3 +146,27 @@ def test_app_py_runs_the_command(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.startswith("app.py dead-letters: the embedded default keeps no")
+
+
+async def test_the_console_lists_the_newest_dead_letters(
+    start_service: StartService, settings: Settings
+) -> None:
+    ingest = await start_service("ingest")
+    topic = TopicNames(settings.kafka_topic_prefix).dead_letter
+    await produce(
+        settings.kafka_bootstrap_servers or "", topic, [(f"k-{n}", b"x") for n in range(3)]
+    )
+    embedded = await start_service("all", embedded=True)
+    async with aiohttp.ClientSession() as client:
+
+        async def listed(service: PaymentService, query: str) -> tuple[int, Any]:
+            url = f"{service.http.url}/console/api/dead-letters{query}"
+            async with client.get(url) as answer:
+                return answer.status, await answer.json()
+
+        status, page = await listed(ingest, "?limit=2")
+        assert status == 200
+        assert [(item["offset"], item["key"]) for item in page["items"]] == [(2, "k-2"), (1, "k-1")]
+        assert (await listed(ingest, "?limit=0"))[0] == 400
+        status, problem = await listed(embedded, "")
+        assert (status, problem["detail"]) == (404, "the embedded default keeps no dead letters")

@@ -1,5 +1,6 @@
 // The operators' console: counts by state, every client's orders and one order's
-// timeline (console/api/orders, the API's read side for operators), and a diagram of every route drawn from the engine's route
+// timeline (console/api/orders, the API's read side for operators), the newest dead
+// letters and the last reconciliation, and a diagram of every route drawn from the engine's route
 // definitions, with live metrics. Data reaches the page only through textContent and
 // attribute values, never as markup.
 import { drawRoute, showMetrics } from "./diagram.js";
@@ -131,6 +132,50 @@ async function openTimeline(id) {
   }));
 }
 
+// -- dead letters and reconciliation (python app.py dead-letters / reconcile) ---------------
+function rows(selector, items, cells) {
+  document.querySelector(`${selector} tbody`).replaceChildren(...items.map((item) => {
+    const row = element("tr");
+    row.append(...cells(item).map((text) => element("td", {}, text ?? "–")));
+    return row;
+  }));
+}
+
+// A 404 says the source is off (the embedded default, no RECONCILE_PERIOD): its detail is shown.
+async function loadOrSay(url, note) {
+  try {
+    return await getJson(url);
+  } catch (error) {
+    if (error.status !== 404) throw error;
+    document.getElementById(note).textContent = error.message;
+    return null;
+  }
+}
+
+async function loadDeadLetters() {
+  const data = await loadOrSay("console/api/dead-letters", "letters-note");
+  const items = data ? data.items : [];
+  if (data) {
+    document.getElementById("letters-note").textContent = items.length
+      ? `the newest ${items.length}; python app.py dead-letters redrive OFFSET sends one again`
+      : "none";
+  }
+  rows("#letters", items, (letter) => [
+    letter.offset, letter.key, new Date(letter.failedAt).toLocaleString(),
+    `${letter.exceptionType || "?"}: ${letter.exceptionMessage || ""}`,
+  ]);
+}
+
+async function refreshReconciliation() {
+  const report = await loadOrSay("console/api/reconciliation", "reconciliation-note");
+  if (!report) return;
+  document.getElementById("reconciliation-note").textContent =
+    `${new Date(report.at).toLocaleString()}: ${report.orders} orders, ${report.bookings} ` +
+    `bookings, ${report.matched} matched, ${report.in_flight.length} in flight, ` +
+    `${report.mismatches.length} mismatches`;
+  rows("#mismatches", report.mismatches, (found) => [found.kind, found.order_id, found.detail]);
+}
+
 // -- routes -------------------------------------------------------------------------------
 async function loadRoutes() {
   const map = await getJson("console/api/routes");
@@ -164,6 +209,7 @@ async function refresh() {
     await Promise.all([
       refreshCounts(),
       refreshRouteMetrics(),
+      refreshReconciliation(),
       view.timeline ? openTimeline(view.timeline) : null,
     ]);
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
@@ -183,8 +229,10 @@ async function start() {
   document.getElementById("search")
     .addEventListener("submit", (event) => search(event).catch(report));
   document.getElementById("more").addEventListener("click", () => loadOrders(false).catch(report));
+  document.getElementById("letters-reload")
+    .addEventListener("click", () => loadDeadLetters().catch(report));
   try {
-    await Promise.all([loadRoutes(), loadOrders(true)]);
+    await Promise.all([loadRoutes(), loadOrders(true), loadDeadLetters()]);
   } catch (error) {
     report(error);
   }
