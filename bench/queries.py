@@ -4,7 +4,10 @@ counts cost as the store grows — at 3,000 and at 100,000 orders by default.
 Seeds orders in bulk through the store's own batch calls (not through the API: the
 figure is about reading), most of them EXECUTED, lets the service fold them into its
 summaries, then times each query against a running ``app.py all`` on that store
-(MongoDB-wire: FerretDB on PostgreSQL from ``infra`` unless MONGO_URI is set).
+(MongoDB-wire: FerretDB on PostgreSQL from ``infra`` unless MONGO_URI is set). At each
+size it also reconciles the whole store with a statement of one booking for each
+EXECUTED order (``payments.reconciliation``, as ``app.py reconcile`` does): orders
+reconciled per second.
 """
 
 from __future__ import annotations
@@ -27,8 +30,12 @@ import aiohttp
 
 from bench.limits import new_order, write_orders
 from config import event_loop
+from endpoints.exchange import utcnow
 from infra import Stack
 from infra.services import service_processes
+from payments.model import OrderStatus, PaymentOrder
+from payments.reconciliation import every_order, reconcile
+from payments.statements import Booking
 from payments.stores import MongoOrderStore
 
 QUERIES = {
@@ -80,6 +87,39 @@ async def folded(store: MongoOrderStore, deadline: float) -> None:
         await asyncio.sleep(0.5)  # polling the service's folds until the deadline
 
 
+def booking_of(order: PaymentOrder) -> Booking:
+    return Booking(
+        reference=f"ref-{order.id}",
+        key=order.id,
+        debtor=order.debtor_account,
+        creditor=order.creditor_account,
+        amount=order.amount,
+        currency=order.currency,
+        booked_at=order.updated_at,
+    )
+
+
+async def reconciled(store: MongoOrderStore) -> dict[str, float]:
+    """One reconciliation of the whole store against a statement that books every
+    EXECUTED order once (read beforehand, not timed)."""
+    bookings = [
+        booking_of(order)
+        async for order in every_order(store)
+        if order.status is OrderStatus.EXECUTED
+    ]
+    started, cpu = time.perf_counter(), time.process_time()
+    report = await reconcile(every_order(store), bookings, store, now=utcnow())
+    seconds = time.perf_counter() - started
+    assert not report.mismatches, report.mismatches[:3]
+    return {
+        "orders": report.orders,
+        "matched": report.matched,
+        "seconds": seconds,
+        "orders_per_second": report.orders / seconds,
+        "bench_cpu_ms_per_order": 1000 * (time.process_time() - cpu) / report.orders,
+    }
+
+
 async def timed(session: aiohttp.ClientSession, url: str, requests: int) -> dict[str, float]:
     seconds = []
     for _ in range(requests):
@@ -103,6 +143,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         store = MongoOrderStore(uri, database)
         await store.start()
         figures: dict[str, Any] = {}
+        reconciliations: dict[str, Any] = {}
         try:
             async with service_processes(work) as processes:
                 env = {"MONGO_URI": uri, "MONGO_DATABASE": database, "LOG_LEVEL": "WARNING"}
@@ -121,10 +162,16 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                             name: await timed(session, service.url + path, args.requests)
                             for name, path in QUERIES.items()
                         }
+                        reconciliations[str(size)] = await reconciled(store)
         finally:
             await store.revisions.database.client.drop_database(database)
             await store.stop()
-    return {"backend": args.backend, "requests": args.requests, "orders": figures}
+    return {
+        "backend": args.backend,
+        "requests": args.requests,
+        "orders": figures,
+        "reconciliation": reconciliations,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, figures in queries.items():
             p50, p95 = figures["p50"], figures["p95"]
             print(f"{size:>7} orders  {name:48} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms")
+    for size, run in result["reconciliation"].items():
+        rate, seconds = run["orders_per_second"], run["seconds"]
+        print(f"{size:>7} orders  reconciled in {seconds:.1f} s: {rate:,.0f} orders/s")
     return 0
 
 
