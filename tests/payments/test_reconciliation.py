@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -251,3 +252,19 @@ async def test_the_console_says_when_reconciliation_is_off(start_service: StartS
     ):
         assert answer.status == 404
         assert (await answer.json())["detail"] == "reconciliation is off: set RECONCILE_PERIOD"
+
+
+async def test_since_and_until_bound_orders_and_bookings(
+    booked: Booked, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    later = (utcnow() + timedelta(hours=1)).isoformat()
+    earlier = (utcnow() - timedelta(hours=1)).isoformat()
+    assert await run(booked.settings, ["--since", later]) == 0
+    assert capsys.readouterr().out == "0 orders, 0 bookings: 0 matched, 0 in flight, 0 mismatches\n"
+    assert await run(booked.settings, ["--since", earlier, "--until", later]) == 0
+    assert capsys.readouterr().out == "3 orders, 3 bookings: 3 matched, 0 in flight, 0 mismatches\n"
+    # A booking within the window, of an order created before it, is checked against it.
+    first = {**booked.ledger[0], "bookedAt": (utcnow() + timedelta(hours=2)).isoformat()}
+    statement = write_csv(tmp_path / "statement.csv", [first])
+    assert await run(booked.settings, ["--statement", str(statement), "--since", later]) == 0
+    assert capsys.readouterr().out == "0 orders, 1 bookings: 1 matched, 0 in flight, 0 mismatches\n"
