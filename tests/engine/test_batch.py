@@ -16,7 +16,7 @@ from routes.batch import SIZE_BUCKETS
 from routes.definition import dead_letter_channel
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
-from routes.route import SOURCE_BATCHES
+from routes.route import SOURCE_BATCHES, Route
 from routes.yaml_dsl import RouteConfigError, load_routes
 from tests.engine.support import StartRoutes, mock
 
@@ -31,6 +31,17 @@ class Recorder:
         self.calls.append([exchange.body for exchange in exchanges])
         for exchange in exchanges:
             exchange.body *= 2
+
+
+async def cohort_member(route: Route, cohort: Cohort, body: object) -> Exchange:
+    """An exchange of ``cohort`` through ``route``, leaving it as the consumer does."""
+    exchange = Exchange.of(body)
+    exchange.properties[COHORT] = cohort
+    try:
+        await route.handle(exchange)
+    finally:
+        cohort.left(exchange)
+    return exchange
 
 
 async def send_all(engine: Engine, uri: str, bodies: Sequence[object]) -> list[Exchange]:
@@ -218,18 +229,11 @@ async def test_a_cohort_goes_through_a_batch_step_together_whatever_else_is_in_f
     stray = asyncio.create_task(engine.send("direct:in", "stray"))  # never reaches the step
     cohort = Cohort(4)
 
-    async def member(body: object) -> Exchange:
-        exchange = Exchange.of(body)
-        exchange.properties[COHORT] = cohort
-        try:
-            await route.handle(exchange)
-        finally:
-            cohort.left(exchange)  # as the consumer does once the route is done with it
-        return exchange
-
     try:
         async with asyncio.timeout(5):
-            done = await asyncio.gather(*(member(body) for body in (1, 2, "early", 3)))
+            done = await asyncio.gather(
+                *(cohort_member(route, cohort, body) for body in (1, 2, "early", 3))
+            )
     finally:
         gate.set()
         await stray
@@ -267,16 +271,7 @@ async def test_a_dead_lettered_member_of_a_cohort_does_not_hold_the_others(
     route = engine.routes["r"]
     cohort = Cohort(3)
 
-    async def member(body: object) -> Exchange:
-        exchange = Exchange.of(body)
-        exchange.properties[COHORT] = cohort
-        try:
-            await route.handle(exchange)
-        finally:
-            cohort.left(exchange)
-        return exchange
-
-    members = [asyncio.create_task(member(body)) for body in (1, "poison", 2)]
+    members = [asyncio.create_task(cohort_member(route, cohort, body)) for body in (1, "poison", 2)]
     try:
         async with asyncio.timeout(5):
             one, two = await asyncio.gather(members[0], members[2])
