@@ -152,8 +152,8 @@ async def redrive(
     store = _store(settings)
     producer = AIOKafkaProducer(bootstrap_servers=servers, enable_idempotence=True)
     done: list[Redriven] = []
-    await store.start()
     try:
+        await store.start()
         await producer.start()
         async for letter in dead_letters(servers, topics.dead_letter):
             if not _chosen(letter, chosen, since):

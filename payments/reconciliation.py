@@ -206,11 +206,6 @@ class Reconciler:
 async def run(settings: Settings, argv: Sequence[str]) -> int:
     """``app.py reconcile …``: 0 all matches, 1 a mismatch, 2 it could not run."""
     args = _parser().parse_args(argv)
-    store: OrderStore = (
-        MongoOrderStore(settings.mongo_uri, database=settings.mongo_database)
-        if settings.mongo_uri
-        else SqliteOrderStore(settings.store_path)
-    )
     try:
         if args.statement is not None:
             bookings: Iterable[Booking] = statement_bookings(args.statement)
@@ -218,8 +213,13 @@ async def run(settings: Settings, argv: Sequence[str]) -> int:
             bookings = await bank_ledger(settings.gateway_url)
         else:
             raise StatementError("no bank to compare with: set GATEWAY_URL or give --statement")
-        await store.start()
+        store: OrderStore = (
+            MongoOrderStore(settings.mongo_uri, database=settings.mongo_database)
+            if settings.mongo_uri
+            else SqliteOrderStore(settings.store_path)
+        )
         try:
+            await store.start()
             report = await reconcile(
                 every_order(store),
                 bookings,

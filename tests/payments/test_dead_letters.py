@@ -170,3 +170,21 @@ async def test_the_console_lists_the_newest_dead_letters(
         assert (await listed(ingest, "?limit=0"))[0] == 400
         status, problem = await listed(embedded, "")
         assert (status, problem["detail"]) == (404, "the embedded default keeps no dead letters")
+
+
+async def test_redrive_since_sends_only_what_failed_from_then_on(
+    start_service: StartService, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await start_service("ingest")
+    topics = TopicNames(settings.kafka_topic_prefix)
+    servers = settings.kafka_bootstrap_servers or ""
+    for failed_at in (b"2026-12-01T10:00:00+00:00", b"2026-12-02T10:00:00+00:00"):
+        await produce(
+            servers, topics.dead_letter, [("k", b"{not json")], [("x-failed-at", failed_at)]
+        )
+    await letters_on(topics.dead_letter, servers, 2)
+
+    assert await run(settings, ["redrive", "--all", "--since", "2026-12-02T00:00:00+00:00"]) == 0
+    assert capsys.readouterr().out == "1\tsent\n"
+    assert await run(settings, ["redrive"]) == 2
+    assert "redrive: name the offsets, or --all" in capsys.readouterr().err

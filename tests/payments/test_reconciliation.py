@@ -268,3 +268,14 @@ async def test_since_and_until_bound_orders_and_bookings(
     statement = write_csv(tmp_path / "statement.csv", [first])
     assert await run(booked.settings, ["--statement", str(statement), "--since", later]) == 0
     assert capsys.readouterr().out == "0 orders, 1 bookings: 1 matched, 0 in flight, 0 mismatches\n"
+
+
+async def test_a_store_that_does_not_answer_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    statement = write_csv(tmp_path / "statement.csv", [])
+    uri = f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=300"
+    settings = Settings(mongo_uri=uri, kafka_bootstrap_servers=None)
+    assert await run(settings, ["--statement", str(statement)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("app.py reconcile: MongoDB unreachable: ")

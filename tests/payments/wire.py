@@ -43,13 +43,19 @@ def command_json(order: PaymentOrder | None = None, **changes: object) -> bytes:
     return json.dumps({**command.model_dump(mode="json", by_alias=True), **changes}).encode()
 
 
-async def produce(bootstrap: str, topic: str, records: list[tuple[str, bytes]]) -> None:
-    """Send (key, value) records in this order, as a producer of another service would."""
+async def produce(
+    bootstrap: str,
+    topic: str,
+    records: list[tuple[str, bytes]],
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    """Send (key, value) records in this order, as a producer of another service would,
+    each with ``headers``."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
     await producer.start()
     try:
         for key, value in records:
-            await producer.send_and_wait(topic, value, key=key.encode())
+            await producer.send_and_wait(topic, value, key=key.encode(), headers=headers)
     finally:
         await producer.stop()
 
