@@ -22,6 +22,18 @@ _LIMIT = re.compile(r"[0-9]{1,3}")  # ASCII digits only: int() takes "²" for no
 _PARAMETERS = frozenset({"status", "limit", "after"})
 
 
+PAGE_LIMIT = 100  # orders in a page at most
+
+
+def parse_limit(text: str, maximum: int) -> int | None:
+    """A ``?limit=`` from 1 to ``maximum`` (at most 999), or None."""
+    return int(text) if _LIMIT.fullmatch(text) and 1 <= int(text) <= maximum else None
+
+
+def limit_problem(maximum: int) -> FieldError:
+    return FieldError("limit", f"must be a whole number from 1 to {maximum}")
+
+
 @dataclass(frozen=True)
 class PageQuery:
     status: OrderStatus | None = None
@@ -40,10 +52,10 @@ class PageQuery:
                 errors.append(FieldError("status", f"must be one of {', '.join(OrderStatus)}"))
         limit = cls.limit
         if "limit" in query:
-            if _LIMIT.fullmatch(query["limit"]) and 1 <= int(query["limit"]) <= 100:
-                limit = int(query["limit"])
+            if (parsed := parse_limit(query["limit"], PAGE_LIMIT)) is not None:
+                limit = parsed
             else:
-                errors.append(FieldError("limit", "must be a whole number from 1 to 100"))
+                errors.append(limit_problem(PAGE_LIMIT))
         unknown = sorted(query.keys() - _PARAMETERS)
         errors += [FieldError(name, "unknown query parameter") for name in unknown]
         if errors:

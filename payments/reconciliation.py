@@ -30,7 +30,7 @@ from endpoints.exchange import Exchange, utcnow
 from payments.model import OrderStatus, PaymentOrder
 from payments.statements import Booking, StatementError, ledger_bookings, statement_bookings
 from payments.store import OrderStore, StoreUnavailable
-from payments.stores import MongoOrderStore, SqliteOrderStore
+from payments.stores import store_for
 
 logger = logging.getLogger(__name__)
 
@@ -213,11 +213,7 @@ async def run(settings: Settings, argv: Sequence[str]) -> int:
             bookings = await bank_ledger(settings.gateway_url)
         else:
             raise StatementError("no bank to compare with: set GATEWAY_URL or give --statement")
-        store: OrderStore = (
-            MongoOrderStore(settings.mongo_uri, database=settings.mongo_database)
-            if settings.mongo_uri
-            else SqliteOrderStore(settings.store_path)
-        )
+        store = store_for(settings)
         try:
             await store.start()
             report = await reconcile(

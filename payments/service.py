@@ -45,7 +45,7 @@ from payments.rate_limit import RateLimiter
 from payments.reconciliation import BookingSource, Reconciler, bank_ledger
 from payments.statements import Booking, ledger_bookings
 from payments.store import OrderStore, StoreUnavailable
-from payments.stores import MongoOrderStore, SqliteOrderStore
+from payments.stores import store_for
 from payments.topics import PROCESSOR_GROUP, TopicNames, ensure_topics
 from routes.describe import mask_uri
 from routes.dsl import RouteBuilder
@@ -179,11 +179,7 @@ def build_service(
             "only 'all' runs on the embedded defaults"
         )
     access = _access_policy(settings, mode)  # before any client is made: it may refuse
-    store: OrderStore = (
-        MongoOrderStore(settings.mongo_uri, database=settings.mongo_database)
-        if settings.mongo_uri
-        else SqliteOrderStore(settings.store_path)
-    )
+    store = store_for(settings)
     engine = Engine()
     registry = service_registry(engine)
     metrics = PaymentMetrics(registry)

@@ -19,7 +19,14 @@ from components.http import ProblemError
 from endpoints.json_codec import encode_json
 from payments.dead_letters import DeadLetter, NoDeadLetters
 from payments.model import OrderStatus
-from payments.queries import PageQuery, find_order, find_page, history_of
+from payments.queries import (
+    PageQuery,
+    find_order,
+    find_page,
+    history_of,
+    limit_problem,
+    parse_limit,
+)
 from payments.reconciliation import Reconciler
 from payments.store import OrderStore, StoreUnavailable
 from routes.engine import Engine
@@ -90,12 +97,10 @@ def add_console(
     async def letters(request: web.Request) -> web.Response:
         if dead_letters is None:
             raise ProblemError(404, "the embedded default keeps no dead letters")
-        try:
-            limit = int(request.query.get("limit", DEAD_LETTERS_SHOWN))
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= MAX_DEAD_LETTERS:
-            raise ProblemError(400, f"limit must be an integer from 1 to {MAX_DEAD_LETTERS}")
+        limit = parse_limit(request.query.get("limit", str(DEAD_LETTERS_SHOWN)), MAX_DEAD_LETTERS)
+        if limit is None:
+            problem = limit_problem(MAX_DEAD_LETTERS)
+            raise ProblemError(400, "invalid query parameters", errors=[problem])
         try:
             found = await dead_letters(limit)
         except (KafkaConnectionError, NoDeadLetters) as error:

@@ -167,7 +167,11 @@ async def test_the_console_lists_the_newest_dead_letters(
         status, page = await listed(ingest, "?limit=2")
         assert status == 200
         assert [(item["offset"], item["key"]) for item in page["items"]] == [(2, "k-2"), (1, "k-1")]
-        assert (await listed(ingest, "?limit=0"))[0] == 400
+        status, problem = await listed(ingest, "?limit=0")
+        assert status == 400
+        assert [(error["field"], error["detail"]) for error in problem["errors"]] == [
+            ("limit", "must be a whole number from 1 to 500")
+        ]
         status, problem = await listed(embedded, "")
         assert (status, problem["detail"]) == (404, "the embedded default keeps no dead letters")
 
