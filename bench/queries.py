@@ -34,8 +34,8 @@ from endpoints.exchange import utcnow
 from infra import Stack
 from infra.services import service_processes
 from payments.model import OrderStatus, PaymentOrder
-from payments.reconciliation import every_order, reconcile
-from payments.statements import Booking
+from payments.reconciliation import every_order, reconcile, statement_pages
+from payments.statements import write_csv
 from payments.stores import MongoOrderStore
 
 QUERIES = {
@@ -87,32 +87,37 @@ async def folded(store: MongoOrderStore, deadline: float) -> None:
         await asyncio.sleep(0.5)  # polling the service's folds until the deadline
 
 
-def booking_of(order: PaymentOrder) -> Booking:
-    return Booking(
-        reference=f"ref-{order.id}",
-        key=order.id,
-        debtor=order.debtor_account,
-        creditor=order.creditor_account,
-        amount=order.amount,
-        currency=order.currency,
-        booked_at=order.updated_at,
-    )
+def ledger_entry(order: PaymentOrder) -> dict[str, object]:
+    """The bank's booking of ``order``, as ``GET /ledger`` and a CSV statement name it."""
+    return {
+        "reference": f"ref-{order.id}",
+        "idempotencyKey": order.id,
+        "debtorAccount": order.debtor_account,
+        "creditorAccount": order.creditor_account,
+        "amount": order.amount,
+        "currency": order.currency,
+        "bookedAt": order.updated_at.isoformat(),
+    }
 
 
-async def reconciled(store: MongoOrderStore) -> dict[str, float]:
-    """One reconciliation of the whole store against a statement that books every
-    EXECUTED order once (read beforehand, not timed)."""
-    bookings = [
-        booking_of(order)
-        async for order in every_order(store)
+async def reconciled(store: MongoOrderStore, work: Path) -> dict[str, float]:
+    """One reconciliation of the whole store against a CSV statement that books every
+    EXECUTED order once (written beforehand, not timed), as ``app.py reconcile
+    --statement`` runs it."""
+    entries = [
+        ledger_entry(order)
+        async for page in every_order(store)
+        for order in page
         if order.status is OrderStatus.EXECUTED
     ]
+    statement = write_csv(work / "statement.csv", entries)
     started, cpu = time.perf_counter(), time.process_time()
-    report = await reconcile(every_order(store), bookings, store, now=utcnow())
+    report = await reconcile(every_order(store), statement_pages(statement), store, now=utcnow())
     seconds = time.perf_counter() - started
     assert not report.mismatches, report.mismatches[:3]
     return {
         "orders": report.orders,
+        "bookings": report.bookings,
         "matched": report.matched,
         "seconds": seconds,
         "orders_per_second": report.orders / seconds,
@@ -162,7 +167,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                             name: await timed(session, service.url + path, args.requests)
                             for name, path in QUERIES.items()
                         }
-                        reconciliations[str(size)] = await reconciled(store)
+                        reconciliations[str(size)] = await reconciled(store, work)
         finally:
             await store.revisions.database.client.drop_database(database)
             await store.stop()

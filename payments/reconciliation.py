@@ -5,18 +5,21 @@
 matches, 1 when anything does not, 2 when it could not run. With ``RECONCILE_PERIOD``
 the ingestion service runs the same check on a timer (``Reconciler``). The bank booked under the
 idempotency key the orchestrator sent, which is the order id, so a booking and its
-order meet by that key. Orders are streamed from the store a page at a time; the
-bookings are held by key while the orders are read.
+order meet by that key. Both sides are streamed a page at a time: the bookings into
+a temporary index by key (``BookingIndex``), then the orders from the store, each
+page taking its bookings out of the index; what is left had no order in the window.
+Memory holds a page and the findings, however long the statement.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import sys
-from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -27,6 +30,7 @@ from prometheus_client import Gauge
 
 from config.settings import Settings
 from endpoints.exchange import Exchange, utcnow
+from payments.booking_index import BookingIndex
 from payments.model import OrderStatus, PaymentOrder
 from payments.statements import Booking, StatementError, ledger_bookings, statement_bookings
 from payments.store import OrderStore, StoreUnavailable
@@ -35,6 +39,7 @@ from payments.stores import store_for
 logger = logging.getLogger(__name__)
 
 PAGE = 500  # orders read from the store at once
+LEDGER_PAGE = 1000  # bookings read from the bank or a statement at once
 GRACE = timedelta(minutes=5)  # how long an order may be in flight before it counts
 
 
@@ -78,8 +83,8 @@ class Report:
 
 
 async def reconcile(
-    orders: AsyncIterator[PaymentOrder],
-    bookings: Iterable[Booking],
+    orders: AsyncIterable[Sequence[PaymentOrder]],
+    bookings: AsyncIterable[Sequence[Booking]],
     store: OrderStore,
     *,
     now: datetime,
@@ -90,21 +95,23 @@ async def reconcile(
     """Every order created within [since, until) against every booking booked within
     it; a booking of an order created outside it is checked against that order."""
     report = Report()
-    by_key: dict[str, list[Booking]] = defaultdict(list)
-    for booking in bookings:
-        if _within(booking.booked_at, since, until):
-            by_key[booking.key].append(booking)
-            report.bookings += 1
-    async for order in orders:
-        if _within(order.created_at, since, until):
-            report.orders += 1
-            _check(report, order, by_key.pop(order.id, []), now - grace)
-    for key, left in by_key.items():
-        outside = await store.get(key)
-        if outside is None:
-            report.mismatches.extend(_unknown(booking) for booking in left)
-        else:
-            _check(report, outside, left, now - grace)
+    with BookingIndex() as index:
+        async for page in bookings:
+            booked = [booking for booking in page if _within(booking.booked_at, since, until)]
+            index.add(booked)
+            report.bookings += len(booked)
+        async for listed in orders:
+            chosen = [order for order in listed if _within(order.created_at, since, until)]
+            taken = index.take([order.id for order in chosen])
+            for order in chosen:
+                report.orders += 1
+                _check(report, order, taken.get(order.id, []), now - grace)
+        for left in index.left():
+            outside = await store.get(left[0].key)
+            if outside is None:
+                report.mismatches.extend(_unknown(booking) for booking in left)
+            else:
+                _check(report, outside, left, now - grace)
     return report
 
 
@@ -155,24 +162,52 @@ def _within(at: datetime, since: datetime | None, until: datetime | None) -> boo
     return (since is None or at >= since) and (until is None or at < until)
 
 
-async def every_order(store: OrderStore) -> AsyncIterator[PaymentOrder]:
+async def every_order(store: OrderStore) -> AsyncIterator[Sequence[PaymentOrder]]:
     """The store's orders, newest first, a page at a time."""
     after: str | None = None
     while page := await store.list(None, PAGE, after):
-        for order in page:
-            yield order
+        yield page
         after = page[-1].id
 
 
-async def bank_ledger(gateway_url: str) -> list[Booking]:
+LedgerReader = Callable[[int, int], Awaitable[Sequence[Booking]]]  # (offset, limit)
+
+
+async def ledger_pages(
+    read: LedgerReader, size: int = LEDGER_PAGE
+) -> AsyncIterator[Sequence[Booking]]:
+    """A bank's ledger ``size`` bookings at a time, until a page comes back empty."""
+    offset = 0
+    while page := await read(offset, size):
+        yield page
+        offset += len(page)
+
+
+async def bank_ledger(
+    gateway_url: str, size: int = LEDGER_PAGE
+) -> AsyncIterator[Sequence[Booking]]:
+    """The ledger of the bank at ``gateway_url`` (``GET /ledger?offset=&limit=``)."""
     url = f"{gateway_url.rstrip('/')}/ledger"
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
-        response.raise_for_status()
-        return list(ledger_bookings(await response.json()))
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+
+        async def read(offset: int, limit: int) -> list[Booking]:
+            query = {"offset": offset, "limit": limit}
+            async with session.get(url, params=query) as response:
+                response.raise_for_status()
+                return list(ledger_bookings(await response.json()))
+
+        async for page in ledger_pages(read, size):
+            yield page
 
 
-BookingSource = Callable[[], Awaitable[Iterable[Booking]]]
+async def statement_pages(path: Path) -> AsyncIterator[Sequence[Booking]]:
+    """A statement file a page at a time (each page a short blocking read)."""
+    bookings = statement_bookings(path)
+    while page := list(itertools.islice(bookings, LEDGER_PAGE)):
+        yield page
+
+
+BookingSource = Callable[[], AsyncIterator[Sequence[Booking]]]
 
 
 class Reconciler:
@@ -187,9 +222,7 @@ class Reconciler:
 
     async def __call__(self, exchange: Exchange) -> None:
         now = utcnow()
-        report = await reconcile(
-            every_order(self.store), await self.bookings(), self.store, now=now
-        )
+        report = await reconcile(every_order(self.store), self.bookings(), self.store, now=now)
         found = Counter(finding.kind for finding in report.mismatches)
         for kind in Mismatch:
             self.gauge.labels(kind.value).set(found[kind])
@@ -208,9 +241,9 @@ async def run(settings: Settings, argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.statement is not None:
-            bookings: Iterable[Booking] = statement_bookings(args.statement)
+            bookings = statement_pages(args.statement)
         elif settings.gateway_url:
-            bookings = await bank_ledger(settings.gateway_url)
+            bookings = bank_ledger(settings.gateway_url)
         else:
             raise StatementError("no bank to compare with: set GATEWAY_URL or give --statement")
         store = store_for(settings)

@@ -42,7 +42,7 @@ from payments.model import ANONYMOUS_CLIENT
 from payments.observed_store import ObservedOrderStore
 from payments.openapi import openapi_document
 from payments.rate_limit import RateLimiter
-from payments.reconciliation import BookingSource, Reconciler, bank_ledger
+from payments.reconciliation import BookingSource, Reconciler, bank_ledger, ledger_pages
 from payments.statements import Booking, ledger_bookings
 from payments.store import OrderStore, StoreUnavailable
 from payments.stores import store_for
@@ -267,11 +267,12 @@ def _bookings(settings: Settings, bank: SimulatedBank | None, mode: Mode) -> Boo
         )
     simulated = bank
 
-    async def in_process() -> list[Booking]:
-        entries = [entry.model_dump(mode="json", by_alias=True) for entry in simulated.ledger()]
+    async def in_process(offset: int, limit: int) -> list[Booking]:
+        page = simulated.ledger(offset, limit)
+        entries = [entry.model_dump(mode="json", by_alias=True) for entry in page]
         return list(ledger_bookings({"entries": entries}))
 
-    return in_process
+    return partial(ledger_pages, in_process)
 
 
 def _access_policy(settings: Settings, mode: Mode) -> AccessPolicy:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -72,6 +72,15 @@ def _booking(fields: Mapping[str, str]) -> Booking:
 def statement_bookings(path: Path) -> Iterator[Booking]:
     """The bookings of a CSV or camt.053 file (``.xml``), read as they come."""
     return _camt053(path) if path.suffix.lower() == ".xml" else _csv(path)
+
+
+def write_csv(path: Path, entries: Iterable[Mapping[str, object]]) -> Path:
+    """A CSV statement of ledger entries (``GET /ledger``'s, named as ``CSV_HEADER``)."""
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, CSV_HEADER, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(entries)
+    return path
 
 
 def _csv(path: Path) -> Iterator[Booking]:

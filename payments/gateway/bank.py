@@ -134,9 +134,14 @@ class SimulatedBank:
         if not attempt.cancelled():
             attempt.exception()  # retrieved: callers that gave up must not leave it unread
 
-    def ledger(self) -> list[Payment]:
-        """Every booked payment, in booking order."""
-        return list(self._entries)
+    def ledger(self, offset: int = 0, limit: int | None = None) -> list[Payment]:
+        """The booked payments in booking order: every one, or ``limit`` from ``offset``
+        on (the ledger only grows, so pages by offset neither skip nor repeat)."""
+        return self._entries[offset : None if limit is None else offset + limit]
+
+    def booked(self) -> int:
+        """How many payments the ledger holds."""
+        return len(self._entries)
 
     def entries_for(self, idempotency_key: str) -> list[Payment]:
         return [entry for entry in self._entries if entry.idempotency_key == idempotency_key]

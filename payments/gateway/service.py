@@ -4,13 +4,15 @@ HTTP as it would pay a real bank (``gateway:bank?url=...``).
 ``POST /payments`` (header ``Idempotency-Key``) answers 201 with the payment, 200
 when the key was paid before, 503 when the bank is unavailable (try again) and 422
 when the payment is rejected, errors as problem details; ``GET /ledger`` lists
-every booked payment, ``GET /health`` answers 200 and ``GET /metrics`` counts the
-payment requests by outcome for Prometheus.
+every booked payment (``?offset=&limit=``: a page of them, in booking order),
+``GET /health`` answers 200 and ``GET /metrics`` counts the payment requests by
+outcome for Prometheus.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -20,7 +22,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from components.http.codec import JSON
-from components.http.problem import ProblemError, problem_middleware
+from components.http.problem import FieldError, ProblemError, problem_middleware
 from endpoints.json_codec import decode_json, encode_json
 from observability.metrics import metrics_handler
 from payments.gateway.bank import PaymentRequest, SimulatedBank
@@ -29,6 +31,8 @@ from payments.gateway.errors import PaymentRejected, TransientGatewayError
 IDEMPOTENCY_KEY = "Idempotency-Key"
 PAYMENTS_PATH = "/payments"
 BANK = web.AppKey("bank", SimulatedBank)
+_PAGE_PARAMETERS = frozenset({"offset", "limit"})
+_WHOLE = re.compile(r"[0-9]{1,9}")  # ASCII digits: int() also takes "²" and " 1"
 
 
 class BankMetrics:
@@ -44,7 +48,7 @@ class BankMetrics:
             registry=self.registry,
         )
         ledger = Gauge("simulated_bank_ledger_entries", "Payments booked.", registry=self.registry)
-        ledger.set_function(lambda: len(bank.ledger()))
+        ledger.set_function(bank.booked)
 
 
 METRICS = web.AppKey("metrics", BankMetrics)
@@ -114,8 +118,21 @@ async def pay(request: web.Request) -> web.Response:
 
 
 async def ledger(request: web.Request) -> web.Response:
-    entries = request.app[BANK].ledger()
-    return _json({"count": len(entries), "entries": entries})
+    """``count``: every booking in the ledger; ``entries``: the page asked for."""
+    bank, query = request.app[BANK], request.query
+    errors = [
+        FieldError(name, "must be a whole number, at least 0")
+        for name in _PAGE_PARAMETERS & query.keys()
+        if not _WHOLE.fullmatch(query[name])
+    ]
+    errors += [
+        FieldError(name, "unknown query parameter") for name in query.keys() - _PAGE_PARAMETERS
+    ]
+    if errors:
+        raise ProblemError(HTTPStatus.BAD_REQUEST, "invalid query", errors=errors)
+    limit = int(query["limit"]) if "limit" in query else None
+    entries = bank.ledger(int(query.get("offset", 0)), limit)
+    return _json({"count": bank.booked(), "entries": entries})
 
 
 async def health(_: web.Request) -> web.Response:

@@ -31,6 +31,7 @@ from payments.gateway import (
     create_gateway_app,
 )
 from payments.messages import ExecutePaymentCommand
+from payments.reconciliation import bank_ledger
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 
@@ -193,6 +194,35 @@ async def test_service_books_then_replays(
     assert [entry["idempotencyKey"] for entry in ledger["entries"]] == ["order-1", "order-2"]
     async with client.get(f"{url}/health") as response:
         assert response.status == 200
+
+
+async def test_the_ledger_is_read_in_pages_by_offset(
+    serve_bank: ServeBank, client: aiohttp.ClientSession
+) -> None:
+    url = await serve_bank(SimulatedBank())
+    for n in range(5):
+        await post_payment(client, url, f"order-{n}")
+    async with client.get(f"{url}/ledger", params={"offset": 3, "limit": 10}) as response:
+        ledger = await response.json()
+    assert ledger["count"] == 5
+    assert [entry["idempotencyKey"] for entry in ledger["entries"]] == ["order-3", "order-4"]
+    pages = [[b.key for b in page] async for page in bank_ledger(url, size=2)]
+    assert pages == [["order-0", "order-1"], ["order-2", "order-3"], ["order-4"]]
+
+
+async def test_a_bad_ledger_page_is_a_problem_naming_each_parameter(
+    serve_bank: ServeBank, client: aiohttp.ClientSession
+) -> None:
+    url = await serve_bank(SimulatedBank())
+    query = {"offset": "-1", "limit": "²", "page": "2"}
+    async with client.get(f"{url}/ledger", params=query) as response:
+        assert (response.status, response.content_type) == (400, "application/problem+json")
+        problem = await response.json(content_type=None)
+    assert {error["field"]: error["detail"] for error in problem["errors"]} == {
+        "offset": "must be a whole number, at least 0",
+        "limit": "must be a whole number, at least 0",
+        "page": "unknown query parameter",
+    }
 
 
 REQUESTS = "simulated_bank_payment_requests_total"

@@ -5,7 +5,6 @@ mismatch; a bank that does not answer is one line and exit 2."""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
@@ -28,7 +27,7 @@ from payments.gateway import SimulatedBank
 from payments.model import OrderStatus
 from payments.reconciliation import run
 from payments.service import PaymentService
-from payments.statements import CSV_HEADER
+from payments.statements import write_csv
 from tests.payments.conftest import VALID_ORDER, StartService
 from tests.payments.store_steps import created, new_order
 from tests.polling import eventually
@@ -80,14 +79,6 @@ async def booked(
             gateway_url=bank.url,
         )
         yield Booked(service, settings, ledger)
-
-
-def write_csv(path: Path, entries: list[dict[str, Any]]) -> Path:
-    with path.open("w", newline="") as file:
-        writer = csv.DictWriter(file, CSV_HEADER, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(entries)
-    return path
 
 
 async def test_orders_executed_through_the_bank_match_its_ledger(
