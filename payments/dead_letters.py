@@ -2,12 +2,13 @@
 records back to ``payment.execute``.
 
 ``python app.py dead-letters list``, ``show OFFSET`` and ``redrive OFFSET…`` (or
-``--all``, ``--since``). Re-driving is safe by construction: a command whose order is
-terminal is skipped here; one whose payment was claimed before makes the worker read
-its order first and pay only an order still EXECUTING, and the bank honours the order
-id as idempotency key; a record that still cannot be read goes back to the DLT with
-its reason, from the worker. Each record sent again carries ``x-redriven-at`` and
-``x-redriven-from-offset``; the failure headers of its dead-lettering are dropped, so
+``--all``, or those failed within ``--since``/``--until``). Re-driving is safe by
+construction: a command whose order is terminal is skipped here; one whose payment
+was claimed before makes the worker read its order first and pay only an order still
+EXECUTING, and the bank honours the order id as idempotency key; a record that still
+cannot be read goes back to the DLT with its reason, from the worker. Each record
+sent again carries ``x-redriven-at`` and ``x-redriven-from-offset``; the failure
+headers of its dead-lettering are dropped, so
 a new failure gets fresh ones.
 """
 
@@ -30,6 +31,7 @@ from payments.lifecycle import PoisonCommand, read_command
 from payments.store import OrderStore, StoreUnavailable
 from payments.stores import MongoOrderStore
 from payments.topics import TopicNames
+from payments.window import ALWAYS, Window, instant
 
 REDRIVEN_AT = "x-redriven-at"
 REDRIVEN_FROM_OFFSET = "x-redriven-from-offset"
@@ -66,6 +68,14 @@ class DeadLetter:
     @property
     def failed_at(self) -> str:
         return self.headers.get(headers.FAILED_AT, self.timestamp.isoformat())
+
+    @property
+    def failed_time(self) -> datetime:
+        """When it failed: its header, or the record's time where that is none."""
+        try:
+            return instant(self.failed_at)
+        except ValueError:
+            return self.timestamp
 
     def line(self) -> str:
         reason = f"{self.headers.get(headers.EXCEPTION_TYPE, '?')}: "
@@ -143,10 +153,10 @@ class Redriven:
 
 
 async def redrive(
-    settings: Settings, chosen: Collection[int] | None, since: datetime | None = None
+    settings: Settings, chosen: Collection[int] | None, window: Window = ALWAYS
 ) -> list[Redriven]:
-    """Send the letters at ``chosen`` offsets (None: every one, failed at ``since`` or
-    later) back to the commands topic, skipping those whose order is terminal."""
+    """Send the letters at ``chosen`` offsets (None: every one failed within
+    ``window``) back to the commands topic, skipping those whose order is terminal."""
     servers = _servers(settings)
     topics = TopicNames(settings.kafka_topic_prefix)
     store = _store(settings)
@@ -156,7 +166,7 @@ async def redrive(
         await store.start()
         await producer.start()
         async for letter in dead_letters(servers, topics.dead_letter):
-            if not _chosen(letter, chosen, since):
+            if not _chosen(letter, chosen, window):
                 continue
             why_not = await _skipped(store, letter)
             if why_not is None:
@@ -174,10 +184,10 @@ async def redrive(
     return done + [Redriven(offset, "no such dead letter") for offset in sorted(missing)]
 
 
-def _chosen(letter: DeadLetter, chosen: Collection[int] | None, since: datetime | None) -> bool:
+def _chosen(letter: DeadLetter, chosen: Collection[int] | None, window: Window) -> bool:
     if chosen is not None:
         return letter.offset in chosen
-    return since is None or datetime.fromisoformat(letter.failed_at) >= since
+    return letter.failed_time in window
 
 
 async def _skipped(store: OrderStore, letter: DeadLetter) -> str | None:
@@ -226,10 +236,11 @@ async def run(settings: Settings, argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.action == "redrive":
-            if not args.offsets and not args.all:
-                raise NoDeadLetters("redrive: name the offsets, or --all")
-            chosen = None if args.all else set(args.offsets)
-            for item in await redrive(settings, chosen, args.since):
+            window = Window.of(args)
+            if not args.offsets and not args.all and window == ALWAYS:
+                raise NoDeadLetters("redrive: name the offsets, or --all, --since or --until")
+            chosen = set(args.offsets) if args.offsets else None
+            for item in await redrive(settings, chosen, window):
                 print(f"{item.offset}\t{item.outcome}")
             return 0
         topic = TopicNames(settings.kafka_topic_prefix).dead_letter
@@ -262,6 +273,6 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("offset", type=int)
     again = actions.add_parser("redrive", help="send records back to payment.execute")
     again.add_argument("offsets", type=int, nargs="*")
-    again.add_argument("--all", action="store_true", help="every record (or --since)")
-    again.add_argument("--since", type=datetime.fromisoformat, help="failed at or after")
+    again.add_argument("--all", action="store_true", help="every record")
+    Window.add_arguments(again, "every record failed")
     return parser

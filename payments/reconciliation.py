@@ -35,6 +35,7 @@ from payments.model import OrderStatus, PaymentOrder
 from payments.statements import Booking, StatementError, ledger_bookings, statement_bookings
 from payments.store import OrderStore, StoreUnavailable
 from payments.stores import store_for
+from payments.window import ALWAYS, Window
 
 logger = logging.getLogger(__name__)
 
@@ -89,19 +90,19 @@ async def reconcile(
     *,
     now: datetime,
     grace: timedelta = GRACE,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    window: Window = ALWAYS,
 ) -> Report:
-    """Every order created within [since, until) against every booking booked within
-    it; a booking of an order created outside it is checked against that order."""
+    """Every order created within ``window`` against every booking booked within it; a
+    booking of an order created outside it is checked against that order. The window
+    narrows what is compared, not what is read: every order of the store is."""
     report = Report()
     with BookingIndex() as index:
         async for page in bookings:
-            booked = [booking for booking in page if _within(booking.booked_at, since, until)]
+            booked = [booking for booking in page if booking.booked_at in window]
             index.add(booked)
             report.bookings += len(booked)
         async for listed in orders:
-            chosen = [order for order in listed if _within(order.created_at, since, until)]
+            chosen = [order for order in listed if order.created_at in window]
             taken = index.take([order.id for order in chosen])
             for order in chosen:
                 report.orders += 1
@@ -156,10 +157,6 @@ def _differences(order: PaymentOrder, booking: Booking) -> list[str]:
 def _unknown(booking: Booking) -> Finding:
     detail = f"key {booking.key or '-'}, {booking.amount} {booking.currency}"
     return Finding(Mismatch.UNKNOWN_BOOKING, None, (booking.reference,), detail)
-
-
-def _within(at: datetime, since: datetime | None, until: datetime | None) -> bool:
-    return (since is None or at >= since) and (until is None or at < until)
 
 
 async def every_order(store: OrderStore) -> AsyncIterator[Sequence[PaymentOrder]]:
@@ -255,8 +252,7 @@ async def run(settings: Settings, argv: Sequence[str]) -> int:
                 store,
                 now=utcnow(),
                 grace=timedelta(seconds=args.grace),
-                since=args.since,
-                until=args.until,
+                window=Window.of(args),
             )
         finally:
             await store.stop()
@@ -281,8 +277,7 @@ async def run(settings: Settings, argv: Sequence[str]) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app.py reconcile", description=__doc__)
     parser.add_argument("--statement", type=Path, help="a CSV or camt.053 (.xml) statement")
-    parser.add_argument("--since", type=datetime.fromisoformat, help="from this time on")
-    parser.add_argument("--until", type=datetime.fromisoformat, help="before this time")
+    Window.add_arguments(parser, "orders created and bookings booked")
     parser.add_argument(
         "--grace",
         type=float,

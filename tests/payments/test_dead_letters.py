@@ -176,7 +176,7 @@ async def test_the_console_lists_the_newest_dead_letters(
         assert (status, problem["detail"]) == (404, "the embedded default keeps no dead letters")
 
 
-async def test_redrive_since_sends_only_what_failed_from_then_on(
+async def test_redrive_since_and_until_send_only_what_failed_within(
     start_service: StartService, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     await start_service("ingest")
@@ -190,5 +190,10 @@ async def test_redrive_since_sends_only_what_failed_from_then_on(
 
     assert await run(settings, ["redrive", "--all", "--since", "2026-12-02T00:00:00+00:00"]) == 0
     assert capsys.readouterr().out == "1\tsent\n"
+    assert await run(settings, ["redrive", "--until", "2026-12-02"]) == 0  # midnight UTC
+    assert capsys.readouterr().out == "0\tsent\n"
+    window = ["--since", "2026-12-01T12:00:00+01:00", "--until", "2026-12-02T12:00:00+01:00"]
+    assert await run(settings, ["redrive", *window]) == 0
+    assert capsys.readouterr().out == "1\tsent\n"
     assert await run(settings, ["redrive"]) == 2
-    assert "redrive: name the offsets, or --all" in capsys.readouterr().err
+    assert "redrive: name the offsets, or --all, --since or --until" in capsys.readouterr().err

@@ -254,6 +254,8 @@ async def test_since_and_until_bound_orders_and_bookings(
     assert capsys.readouterr().out == "0 orders, 0 bookings: 0 matched, 0 in flight, 0 mismatches\n"
     assert await run(booked.settings, ["--since", earlier, "--until", later]) == 0
     assert capsys.readouterr().out == "3 orders, 3 bookings: 3 matched, 0 in flight, 0 mismatches\n"
+    assert await run(booked.settings, ["--until", "2000-01-01"]) == 0  # no offset: UTC
+    assert capsys.readouterr().out == "0 orders, 0 bookings: 0 matched, 0 in flight, 0 mismatches\n"
     # A booking within the window, of an order created before it, is checked against it.
     first = {**booked.ledger[0], "bookedAt": (utcnow() + timedelta(hours=2)).isoformat()}
     statement = write_csv(tmp_path / "statement.csv", [first])
