@@ -33,6 +33,19 @@ HTTP_CONTENT_TYPE = "http.content-type"
 # as (absent when the server checks no one).
 HTTP_PRINCIPAL = "http.principal"
 
+# Headers about an exchange's life in this process: the hop it came by (``kafka.*``,
+# ``http.*``) and its redeliveries. A consumer never takes them from a message from
+# outside and a producer never sends them on (Camel's HeaderFilterStrategy), so no
+# message can pose as another hop or as a count of attempts.
+LOCAL_PREFIXES = ("kafka.", "http.")
+EXCHANGE_STATE = frozenset({REDELIVERED, REDELIVERY_COUNTER, DUPLICATE_MESSAGE})
+
+
+def is_local(name: str) -> bool:
+    """Whether the header ``name`` stays in this process (see ``LOCAL_PREFIXES``)."""
+    return name.startswith(LOCAL_PREFIXES) or name in EXCHANGE_STATE
+
+
 # Exchange properties (not headers: they never leave the process).
 EXCEPTION_CAUGHT = "exception-caught"  # the error an on_exception or dead-letter handled
 DEAD_LETTERED = "dead-lettered"

@@ -29,7 +29,6 @@ from components.http.codec import encode_body
 from components.http.correlation import correlation_id_of
 from components.http.headers import (
     PATH_PARAM_PREFIX,
-    RESERVED_PREFIX,
     RESPONSE_HEADER_PREFIX,
     with_prefix,
 )
@@ -189,12 +188,13 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
 
 def request_headers(request: web.Request) -> dict[str, Any]:
     """Request headers by lowercased name (repeats joined by commas), then the
-    component's own; a request header named like those is dropped, and so are
-    credentials (``CREDENTIAL_HEADERS``)."""
+    component's own; a request header that is the engine's (``headers.is_local``: the
+    component's own among them) is dropped, and so are credentials
+    (``CREDENTIAL_HEADERS``)."""
     result: dict[str, Any] = {}
     for name, value in request.headers.items():
         key = name.lower()
-        if not key.startswith(RESERVED_PREFIX) and key not in CREDENTIAL_HEADERS:
+        if not headers.is_local(key) and key not in CREDENTIAL_HEADERS:
             result[key] = f"{result[key]}, {value}" if key in result else value
     result[headers.HTTP_METHOD] = request.method
     result[headers.HTTP_PATH] = request.path

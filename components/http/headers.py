@@ -1,11 +1,10 @@
 """Names of the exchange headers the ``http:`` component reads and writes, beyond the
 engine-wide ``endpoints.headers.HTTP_*`` ones.
 
-Every name here starts with ``http.``: request headers with that prefix are dropped
-on the way in, so a client can never set a response header or a path parameter.
+Every name here starts with ``http.``, a prefix of the engine's local headers
+(``endpoints.headers.is_local``): request headers with it are dropped on the way in,
+so a client can never set a response header or a path parameter.
 """
-
-RESERVED_PREFIX = "http."
 
 # Written by the consumer: ``http:/orders/{id}`` puts the ``id`` segment in ``http.path.id``.
 PATH_PARAM_PREFIX = "http.path."

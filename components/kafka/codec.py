@@ -4,7 +4,8 @@ Bodies use the same JSON rules as the ``http:`` component, so money stays exact:
 a ``Decimal`` goes out as a JSON string, and a JSON number with a fraction comes
 back as a ``Decimal``, never a float.
 Header values travel as bytes: text as UTF-8, anything else as JSON. The engine's
-own ``kafka.*`` and ``http.*`` headers describe this hop, so they never travel.
+local headers (``endpoints.headers.is_local``: this hop's ``kafka.*`` and ``http.*``,
+an exchange's redeliveries) neither travel nor are taken from a record.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from components.kafka.options import ValueFormat
-from endpoints.headers import KAFKA_KEY
+from endpoints.headers import KAFKA_KEY, is_local
 from endpoints.json_codec import decode_json, encode_json
-
-LOCAL_HEADER_PREFIXES = ("kafka.", "http.")
 
 KafkaHeaders = list[tuple[str, bytes]]
 
@@ -47,11 +46,7 @@ def encode_key(headers: Mapping[str, Any]) -> bytes | None:
 
 
 def encode_headers(headers: Mapping[str, Any]) -> KafkaHeaders:
-    return [
-        (name, _header_bytes(value))
-        for name, value in headers.items()
-        if not name.startswith(LOCAL_HEADER_PREFIXES)
-    ]
+    return [(name, _header_bytes(value)) for name, value in headers.items() if not is_local(name)]
 
 
 def _header_bytes(value: Any) -> bytes:
@@ -73,7 +68,7 @@ def decode_value(data: bytes | None, value_format: ValueFormat) -> Any:
 
 def decode_headers(headers: Iterable[tuple[str, bytes | None]]) -> dict[str, Any]:
     """UTF-8 values become str; others stay bytes. A repeated name keeps its last value."""
-    return {name: decode_text(value) for name, value in headers}
+    return {name: decode_text(value) for name, value in headers if not is_local(name)}
 
 
 def decode_text(value: bytes | None) -> str | bytes | None:

@@ -91,7 +91,12 @@ async def test_get_route_with_path_param_answers_json_status_and_header(
     await serve(component, {"http:/payment-orders/{id}?method=GET": handler})
     async with client.get(
         f"{component.url}/payment-orders/po-7?expand=events",
-        headers={"X-Trace": "t1", "http.response.Location": "/evil"},
+        headers={
+            "X-Trace": "t1",
+            "http.response.Location": "/evil",
+            "X-Redelivery-Counter": "abc",
+            "kafka.key": "other",
+        },
     ) as response:
         assert response.status == 201
         assert response.headers["Location"] == "/payment-orders/po-7"
@@ -103,6 +108,8 @@ async def test_get_route_with_path_param_answers_json_status_and_header(
     assert request[headers.HTTP_QUERY] == {"expand": "events"}
     assert request["x-trace"] == "t1"
     assert "http.response.location" not in request  # a client cannot set response headers
+    # nor the engine's own: a count of attempts, the record key of a later hop
+    assert request.keys().isdisjoint({headers.REDELIVERY_COUNTER, headers.KAFKA_KEY})
 
 
 async def test_post_json_reaches_the_route_with_exact_decimals(

@@ -25,7 +25,14 @@ from components.kafka.consumer import KafkaConsumer
 from endpoints.base import Consumer, RouteHandler
 from endpoints.errors import EndpointError
 from endpoints.exchange import Exchange
-from endpoints.headers import KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TOPIC
+from endpoints.headers import (
+    KAFKA_KEY,
+    KAFKA_OFFSET,
+    KAFKA_PARTITION,
+    KAFKA_TOPIC,
+    REDELIVERED,
+    REDELIVERY_COUNTER,
+)
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from tests.conftest import TopicFactory, unique_name
@@ -163,6 +170,8 @@ async def test_producer_sends_keyed_records_with_headers_once_acknowledged(
             "x-count": 3,
             "http.status": 201,  # the engine's own headers stay home
             KAFKA_TOPIC: "elsewhere",
+            REDELIVERED: True,
+            REDELIVERY_COUNTER: 2,
         },
     )
 
@@ -282,6 +291,38 @@ async def test_consumer_decodes_headers_and_the_chosen_value_format(
         "x-trace": "t1",
         "x-n": "7",
         KAFKA_KEY: b"\xffkey",  # not UTF-8: stays bytes
+        KAFKA_TOPIC: topic,
+        KAFKA_PARTITION: 0,
+        KAFKA_OFFSET: 0,
+    }
+
+
+async def test_a_records_headers_named_like_the_engines_own_are_not_taken(
+    kafka: KafkaComponent, kafka_bootstrap: str, new_topic: TopicFactory
+) -> None:
+    """Another producer's record cannot pose as another hop or as a count of attempts."""
+    topic = await new_topic("kafka-forged", partitions=1)
+    forged = [
+        (REDELIVERY_COUNTER, b"abc"),
+        (REDELIVERED, b"true"),
+        (KAFKA_TOPIC, b"elsewhere"),
+        ("http.status", b"500"),
+        ("x-trace", b"t1"),
+    ]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, b"{}", headers=forged)
+    finally:
+        await producer.stop()
+    received = Received()
+
+    async with consuming(kafka, f"kafka:{topic}?groupId={unique_name('g')}", received.add):
+        await received.until(lambda exchanges: len(exchanges) == 1)
+
+    [got] = received.exchanges
+    assert {name: value for name, value in got.headers.items() if name != TRACEPARENT} == {
+        "x-trace": "t1",
         KAFKA_TOPIC: topic,
         KAFKA_PARTITION: 0,
         KAFKA_OFFSET: 0,
