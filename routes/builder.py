@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
 from endpoints import headers
@@ -24,6 +25,7 @@ from routes.definition import (
     IdempotentRepository,
     LogStep,
     ProcessStep,
+    RemoveHeadersStep,
     SetBodyStep,
     SetHeaderStep,
     SplitStep,
@@ -133,6 +135,17 @@ class RouteStepsBuilder:
                     exchange.headers[name] = await call(value_of, exchange)
 
                 return set_header
+            case RemoveHeadersStep(pattern, exclude):
+
+                def removed(name: str) -> bool:
+                    kept = any(fnmatchcase(name, keep) for keep in exclude)
+                    return fnmatchcase(name, pattern) and not kept
+
+                async def remove_headers(exchange: Exchange) -> None:
+                    for name in [name for name in exchange.headers if removed(name)]:
+                        del exchange.headers[name]
+
+                return remove_headers
             case SetBodyStep(expression):
                 value_of = self._expression(expression)
 

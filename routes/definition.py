@@ -52,6 +52,15 @@ class SetHeaderStep:
 
 
 @dataclass
+class RemoveHeadersStep:
+    """Drops the headers whose names match ``pattern`` but none of ``exclude`` (shell
+    wildcards, case-sensitive), as Camel's removeHeaders: what must not travel on."""
+
+    pattern: str
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass
 class SetBodyStep:
     expression: Expression
 
@@ -122,6 +131,7 @@ StepDefinition = (
     | ToStep
     | LogStep
     | SetHeaderStep
+    | RemoveHeadersStep
     | SetBodyStep
     | WireTapStep
     | FilterStep

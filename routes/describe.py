@@ -24,6 +24,7 @@ from routes.definition import (
     LogStep,
     OnException,
     ProcessStep,
+    RemoveHeadersStep,
     RouteDefinition,
     SetBodyStep,
     SetHeaderStep,
@@ -179,6 +180,9 @@ def _node(step: StepDefinition) -> StepNode:
             return StepNode("log", f"{level}: {label(message)}")
         case SetHeaderStep(name=name, expression=expression):
             return StepNode("set-header", f"{name} = {label(expression)}")
+        case RemoveHeadersStep(pattern=pattern, exclude=exclude):
+            kept = f" but {', '.join(exclude)}" if exclude else ""
+            return StepNode("remove-headers", pattern + kept)
         case SetBodyStep(expression=expression):
             return StepNode("set-body", label(expression))
         case FilterStep(predicate=predicate, steps=steps):

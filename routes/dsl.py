@@ -31,6 +31,7 @@ from routes.definition import (
     LogStep,
     OnException,
     ProcessStep,
+    RemoveHeadersStep,
     RouteDefinition,
     SetBodyStep,
     SetHeaderStep,
@@ -94,6 +95,11 @@ class Steps:
 
     def set_header(self, name: str, value: Any) -> Self:
         return self._add(SetHeaderStep(name, _expression(value)))
+
+    def remove_headers(self, pattern: str, *exclude: str) -> Self:
+        """Drop the headers matching ``pattern`` but none of ``exclude`` (shell wildcards:
+        ``remove_headers("*", "x-correlation-id")`` keeps only that one)."""
+        return self._add(RemoveHeadersStep(pattern, exclude))
 
     def set_body(self, value: Any) -> Self:
         return self._add(SetBodyStep(_expression(value)))

@@ -23,6 +23,7 @@ from routes.definition import (
     BatchStep,
     LogStep,
     ProcessStep,
+    RemoveHeadersStep,
     SetBodyStep,
     SetHeaderStep,
     StepDefinition,
@@ -76,6 +77,8 @@ def step_name(definition: StepDefinition) -> str:
             return "wireTap " + uri.split("?", 1)[0]
         case SetHeaderStep(name, _):
             return f"setHeader {name}"
+        case RemoveHeadersStep(pattern):
+            return f"removeHeaders {pattern}"
         case SetBodyStep():
             return "setBody"
         case LogStep():

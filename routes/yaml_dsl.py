@@ -47,6 +47,7 @@ from routes.definition import (
     LogStep,
     OnException,
     ProcessStep,
+    RemoveHeadersStep,
     RouteDefinition,
     SetBodyStep,
     SetHeaderStep,
@@ -135,6 +136,11 @@ class SetHeaderSpec(ExpressionSpec):
     name: str
 
 
+class RemoveHeadersSpec(Spec):
+    pattern: str
+    exclude: list[str] = []
+
+
 class IdempotentConsumerSpec(ExpressionSpec):
     repository: str
     steps: list[StepSpec] = []
@@ -172,6 +178,7 @@ _STEPS = (
     "to",
     "log",
     "set_header",
+    "remove_headers",
     "set_body",
     "transform",
     "wire_tap",
@@ -188,6 +195,7 @@ class StepSpec(Spec):
     to: str | list[str] | None = None
     log: str | LogSpec | None = None
     set_header: SetHeaderSpec | None = None
+    remove_headers: RemoveHeadersSpec | None = None
     set_body: ExpressionSpec | None = None
     transform: ExpressionSpec | None = None
     wire_tap: str | None = None
@@ -213,6 +221,9 @@ class StepSpec(Spec):
             return LogStep(simple(log.message), log.level)
         if self.set_header is not None:
             return SetHeaderStep(self.set_header.name, self.set_header.build())
+        if self.remove_headers is not None:
+            removed = self.remove_headers
+            return RemoveHeadersStep(removed.pattern, tuple(removed.exclude))
         if self.set_body is not None or self.transform is not None:
             spec = self.set_body or self.transform
             assert spec is not None

@@ -44,7 +44,14 @@ def test_the_graph_nests_branches_and_names_every_endpoint() -> None:
     assert graph.steps[1].label == "validate"
     idempotent = graph.steps[2]
     assert idempotent.label == "${header.orderId} in seen"
-    assert [node.kind for node in idempotent.steps] == ["filter", "wire-tap", "log", "set-body"]
+    assert [node.kind for node in idempotent.steps] == [
+        "filter",
+        "wire-tap",
+        "log",
+        "remove-headers",
+        "set-body",
+    ]
+    assert idempotent.steps[3].label == "x-* but x-correlation-id"
     choice = idempotent.steps[0].steps[0]
     assert choice.steps == (
         StepNode(
@@ -59,7 +66,7 @@ def test_the_graph_nests_branches_and_names_every_endpoint() -> None:
         ),
     )
     assert idempotent.steps[2].label == "INFO: order ${header.orderId} routed"
-    assert idempotent.steps[3].label == "'done'"
+    assert idempotent.steps[4].label == "'done'"
     assert graph.on_exceptions == (
         ExceptionNode(
             ("KeyError", "LookupError"),

@@ -57,6 +57,29 @@ async def test_set_header_set_body_and_transform(run: StartRoutes) -> None:
     assert mock(engine, "mock:out").bodies == ["replaced"]
 
 
+async def test_remove_headers_drops_what_matches_but_what_is_kept(run: StartRoutes) -> None:
+    engine = await run(
+        lambda r: (
+            r.from_("direct:in")
+            .remove_headers("*", "x-correlation-id", "keep-*")
+            .to("mock:bare")
+            .set_header("x-a", 1)
+            .set_header("x-b", 2)
+            .set_header("X-c", 3)
+            .remove_headers("x-*")
+            .to("mock:out")
+        )
+    )
+    sent = {"user-agent": "curl", "keep-me": "yes", "keep": "no", headers.CORRELATION_ID: "c-1"}
+    await engine.send("direct:in", "x", sent)
+    bare = mock(engine, "mock:bare").received[0].headers
+    bare.pop("traceparent", None)  # there when a test configured tracing
+    assert bare == {"keep-me": "yes", headers.CORRELATION_ID: "c-1"}
+    out = mock(engine, "mock:out").received[0].headers
+    out.pop("traceparent", None)
+    assert out.keys() == {"keep-me", "X-c"}  # case-sensitive, as Kafka's header names are
+
+
 async def test_log_renders_a_simple_template(
     run: StartRoutes, caplog: pytest.LogCaptureFixture
 ) -> None:

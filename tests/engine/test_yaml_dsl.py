@@ -48,6 +48,7 @@ def python_twin() -> RouteBuilder:
         .end()
         .wire_tap("mock:tap")
         .log("order ${header.orderId} routed")
+        .remove_headers("x-*", "x-correlation-id")
         .transform(constant("done"))
     )
     return builder
