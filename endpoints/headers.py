@@ -14,6 +14,9 @@ ATTEMPTS = "x-attempts"
 # record headers, set to the exchange id where an exchange starts without one.
 CORRELATION_ID = "x-correlation-id"
 
+# The W3C trace context, where tracing carries it from hop to hop.
+TRACE_CONTEXT = ("traceparent", "tracestate")
+
 # Written by the idempotent consumer when it drops a duplicate.
 DUPLICATE_MESSAGE = "x-duplicate-message"
 

@@ -17,7 +17,7 @@ ORDERS_PATH = "/payment-orders"
 def placed(exchange: Exchange) -> None:
     """201 for the order just created, 200 for the earlier order of the request's
     idempotency key; either at its Location."""
-    exchange.headers[headers.HTTP_STATUS] = 201 if exchange.headers[ORDER_CREATED] else 200
+    exchange.headers[headers.HTTP_STATUS] = 201 if exchange.properties[ORDER_CREATED] else 200
     exchange.headers[RESPONSE_HEADER_PREFIX + "Location"] = f"{ORDERS_PATH}/{exchange.body.id}"
 
 

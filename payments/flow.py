@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from components.http import ProblemError
 from endpoints.exchange import Exchange
-from endpoints.headers import HTTP_PRINCIPAL, KAFKA_KEY
+from endpoints.headers import CORRELATION_ID, HTTP_PRINCIPAL, KAFKA_KEY, TRACE_CONTEXT
 from endpoints.redelivery_policy import RedeliveryPolicy
 from payments import api
 from payments.api import ORDERS_PATH
@@ -39,7 +39,7 @@ from payments.store import StoreUnavailable
 from payments.topics import TopicNames
 from routes.definition import dead_letter_channel, default_error_handler
 from routes.dsl import RouteBuilder, RouteDsl
-from routes.expressions import body, header
+from routes.expressions import body, exchange_property, header
 
 # The ids of the routes that others look up (readiness, the console).
 CREATE_ROUTE = "create-payment-order"
@@ -163,7 +163,7 @@ def ingestion_routes(
         .process(lifecycle.receive)
         .batch(lifecycle.create_all, **STORE_BATCH)
         .process(api.placed)
-        .filter(header(ORDER_CREATED))
+        .filter(exchange_property(ORDER_CREATED))
         .to(LIFECYCLE_QUEUE)
     )
     queries = OrderQueries(lifecycle.store)
@@ -172,13 +172,19 @@ def ingestion_routes(
         queries.history
     )
     _api(builder, "GET", ORDERS_PATH, "list-payment-orders").process(queries.list_orders)
-    builder.from_(LIFECYCLE_QUEUE).route_id("queue-payment-order").to(ADVANCE)
+    (
+        builder.from_(LIFECYCLE_QUEUE)
+        .route_id("queue-payment-order")
+        # The request ends here: its headers go no further but its correlation and trace.
+        .remove_headers("*", CORRELATION_ID, *TRACE_CONTEXT)
+        .to(ADVANCE)
+    )
     advance = (
         builder.from_(ADVANCE)
         .route_id("advance-payment-order")
         .error_handler(default_error_handler(OUTAGE_RETRY))
         .batch(lifecycle.advance_all, **STORE_BATCH)
-        .set_header(KAFKA_KEY, header(ORDER_ID))
+        .set_header(KAFKA_KEY, exchange_property(ORDER_ID))
         .to(topology.commands)
     )
     if topology.durable:
@@ -227,12 +233,12 @@ def processor_routes(
         .process(lifecycle.begin_execution)
         .batch(lifecycle.claim_all, **STORE_BATCH)
         .process(lifecycle.read_if_claimed_before)
-        .filter(header(PAYMENT_DUE))
+        .filter(exchange_property(PAYMENT_DUE))
         .to(topology.gateway)
         .batch(lifecycle.complete_all, **STORE_BATCH)
         .process(lifecycle.after_losing_the_end)
         .end()
-        .set_header(KAFKA_KEY, header(ORDER_ID))
+        .set_header(KAFKA_KEY, exchange_property(ORDER_ID))
         .to(topology.executed)
         .batch(lifecycle.events_published_all, **STORE_BATCH)
     )
@@ -244,7 +250,7 @@ def processor_routes(
         .error_handler(default_error_handler(OUTAGE_RETRY))
         .to(topology.dead_letter)
         .process(lifecycle.fail)
-        .set_header(KAFKA_KEY, header(ORDER_ID))
+        .set_header(KAFKA_KEY, exchange_property(ORDER_ID))
         .to(topology.failed)
         .batch(lifecycle.events_published_all, **STORE_BATCH)
     )

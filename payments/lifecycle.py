@@ -35,12 +35,13 @@ from payments.stores.common import moved, store_time
 
 logger = logging.getLogger(__name__)
 
-# Exchange headers of the payment routes.
+# Exchange headers the payment routes read: what the request says.
 CLIENT_ID = "payment.clientId"  # whose order it is: set by the route from who asked
 IDEMPOTENCY_KEY = "idempotency-key"  # the client's key for the request, if it gave one
+# Exchange properties the lifecycle writes: they stay with the exchange and never travel
+# with a message, so no request or record can set them.
 ORDER_CREATED = "payment.created"  # True: a new order; False: the key's earlier order
 ORDER_ID = "payment.orderId"
-# Exchange properties (they stay with the exchange, never travel with a message).
 ORDER_REF = "payment.order"  # the OrderRef a worker ends the order from
 PAYMENT_DUE = "payment.due"  # False when only the terminal event is still owed
 PAYMENT_CLAIMED = "payment.claimed"  # this command's claim of the payment was the first
@@ -152,8 +153,8 @@ class Lifecycle:
                 continue
             stored, created = result
             exchange.body = stored
-            exchange.headers[ORDER_CREATED] = created
-            exchange.headers[ORDER_ID] = stored.id
+            exchange.properties[ORDER_CREATED] = created
+            exchange.properties[ORDER_ID] = stored.id
 
     # -- lifecycle up to the execution command ---------------------------------------------
     async def advance_all(self, exchanges: Sequence[Exchange]) -> None:
@@ -172,7 +173,7 @@ class Lifecycle:
                 after = moved(orders[index], move) if applied else None
                 orders[index] = after or await self._require(move.order_id)
         for exchange, order in zip(exchanges, orders, strict=True):
-            exchange.headers[ORDER_ID] = order.id
+            exchange.properties[ORDER_ID] = order.id
             if order.status.terminal:
                 exchange.stopped = True
             elif changes_from(order.status):
@@ -182,7 +183,7 @@ class Lifecycle:
 
     async def settle_all(self, exchanges: Sequence[Exchange]) -> None:
         """The orders' commands are delivered (or, on in-process queues, executed)."""
-        await self.store.settle([exchange.headers[ORDER_ID] for exchange in exchanges])
+        await self.store.settle([exchange.properties[ORDER_ID] for exchange in exchanges])
 
     async def _current(self, exchange: Exchange) -> PaymentOrder:
         """The order as the body carries it (its compare-and-set catches a stale copy),
@@ -212,36 +213,36 @@ class Lifecycle:
         it became EXECUTING. A command from an earlier producer, without them, reads the
         order for them (and pays only an order still EXECUTING)."""
         command = read_command(exchange.body)
-        exchange.headers[ORDER_ID] = command.order_id
+        exchange.properties[ORDER_ID] = command.order_id
         exchange.body = command
         ref = _carried_ref(command)
         if ref is None:
             await self._read_before_paying(exchange)
             return
         exchange.properties[ORDER_REF] = ref
-        exchange.headers[PAYMENT_DUE] = True
+        exchange.properties[PAYMENT_DUE] = True
 
     async def claim_all(self, exchanges: Sequence[Exchange]) -> None:
         """Claim the payment of each order that is due: the first claim of an order pays
         it without reading it (``read_if_claimed_before`` reads the others)."""
-        due = [exchange for exchange in exchanges if exchange.headers.get(PAYMENT_DUE)]
-        claimed = await self.store.claim_payments([e.headers[ORDER_ID] for e in due])
+        due = [exchange for exchange in exchanges if exchange.properties.get(PAYMENT_DUE)]
+        claimed = await self.store.claim_payments([e.properties[ORDER_ID] for e in due])
         for exchange, first in zip(due, claimed, strict=True):
-            exchange.headers[PAYMENT_CLAIMED] = first
+            exchange.properties[PAYMENT_CLAIMED] = first
 
     async def read_if_claimed_before(self, exchange: Exchange) -> None:
         """A command whose payment someone claimed before (a duplicate, or one read again
         after a crash) reads the order: one still EXECUTING is paid (the bank pays an
         order id once, whoever asks), one that ended is not, though its event may be
         owed (see ``_owed_event``)."""
-        if exchange.headers.get(PAYMENT_CLAIMED) is False:  # also when this step is retried
+        if exchange.properties.get(PAYMENT_CLAIMED) is False:  # also when this step is retried
             await self._read_before_paying(exchange)
 
     async def _read_before_paying(self, exchange: Exchange) -> None:
-        order = await self.store.get(exchange.headers[ORDER_ID])
+        order = await self.store.get(exchange.properties[ORDER_ID])
         if order is None:
-            raise PoisonCommand(f"no payment order {exchange.headers[ORDER_ID]}")
-        exchange.headers[PAYMENT_DUE] = not order.status.terminal
+            raise PoisonCommand(f"no payment order {exchange.properties[ORDER_ID]}")
+        exchange.properties[PAYMENT_DUE] = not order.status.terminal
         if order.status.terminal:
             await self._owed_event(exchange, order)
         elif order.status is not OrderStatus.EXECUTING:
@@ -279,18 +280,18 @@ class Lifecycle:
         moves = [_execution_done(exchange, now) for exchange in exchanges]
         done = await self.store.move_all(moves)
         for exchange, move, applied in zip(exchanges, moves, done, strict=True):
-            exchange.headers[ENDED_BY_OTHER] = not applied
+            exchange.properties[ENDED_BY_OTHER] = not applied
             if applied:
                 exchange.body = executed_event(move)
 
     async def after_losing_the_end(self, exchange: Exchange) -> None:
         """Another worker ended the order first, and may die before its event: this one
         takes the way of a duplicate (see ``_owed_event``)."""
-        if exchange.headers.get(ENDED_BY_OTHER):
-            await self._owed_event(exchange, await self._require(exchange.headers[ORDER_ID]))
+        if exchange.properties.get(ENDED_BY_OTHER):
+            await self._owed_event(exchange, await self._require(exchange.properties[ORDER_ID]))
 
     async def events_published_all(self, exchanges: Sequence[Exchange]) -> None:
-        ids = [exchange.headers[ORDER_ID] for exchange in exchanges]
+        ids = [exchange.properties[ORDER_ID] for exchange in exchanges]
         await self.store.mark_events_published(ids, self.clock())
 
     async def fail(self, exchange: Exchange) -> None:
@@ -315,7 +316,7 @@ class Lifecycle:
         if order is None:
             exchange.stopped = True
             return
-        exchange.headers[ORDER_ID] = order.id
+        exchange.properties[ORDER_ID] = order.id
         exchange.body = event_for(order)
 
 

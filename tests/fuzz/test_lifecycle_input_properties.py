@@ -136,4 +136,4 @@ async def test_any_create_request_is_stored_once_or_refused_naming_its_fields(
     assert (stored.idempotency_key, stored.client_id) == (key, "shop-a")
     replay = await create()
     assert replay.body.id == order.id
-    assert replay.headers[ORDER_CREATED] is False
+    assert replay.properties[ORDER_CREATED] is False

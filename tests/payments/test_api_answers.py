@@ -9,7 +9,7 @@ import pytest
 from components.http import FieldError, ProblemError
 from components.http.headers import RESPONSE_HEADER_PREFIX
 from endpoints import headers
-from endpoints.exchange import Exchange
+from endpoints.exchange import Exchange, Message
 from payments import api
 from payments.lifecycle import ORDER_CREATED
 from payments.rejections import (
@@ -29,7 +29,7 @@ LOCATION = RESPONSE_HEADER_PREFIX + "Location"
 def test_a_placed_order_answers_created_or_replayed_at_its_location(
     created: bool, status: int
 ) -> None:
-    exchange = Exchange.of(ORDER, {ORDER_CREATED: created})
+    exchange = Exchange(Message(ORDER), properties={ORDER_CREATED: created})
     api.placed(exchange)
     assert exchange.headers[headers.HTTP_STATUS] == status
     assert exchange.headers[LOCATION] == f"/payment-orders/{ORDER.id}"

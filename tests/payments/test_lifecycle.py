@@ -13,6 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from endpoints.exchange import utcnow
+from endpoints.headers import CORRELATION_ID, TRACE_CONTEXT
 from infra.services import service_processes
 from payments.gateway import SimulatedBank
 from payments.lifecycle import command_for
@@ -128,6 +129,42 @@ async def test_exhausted_retries_fail_the_order_and_dead_letter_the_command(
     [event] = await read_topic(kafka_bootstrap, topics.failed, 1)
     assert json.loads(event.value)["status"] == "FAILED"
     assert bank.ledger() == []
+
+
+# Headers named like the engine's and the lifecycle's own, as any client may send them.
+FORGED_HEADERS = {
+    "x-redelivery-counter": "abc",
+    "x-redelivered": "true",
+    "x-attempts": "zz",
+    "x-exception-type": "Forged",
+    "x-duplicate-message": "true",
+    "kafka.key": "someone-else",
+    "payment.due": "",
+    "payment.claimed": "false",
+    "payment.orderId": "someone-else",
+}
+
+
+async def test_a_clients_headers_end_with_its_request(
+    start_service: StartService, client: aiohttp.ClientSession, kafka_bootstrap: str, tenant: str
+) -> None:
+    """Whatever headers a request carries, its order is paid once and EXECUTED at the
+    first attempt, and its command carries none of them: once, one forged counter made
+    the worker fail orders the bank had paid."""
+    bank = SimulatedBank()
+    service = await start_service(bank=bank)
+    url = f"{service.http.url}/payment-orders"
+    async with client.post(url, json=ORDER, headers=FORGED_HEADERS) as answer:
+        assert answer.status == 201
+        created = await answer.json()
+
+    order = await until_terminal(client, service, created["id"])
+    assert (order["status"], order["attempts"]) == ("EXECUTED", 1)
+    assert len(bank.entries_for(created["id"])) == 1
+    [command] = await read_topic(kafka_bootstrap, TopicNames(f"{tenant}.").execute, 1)
+    assert command.key == created["id"].encode()
+    sent = {name for name, _ in command.headers}
+    assert sent - set(TRACE_CONTEXT) == {CORRELATION_ID}
 
 
 async def test_the_same_command_delivered_twice_pays_once(
