@@ -29,7 +29,9 @@ CURRENCIES = sorted(currency.code for currency in Currency if currency.exponent 
 
 def _amount(value: Any) -> Decimal:
     """Accept a JSON number (int or Decimal) or a plain decimal string; nothing else."""
-    if isinstance(value, bool | float):
+    if isinstance(value, bool):
+        raise ValueError("must be a decimal number, not true or false")
+    if isinstance(value, float):
         raise ValueError("must be a decimal number written exactly, not a binary float")
     if isinstance(value, int):
         return Decimal(value)
@@ -42,7 +44,7 @@ def _amount(value: Any) -> Decimal:
             return Decimal(value.strip())
         except InvalidOperation:
             pass
-    raise ValueError("must be a decimal number, e.g. 12.50")
+    raise ValueError("must be a positive decimal number in plain notation, e.g. 12.50")
 
 
 Amount = Annotated[

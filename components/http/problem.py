@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from endpoints.json_codec import encode_json
 
@@ -107,7 +108,7 @@ class ProblemError(Exception):
 
 def validation_problem(error: ValidationError) -> Problem:
     errors = [
-        FieldError(".".join(str(part) for part in item["loc"]), item["msg"])
+        FieldError(".".join(str(part) for part in item["loc"]), _message(item))
         for item in error.errors(include_url=False, include_input=False)
     ]
     return Problem(
@@ -115,6 +116,13 @@ def validation_problem(error: ValidationError) -> Problem:
         f"invalid fields in the request: {len(errors)}",
         errors=errors,
     )
+
+
+def _message(item: ErrorDetails) -> str:
+    """pydantic's message, but a validator's own ValueError as the validator wrote it
+    (pydantic puts "Value error, " before it)."""
+    error = item.get("ctx", {}).get("error")
+    return str(error) if item["type"] == "value_error" and error is not None else item["msg"]
 
 
 _KEPT_HEADERS = frozenset({hdrs.ALLOW, hdrs.RETRY_AFTER, hdrs.WWW_AUTHENTICATE})

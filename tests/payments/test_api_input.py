@@ -92,6 +92,25 @@ async def test_invalid_orders_are_refused_naming_each_field(
     assert await stored_orders(client, service) == 0
 
 
+@pytest.mark.parametrize(
+    ("amount", "detail"),
+    [
+        ("-5", "must be a positive decimal number in plain notation, e.g. 12.50"),
+        ("1e3", "must be a positive decimal number in plain notation, e.g. 12.50"),
+        (True, "must be a decimal number, not true or false"),
+        (-5, "must be greater than zero"),
+    ],
+)
+async def test_a_bad_amount_is_named_with_what_is_wrong_with_it(
+    service: PaymentService, client: aiohttp.ClientSession, amount: Any, detail: str
+) -> None:
+    order = {**GOOD, "amount": amount}
+    async with client.post(f"{service.http.url}/payment-orders", json=order) as response:
+        assert response.status == 422
+        problem = await response.json(content_type=None)
+    assert problem["errors"] == [{"field": "amount", "pointer": "#/amount", "detail": detail}]
+
+
 async def test_a_float_amount_in_json_is_read_as_the_exact_decimal_text(
     service: PaymentService, client: aiohttp.ClientSession
 ) -> None:
