@@ -83,13 +83,23 @@ async def test_list_and_show_what_the_dlt_holds(
     assert "no dead letter at offset 7" in capsys.readouterr().err
 
 
-async def test_a_redriven_command_executes_its_order_once_and_again_changes_nothing(
+async def test_a_fixed_poison_record_redriven_executes_its_order_once_and_again_changes_nothing(
     start_service: StartService, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The worker dead-letters a command for an order the store does not have; once the
+    order is there (the fix), a re-drive executes it once, and another changes nothing."""
     ingest = await start_service("ingest")
-    order = await dead_lettered(ingest, settings)
     bank = SimulatedBank()
     worker = await start_service("process", bank=bank)
+    topics = TopicNames(settings.kafka_topic_prefix)
+    servers = settings.kafka_bootstrap_servers or ""
+    order = new_order(at=utcnow())
+    # Without its version the worker reads the order before paying, and finds none.
+    await produce(servers, topics.execute, [(order.id, command_json(order, version=None))])
+    [letter] = await letters_on(topics.dead_letter, servers, 1)
+    assert letter.headers[headers.EXCEPTION_TYPE] == "payments.lifecycle.PoisonCommand"
+    assert letter.headers[headers.EXCEPTION_MESSAGE] == f"no payment order {order.id}"
+    await executing(ingest.store, order)
 
     assert await run(settings, ["redrive", "0"]) == 0
     assert capsys.readouterr().out == "0\tsent\n"
