@@ -173,16 +173,18 @@ def repeated_member_problem(error: RepeatedMember) -> ProblemError:
 
 
 async def read_limited(request: web.Request, limit: int) -> bytes:
-    too_large = ProblemError(
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the request body exceeds {limit} bytes"
-    )
+    def too_large() -> ProblemError:
+        return ProblemError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the request body exceeds {limit} bytes"
+        )
+
     if request.content_length is not None and request.content_length > limit:
-        raise too_large
+        raise too_large()
     body = bytearray()
     async for chunk in request.content.iter_any():
         body += chunk
         if len(body) > limit:
-            raise too_large
+            raise too_large()
     return bytes(body)
 
 
