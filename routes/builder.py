@@ -16,6 +16,7 @@ from endpoints import headers
 from endpoints.base import Producer
 from endpoints.exchange import Exchange, Message
 from endpoints.processor import BatchProcessor
+from endpoints.tracing import tracing_on
 from routes.batch import Batcher, BatchSizes, RouteParking
 from routes.definition import (
     BatchStep,
@@ -36,7 +37,7 @@ from routes.definition import (
 from routes.error_handling import RedeliveryErrorHandler
 from routes.expressions import Expression, Ref
 from routes.pipeline import Step, call, run_steps
-from routes.tracing import step_name, tracer, tracing_on
+from routes.tracing import step_name, tracer
 
 
 class BuildContext(Protocol):

@@ -1,6 +1,6 @@
 """OpenTelemetry spans of the engine: one per route an exchange runs through, one per
-step attempt. Only the OpenTelemetry API is used, so without a configured SDK every
-span is a no-op; ``observability.tracing`` configures one.
+step attempt, made only while tracing is on (``endpoints.tracing``): routes built while
+it is off make none, and ``observability.tracing`` turns it on before.
 
 The trace context travels with the exchange in its W3C ``traceparent`` header: a
 route's span is a child of the span running when the route starts (a direct call,
@@ -19,6 +19,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 
 from endpoints.exchange import Exchange
 from endpoints.headers import CORRELATION_ID
+from endpoints.tracing import tracing_on
 from routes.definition import (
     BatchStep,
     LogStep,
@@ -33,13 +34,6 @@ from routes.definition import (
 from routes.expressions import Ref
 
 tracer = trace.get_tracer("routes")
-
-
-def tracing_on() -> bool:
-    """Whether this process configured a tracer provider (the SDK). Without one every
-    span is a no-op, yet starting one costs as much as a short step: routes built while
-    tracing is off make none (``observability.tracing`` configures it before)."""
-    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
 @contextlib.contextmanager

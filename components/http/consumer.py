@@ -21,7 +21,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aiohttp import hdrs, web
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from components.http.access import CREDENTIAL_HEADERS, PRINCIPAL
@@ -40,6 +40,7 @@ from endpoints.base import Consumer, Endpoint, Producer, RouteHandler
 from endpoints.errors import EndpointError
 from endpoints.exchange import Exchange
 from endpoints.json_codec import RepeatedMember, decode_json
+from endpoints.tracing import start_span
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("components.http")
@@ -100,9 +101,10 @@ class HttpConsumer(Consumer):
         self._in_flight += 1
         self._idle.clear()
         try:
-            with tracer.start_as_current_span(
+            with start_span(
+                tracer,
                 f"{request.method} {self.endpoint.path}",
-                context=propagate.extract(request.headers),
+                request.headers,
                 kind=SpanKind.SERVER,
                 attributes={
                     "http.request.method": request.method,

@@ -26,7 +26,7 @@ import faust
 from faust.exceptions import ConsumerNotStarted
 from faust.types import TP, EventT, Message, StreamT
 from mode.types.signals import BaseSignalT
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from components.kafka.acks import InOrderAcks
@@ -37,6 +37,7 @@ from endpoints.base import Consumer, Endpoint, RouteHandler
 from endpoints.cohort import COHORT, Cohort
 from endpoints.exchange import Exchange
 from endpoints.headers import KAFKA_KEY, KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TOPIC
+from endpoints.tracing import start_span
 
 if TYPE_CHECKING:
     from components.kafka.endpoint import KafkaEndpoint
@@ -191,9 +192,10 @@ class KafkaConsumer(Consumer):
             exchange = record_exchange(message, self.endpoint.options.value_format)
             if cohort is not None:
                 exchange.properties[COHORT] = cohort
-            with tracer.start_as_current_span(
+            with start_span(
+                tracer,
                 f"{message.topic} process",
-                context=propagate.extract(exchange.headers),
+                exchange.headers,
                 kind=SpanKind.CONSUMER,
                 attributes={
                     "messaging.system": "kafka",

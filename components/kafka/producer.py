@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from opentelemetry import propagate, trace
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
 from components.kafka.codec import encode_headers, encode_key, encode_value
 from endpoints.base import Producer
 from endpoints.exchange import Exchange
 from endpoints.headers import KAFKA_OFFSET, KAFKA_PARTITION
+from endpoints.tracing import start_span, with_trace_context
 
 if TYPE_CHECKING:
     from components.kafka.endpoint import KafkaEndpoint
@@ -96,16 +97,15 @@ class KafkaProducer(Producer):
         key, value = encode_key(headers), encode_value(exchange.body)
         producer = await self._producer()
         topic = self.endpoint.topic
-        with tracer.start_as_current_span(
+        with start_span(
+            tracer,
             f"{topic} publish",
             kind=SpanKind.PRODUCER,
             attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
         ) as span:
-            record_headers = dict(headers)
-            propagate.inject(record_headers)  # the consumer's span continues this one
-            metadata = await producer.send_and_wait(
-                topic, value, key=key, headers=encode_headers(record_headers)
-            )
+            # The consumer's span continues this one.
+            record_headers = encode_headers(with_trace_context(headers))
+            metadata = await producer.send_and_wait(topic, value, key=key, headers=record_headers)
             span.set_attribute("messaging.destination.partition.id", str(metadata.partition))
             span.set_attribute("messaging.kafka.offset", metadata.offset)
         headers[KAFKA_PARTITION] = metadata.partition

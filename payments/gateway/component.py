@@ -22,6 +22,7 @@ from endpoints.base import Consumer, ConsumerNotSupported, Endpoint, Producer, R
 from endpoints.component import Component
 from endpoints.errors import EndpointError
 from endpoints.exchange import Exchange
+from endpoints.tracing import start_span
 from payments.gateway.bank import Bank, Payment
 from payments.gateway.client import RemoteBank
 from payments.gateway.errors import InvalidPaymentCommand, PaymentRejected, TransientGatewayError
@@ -91,7 +92,8 @@ class GatewayProducer(Producer):
         """Pay the command; one span and one counted outcome per call."""
         endpoint = self.endpoint
         started = time.perf_counter()
-        with tracer.start_as_current_span(
+        with start_span(
+            tracer,
             "gateway pay",
             kind=SpanKind.CLIENT,
             attributes={"gateway.endpoint": endpoint.uri.split("?", 1)[0]},
