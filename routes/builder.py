@@ -139,8 +139,9 @@ class RouteStepsBuilder:
             case RemoveHeadersStep(pattern, exclude):
 
                 def removed(name: str) -> bool:
-                    kept = any(fnmatchcase(name, keep) for keep in exclude)
-                    return fnmatchcase(name, pattern) and not kept
+                    return fnmatchcase(name, pattern) and not any(
+                        fnmatchcase(name, keep) for keep in exclude
+                    )
 
                 async def remove_headers(exchange: Exchange) -> None:
                     for name in [name for name in exchange.headers if removed(name)]:
