@@ -1,9 +1,22 @@
-"""Endpoint URIs: ``scheme:path?option=value&...``."""
+"""Endpoint URIs: ``scheme:path?option=value&...``, and hiding the credentials in them."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
+
+_USERINFO = re.compile(r"//[^/@?#\s]*@")
+_SECRET_OPTION = re.compile(
+    r"([?&][^=&\s]*(?:password|secret|token)[^=&\s]*=)[^&\s]*", re.IGNORECASE
+)
+
+
+def mask_credentials(text: str) -> str:
+    """``text`` with the user info of every URI in it and the values of its password,
+    secret and token options replaced by ``***``: the one mask for every place a URI can
+    surface (diagrams, readiness, logs, failure headers, error messages)."""
+    return _SECRET_OPTION.sub(r"\1***", _USERINFO.sub("//***@", text))
 
 
 class InvalidUri(ValueError):

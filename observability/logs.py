@@ -1,6 +1,6 @@
 """Structured logs: one JSON object per line (or plain text), each naming the route,
 the exchange and the correlation id it was written for, and the trace it belongs
-to, with account numbers masked.
+to, with account numbers and credentials masked.
 
 The names come from what is running (``routes.context``, the current span), so a
 processor only logs what it knows itself, e.g. ``extra={"order_id": ...}``; every
@@ -17,7 +17,7 @@ from typing import Any, Literal, TextIO
 
 from opentelemetry import trace
 
-from observability.masking import mask_accounts
+from observability.masking import mask
 from routes.context import current_routing
 
 LogFormat = Literal["json", "text"]
@@ -64,7 +64,7 @@ class JsonFormatter(logging.Formatter):
             document["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:
             document["exception"] = record.exc_text
-        return mask_accounts(json.dumps(document, default=str, ensure_ascii=False))
+        return mask(json.dumps(document, default=str, ensure_ascii=False))
 
 
 class TextFormatter(logging.Formatter):
@@ -72,7 +72,7 @@ class TextFormatter(logging.Formatter):
         super().__init__(_TEXT, defaults={"correlation_id": "-"})
 
     def format(self, record: logging.LogRecord) -> str:
-        return mask_accounts(super().format(record))
+        return mask(super().format(record))
 
 
 def log_handler(log_format: LogFormat, stream: TextIO | None = None) -> logging.Handler:

@@ -1,4 +1,5 @@
-"""Masking account numbers in log lines: a log is read by more people than an order.
+"""Masking account numbers (and the credentials in URIs) in log lines: a log is read by
+more people than an order.
 
 Three shapes are caught wherever they appear in a line: an IBAN (``DE89 3704 …``
 too), a long run of digits (a domestic account number), and any value written
@@ -11,6 +12,8 @@ and the last four characters (``DE******************3000``).
 from __future__ import annotations
 
 import re
+
+from endpoints.uri import mask_credentials
 
 # compact, or printed in groups of four
 _IBAN = re.compile(
@@ -32,6 +35,11 @@ def mask_value(value: str) -> str:
         return "*" * len(compact)
     keep_head = 2 if _IBAN.fullmatch(value) else 0  # the country code
     return compact[:keep_head] + "*" * (len(compact) - keep_head - 4) + compact[-4:]
+
+
+def mask(text: str) -> str:
+    """What a log line may show: account numbers and the credentials of URIs masked."""
+    return mask_accounts(mask_credentials(text))
 
 
 def mask_accounts(text: str) -> str:

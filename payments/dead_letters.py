@@ -27,6 +27,7 @@ from aiokafka.structs import ConsumerRecord
 
 from config.settings import Settings
 from endpoints import headers
+from endpoints.uri import mask_credentials
 from payments.lifecycle import PoisonCommand, read_command
 from payments.store import OrderStore, StoreUnavailable
 from payments.stores import MongoOrderStore
@@ -137,10 +138,14 @@ async def dead_letters(
 
 
 def _letter(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
+    """The record as operators read it: credentials masked, also in a record written
+    before the dead-letter channel masked them."""
     return DeadLetter(
         offset=record.offset,
         key=record.key.decode(errors="replace") if record.key is not None else None,
-        headers={name: value.decode(errors="replace") for name, value in record.headers},
+        headers={
+            name: mask_credentials(value.decode(errors="replace")) for name, value in record.headers
+        },
         value=record.value or b"",
         timestamp=datetime.fromtimestamp(record.timestamp / 1000, UTC),
     )

@@ -21,6 +21,7 @@ from components.http import HttpComponent
 from components.kafka import KafkaComponent, KafkaUnavailable
 from config.settings import Settings
 from endpoints.base import PartitionedConsumer
+from endpoints.uri import mask_credentials
 from observability.metrics import metrics_handler, service_registry
 from payments.access import METRICS_PATH, AccessPolicy
 from payments.clients import InvalidClientsFile, RateLimit, Registry, load_clients
@@ -47,7 +48,6 @@ from payments.statements import Booking, ledger_bookings
 from payments.store import OrderStore, StoreUnavailable
 from payments.stores import store_for
 from payments.topics import PROCESSOR_GROUP, TopicNames, ensure_topics
-from routes.describe import mask_uri
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from routes.yaml_dsl import load_route_directory
@@ -101,7 +101,7 @@ class PaymentService:
             await self.store.start()
         except StoreUnavailable as error:
             await self.store.stop()
-            uri = mask_uri(self.settings.mongo_uri or "")
+            uri = mask_credentials(self.settings.mongo_uri or "")
             raise ServerUnreachable("MONGO_URI", uri, "no MongoDB server answered") from error
         try:
             await self.engine.start()

@@ -9,12 +9,11 @@ a description is meant to be shown.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from endpoints.uri import EndpointUri, InvalidUri
+from endpoints.uri import EndpointUri, InvalidUri, mask_credentials
 from routes.definition import (
     BatchStep,
     ChoiceStep,
@@ -34,9 +33,6 @@ from routes.definition import (
     WireTapStep,
 )
 from routes.expressions import Body, Constant, ExchangeProperty, Header, Ref, Simple
-
-_USERINFO = re.compile(r"//[^/@?#]*@")
-_SECRET_OPTION = re.compile(r"([?&][^=&]*(?:password|secret|token)[^=&]*=)[^&]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -105,13 +101,13 @@ def describe_route(
     return RouteGraph(
         route_id=route_id,
         source=definition.source,
-        from_uri=mask_uri(definition.from_uri),
+        from_uri=mask_credentials(definition.from_uri),
         steps=_nodes(definition.steps),
         on_exceptions=tuple(
             _exception(policy) for policy in [*definition.on_exceptions, *shared_on_exceptions]
         ),
         maximum_redeliveries=handler.redelivery.maximum_redeliveries,
-        dead_letter_uri=mask_uri(dead_letter) if dead_letter else None,
+        dead_letter_uri=mask_credentials(dead_letter) if dead_letter else None,
     )
 
 
@@ -129,11 +125,6 @@ def route_map(graphs: Iterable[RouteGraph]) -> RouteMap:
         for target in consumers.get(_address(uri), [])
     )
     return RouteMap(graphs, links)
-
-
-def mask_uri(uri: str) -> str:
-    """The URI with user info and password/secret/token options replaced by ``***``."""
-    return _SECRET_OPTION.sub(r"\1***", _USERINFO.sub("//***@", uri))
 
 
 def label(value: Any) -> str:
@@ -168,14 +159,14 @@ def _node(step: StepDefinition) -> StepNode:
         case BatchStep(processor=processor, size=size, timeout=timeout, uri=uri):
             rules = f"(up to {size}, {timeout * 1000:g} ms)"
             if uri is not None:
-                target = mask_uri(uri)
+                target = mask_credentials(uri)
                 return StepNode("batch", f"to {target} {rules}", (target,))
             return StepNode("batch", f"{label(processor)} {rules}")
         case ToStep(uris=uris):
-            masked = tuple(mask_uri(uri) for uri in uris)
+            masked = tuple(mask_credentials(uri) for uri in uris)
             return StepNode("to", ", ".join(masked), masked)
         case WireTapStep(uri=uri):
-            return StepNode("wire-tap", mask_uri(uri), (mask_uri(uri),))
+            return StepNode("wire-tap", mask_credentials(uri), (mask_credentials(uri),))
         case LogStep(message=message, level=level):
             return StepNode("log", f"{level}: {label(message)}")
         case SetHeaderStep(name=name, expression=expression):

@@ -19,6 +19,7 @@ from endpoints.base import Producer
 from endpoints.cohort import COHORT, Cohort
 from endpoints.exchange import Exchange, utcnow
 from endpoints.processor import Processor
+from endpoints.uri import mask_credentials
 from routes.definition import ErrorHandler, LogLevel, OnException
 from routes.metrics import RouteMetrics
 from routes.pipeline import Step, call, run_steps
@@ -40,7 +41,7 @@ def failure_headers(error: BaseException, route_id: str, attempts: int) -> dict[
     kind = type(error)
     return {
         headers.EXCEPTION_TYPE: f"{kind.__module__}.{kind.__qualname__}",
-        headers.EXCEPTION_MESSAGE: str(error),
+        headers.EXCEPTION_MESSAGE: mask_credentials(str(error)),
         headers.ATTEMPTS: attempts,
         headers.FAILURE_ROUTE_ID: route_id,
         headers.FAILED_AT: utcnow().isoformat(),

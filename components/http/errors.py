@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from endpoints.uri import mask_credentials
+
 _SHOWN = 200  # characters of an answer's body quoted in the message
 
 
 class HttpOperationFailed(Exception):
-    """A call to another service failed; ``status`` is None when nothing answered."""
+    """A call to another service failed; ``status`` is None when nothing answered. The
+    message names the URL without its credentials."""
 
     def __init__(self, url: str, status: int | None, body: Any, reason: str) -> None:
-        super().__init__(f"{url}: {reason}")
+        super().__init__(f"{mask_credentials(url)}: {reason}")
         self.url = url
         self.status = status
         self.body = body

@@ -529,6 +529,21 @@ async def test_producer_raises_by_kind_of_failure_and_keeps_the_exchange(
     assert refused.value.status is None
 
 
+async def test_a_failed_call_names_its_url_without_the_credentials(
+    component: HttpComponent, gateway: str
+) -> None:
+    """Its message reaches logs and dead-letter headers: operators see where, not how to
+    log in."""
+    with_credentials = gateway.replace("http://", "http://user:secret@")
+
+    with pytest.raises(HttpServerError) as failed:
+        await call(component, f"{with_credentials}/unavailable", Exchange.of({"amount": "1"}))
+
+    assert str(failed.value).startswith(f"{gateway.replace('http://', 'http://***@')}/unavailable:")
+    assert "secret" not in str(failed.value)
+    assert failed.value.url == f"{with_credentials}/unavailable"  # the call's own, unmasked
+
+
 async def test_producer_can_keep_an_error_answer_as_the_body(
     component: HttpComponent, gateway: str
 ) -> None:

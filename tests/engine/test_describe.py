@@ -9,7 +9,7 @@ from pathlib import Path
 from endpoints.exchange import Exchange
 from endpoints.redelivery_policy import RedeliveryPolicy
 from routes.definition import dead_letter_channel
-from routes.describe import ExceptionNode, Link, StepNode, label, mask_uri
+from routes.describe import ExceptionNode, Link, StepNode, label
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from routes.expressions import body, constant, header, ref
@@ -107,13 +107,25 @@ def test_the_engine_default_error_handler_applies_to_routes_without_their_own() 
 
 
 def test_credentials_in_uris_are_masked() -> None:
-    assert mask_uri("gateway:bank?url=http://ann:pw@bank.test/pay&timeout=5") == (
-        "gateway:bank?url=http://***@bank.test/pay&timeout=5"
+    builder = RouteBuilder()
+    (
+        builder.from_("kafka:t?saslPassword=s3cret&groupId=g")
+        .route_id("a")
+        .error_handler(dead_letter_channel("http://ann:pw@dlq.test/letters"))
+        .to("gateway:bank?url=http://ann:pw@bank.test/pay&timeout=5")
+        .wire_tap("http://ann:pw@audit.test/copy")
     )
-    assert mask_uri("kafka:t?saslPassword=s3cret&groupId=g&apiToken=x") == (
-        "kafka:t?saslPassword=***&groupId=g&apiToken=***"
-    )
-    assert mask_uri("seda:work?size=10") == "seda:work?size=10"
+    (graph,) = described(builder).describe().routes
+
+    assert graph.from_uri == "kafka:t?saslPassword=***&groupId=g"
+    assert graph.dead_letter_uri == "http://***@dlq.test/letters"
+    assert [(step.label, step.uris) for step in graph.steps] == [
+        (
+            "gateway:bank?url=http://***@bank.test/pay&timeout=5",
+            ("gateway:bank?url=http://***@bank.test/pay&timeout=5",),
+        ),
+        ("http://***@audit.test/copy", ("http://***@audit.test/copy",)),
+    ]
 
 
 class Ledger:

@@ -94,3 +94,18 @@ def test_an_exception_is_one_json_field() -> None:
         logger.exception("failed")
     event = json.loads(out.getvalue())
     assert "ValueError: bad account DE****************3000" in event["exception"]
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_the_credentials_of_a_uri_are_masked_in_message_and_exception(
+    log_format: LogFormat,
+) -> None:
+    logger, out = capture(log_format)
+    bank = "http://user:secret@127.0.0.1:9000/payments"
+    try:
+        raise ConnectionError(f"{bank}: no answer")
+    except ConnectionError:
+        logger.exception("paying through %s failed", bank)
+    line = out.getvalue()
+    assert "secret" not in line
+    assert line.count("http://***@127.0.0.1:9000/payments") == 2

@@ -83,6 +83,27 @@ async def test_list_and_show_what_the_dlt_holds(
     assert "no dead letter at offset 7" in capsys.readouterr().err
 
 
+async def test_a_record_from_before_the_mask_is_read_with_its_credentials_masked(
+    start_service: StartService, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await start_service("ingest")
+    topic = TopicNames(settings.kafka_topic_prefix).dead_letter
+    cause = "http://user:secret@bank.test:9000/payments: answered 503"
+    failure = [
+        (headers.EXCEPTION_TYPE, b"payments.gateway.errors.TransientGatewayError"),
+        (headers.EXCEPTION_MESSAGE, cause.encode()),
+    ]
+    await produce(settings.kafka_bootstrap_servers or "", topic, [("o-1", b"{}")], failure)
+    [letter] = await letters_on(topic, settings.kafka_bootstrap_servers or "", 1)
+
+    masked = "http://***@bank.test:9000/payments: answered 503"
+    assert letter.summary()["exceptionMessage"] == masked
+    assert await run(settings, ["list"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(f"TransientGatewayError: {masked}")
+    assert await run(settings, ["show", "0"]) == 0
+    assert "secret" not in capsys.readouterr().out
+
+
 async def test_a_fixed_poison_record_redriven_executes_its_order_once_and_again_changes_nothing(
     start_service: StartService, settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
