@@ -51,4 +51,7 @@ def is_local(name: str) -> bool:
 
 # Exchange properties (not headers: they never leave the process).
 EXCEPTION_CAUGHT = "exception-caught"  # the error an on_exception or dead-letter handled
+# The routes whose dead-letter channel is handling a dead letter (outermost first): a
+# route's channel never takes a message it is handling already.
+DEAD_LETTER_ROUTES = "dead-letter-routes"
 DEAD_LETTERED = "dead-lettered"

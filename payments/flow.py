@@ -225,7 +225,12 @@ def processor_routes(
     execute = (
         builder.from_(topology.commands_in)
         .route_id(EXECUTE_ROUTE)
-        .error_handler(dead_letter_channel(FAIL, gateway_retry))
+        # A failure to fail the order (the store is down) fails the exchange, so Kafka
+        # brings the command back: never a command counted as handled with its order
+        # left EXECUTING.
+        .error_handler(
+            dead_letter_channel(FAIL, gateway_retry, dead_letter_handle_new_exception=False)
+        )
         .on_exception(StoreUnavailable, redelivery=OUTAGE_RETRY)
         .end()
         .on_exception(EventInFlight, redelivery=EVENT_WAIT)

@@ -1,14 +1,17 @@
 """Turns route definitions into running steps (Camel's reifier).
 
 Every leaf step is wrapped by the route's error handler; blocks (filter, choice,
-idempotent consumer) are not, so an error is handled once, where it happened.
+idempotent consumer) are not, so an error is handled once, where it happened. The
+steps of an ``on_exception`` are built by ``for_error_handling``: an error there fails
+the exchange, and no handler takes it again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
@@ -34,7 +37,7 @@ from routes.definition import (
     ToStep,
     WireTapStep,
 )
-from routes.error_handling import RedeliveryErrorHandler
+from routes.error_handling import RedeliveryErrorHandler, in_error_handling
 from routes.expressions import Expression, Ref
 from routes.pipeline import Step, call, run_steps
 from routes.tracing import step_name, tracer
@@ -61,6 +64,14 @@ class RouteStepsBuilder:
         self.logger = logging.getLogger(f"route.{route_id}")
         metrics = error_handler.metrics
         self.parking = RouteParking(lambda: metrics.in_flight)
+        self._guard: Callable[[Step], Step] = error_handler.wrap
+
+    def for_error_handling(self) -> RouteStepsBuilder:
+        """A builder of the same route whose steps no error handler guards: those of an
+        ``on_exception``, which would otherwise handle their own errors again."""
+        unguarded = copy.copy(self)
+        unguarded._guard = in_error_handling
+        return unguarded
 
     def build(self, definitions: Sequence[StepDefinition]) -> list[Step]:
         return [self._build(definition) for definition in definitions]
@@ -86,7 +97,7 @@ class RouteStepsBuilder:
                 )
                 return self._idempotent(self._expression(key), repo, self.build(steps))
         name = step_name(definition)
-        return self.error_handler.wrap(self._traced(name, self._leaf(definition, name)))
+        return self._guard(self._traced(name, self._leaf(definition, name)))
 
     def _traced(self, name: str, step: Step) -> Step:
         """A span per attempt of the step: the error handler wraps this, so each

@@ -179,12 +179,16 @@ class ErrorHandler:
     With ``dead_letter_uri`` the original message (``use_original_message``) goes there
     with failure headers and the exchange counts as handled; without, the exchange
     fails and its source decides (redeliver a Kafka record, answer HTTP 500).
+    ``dead_letter_handle_new_exception`` (Camel's deadLetterHandleNewException): when
+    sending to the dead letter fails too, that is logged and the exchange still counts
+    as handled; false fails the exchange with the new error, so its source redelivers it.
     """
 
     redelivery: RedeliveryPolicy = NO_REDELIVERY
     dead_letter_uri: str | None = None
     use_original_message: bool = True
     on_prepare_failure: Processor | Ref | None = None
+    dead_letter_handle_new_exception: bool = True
 
 
 def dead_letter_channel(
@@ -193,8 +197,11 @@ def dead_letter_channel(
     *,
     use_original_message: bool = True,
     on_prepare_failure: Processor | Ref | None = None,
+    dead_letter_handle_new_exception: bool = True,
 ) -> ErrorHandler:
-    return ErrorHandler(redelivery, uri, use_original_message, on_prepare_failure)
+    return ErrorHandler(
+        redelivery, uri, use_original_message, on_prepare_failure, dead_letter_handle_new_exception
+    )
 
 
 def default_error_handler(redelivery: RedeliveryPolicy = NO_REDELIVERY) -> ErrorHandler:

@@ -151,8 +151,9 @@ class Engine:
         )
         builder = RouteStepsBuilder(self, route_id, error_handler)
         # Steps of an on_exception run unguarded: an error there fails the exchange.
+        handling = builder.for_error_handling()
         error_handler.policies = [
-            ExceptionPolicy(policy, builder.build(policy.steps))
+            ExceptionPolicy(policy, handling.build(policy.steps))
             for policy in [*definition.on_exceptions, *self._on_exceptions]
         ]
         steps = builder.build(definition.steps)

@@ -5,6 +5,11 @@ It wraps each leaf step, so a redelivery repeats the step that failed, not the
 route. The policy for an error is the ``on_exception`` whose type is nearest in the
 error's class hierarchy (route-level before engine-level on a tie); errors that no
 policy names use the error handler's own redelivery.
+
+Error handling is never handled again: an error raised by a policy's steps fails the
+exchange with it (``in_error_handling``), and a message a route's dead-letter channel is
+handling never goes to that channel a second time, so no handler re-enters itself
+(Camel's FatalFallbackErrorHandler).
 """
 
 from __future__ import annotations
@@ -35,6 +40,19 @@ class ExceptionPolicy:
 
     definition: OnException
     steps: Sequence[Step]
+
+
+def in_error_handling(step: Step) -> Step:
+    """``step`` as a step of error handling (an ``on_exception``'s own): what it raises
+    fails the exchange, and no error handler takes it."""
+
+    async def unguarded(exchange: Exchange) -> None:
+        try:
+            await step(exchange)
+        except Exception as error:  # the exchange fails with it; the policy logs it once
+            exchange.exception = error
+
+    return unguarded
 
 
 def failure_headers(error: BaseException, route_id: str, attempts: int) -> dict[str, object]:
@@ -122,7 +140,8 @@ class RedeliveryErrorHandler:
         exchange.properties[headers.EXCEPTION_CAUGHT] = error
         if policy is not None:
             await run_steps(policy.steps, exchange)
-            if exchange.failed:  # a step of the policy itself failed
+            if exchange.exception is not None:  # a step of the policy itself failed
+                self._log_failure_in_handling(error, exchange.exception)
                 return
             if policy.definition.handled:
                 exchange.stopped = True
@@ -148,6 +167,17 @@ class RedeliveryErrorHandler:
             error,
         )
 
+    def _log_failure_in_handling(self, error: Exception, new: BaseException) -> None:
+        logger.error(
+            "route %s: %s while handling %s (%s): %s",
+            self.route_id,
+            type(new).__name__,
+            type(error).__name__,
+            error,
+            new,
+            exc_info=new,
+        )
+
     async def _send_to_dead_letter(
         self, exchange: Exchange, error: Exception, attempts: int
     ) -> None:
@@ -155,6 +185,17 @@ class RedeliveryErrorHandler:
         cohort = exchange.properties.get(COHORT)
         if isinstance(cohort, Cohort):  # its batch's others need not wait for it
             cohort.left(exchange)
+        handling: tuple[str, ...] = exchange.properties.get(headers.DEAD_LETTER_ROUTES, ())
+        if self.route_id in handling:  # this channel is handling the message already
+            logger.error(
+                "route %s: %s while its dead-letter channel handles the message; "
+                "not sent there again: %s",
+                self.route_id,
+                type(error).__name__,
+                error,
+            )
+            exchange.exception = error
+            return
         try:
             if self.on_prepare_failure is not None:
                 await call(self.on_prepare_failure, exchange)
@@ -166,12 +207,17 @@ class RedeliveryErrorHandler:
             if (correlation := exchange.headers.get(headers.CORRELATION_ID)) is not None:
                 message.headers.setdefault(headers.CORRELATION_ID, correlation)
             # As in Camel, the dead letter's endpoint can tell what it was sent for.
-            caught = {headers.EXCEPTION_CAUGHT: error}
-            letter = Exchange(message, properties=caught, route_id=self.route_id)
+            letter = Exchange(
+                message,
+                properties={
+                    headers.EXCEPTION_CAUGHT: error,
+                    headers.DEAD_LETTER_ROUTES: (*handling, self.route_id),
+                },
+                route_id=self.route_id,
+            )
             await self.dead_letter.process(letter)
-        except Exception as dead_letter_error:  # the exchange stays failed
-            logger.exception("route %s: dead-letter channel failed", self.route_id)
-            exchange.exception = dead_letter_error
+        except Exception as new_error:
+            self._dead_letter_failed(exchange, error, new_error)
             return
         logger.warning(
             "route %s: %s after %d attempt(s), sent to %s: %s",
@@ -185,3 +231,25 @@ class RedeliveryErrorHandler:
         exchange.stopped = True
         exchange.properties[headers.DEAD_LETTERED] = True
         self.metrics.dead_lettered += 1
+
+    def _dead_letter_failed(
+        self, exchange: Exchange, error: Exception, new_error: Exception
+    ) -> None:
+        """Camel's deadLetterHandleNewException: by default the channel's own failure is
+        logged and the exchange counts as handled; turned off, it fails the exchange."""
+        handle = self.definition.dead_letter_handle_new_exception
+        logger.warning(
+            "route %s: the dead-letter channel %s failed with %s while handling %s (%s); %s",
+            self.route_id,
+            self.definition.dead_letter_uri,
+            type(new_error).__name__,
+            type(error).__name__,
+            error,
+            "the exchange counts as handled" if handle else "the exchange fails with it",
+            exc_info=new_error,
+        )
+        if handle:
+            exchange.exception = None
+            exchange.stopped = True
+        else:
+            exchange.exception = new_error

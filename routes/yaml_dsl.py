@@ -277,6 +277,7 @@ class DeadLetterChannelSpec(Spec):
     dead_letter_uri: str
     use_original_message: bool = True
     on_prepare_failure: str | None = None
+    dead_letter_handle_new_exception: bool = True
     redelivery_policy: RedeliveryPolicySpec = RedeliveryPolicySpec()
 
 
@@ -302,6 +303,7 @@ class ErrorHandlerSpec(Spec):
                 dlc.dead_letter_uri,
                 dlc.use_original_message,
                 prepare,
+                dlc.dead_letter_handle_new_exception,
             )
         assert self.default_error_handler is not None
         return ErrorHandler(self.default_error_handler.redelivery_policy.build())

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import pytest
 
@@ -20,10 +21,12 @@ def sleeper() -> RecordingSleeper:
 async def run(sleeper: RecordingSleeper) -> AsyncIterator[StartRoutes]:
     engines: list[Engine] = []
 
-    async def start(build: Build) -> Engine:
+    async def start(build: Build, beans: Mapping[str, Any] | None = None) -> Engine:
         builder = RouteBuilder()
         build(builder)
         engine = Engine(sleeper=sleeper)
+        for name, bean in (beans or {}).items():
+            engine.bind(name, bean)
         engine.add_routes(builder)
         await engine.start()
         engines.append(engine)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from components.mock import MockEndpoint
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 
 Build = Callable[[RouteBuilder], object]
-StartRoutes = Callable[[Build], Awaitable[Engine]]
+
+
+class StartRoutes(Protocol):
+    """Starts the routes ``build`` adds, with ``beans`` bound by name, on a new engine."""
+
+    async def __call__(self, build: Build, beans: Mapping[str, Any] | None = None) -> Engine: ...
 
 
 class RecordingSleeper:

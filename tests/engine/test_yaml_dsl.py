@@ -30,6 +30,7 @@ def python_twin() -> RouteBuilder:
             dead_letter_channel(
                 "mock:dlq",
                 RedeliveryPolicy(3, 0.5, 2, maximum_redelivery_delay=4, jitter=True),
+                dead_letter_handle_new_exception=False,
             )
         )
         .on_exception(KeyError, LookupError, handled=True)
