@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS orders (
     client_id TEXT NOT NULL DEFAULT '{ANONYMOUS_CLIENT}'
 );
 CREATE INDEX IF NOT EXISTS orders_status_created ON orders (status, created_at);
+CREATE INDEX IF NOT EXISTS orders_status_updated ON orders (status, updated_at);
 CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at);
 CREATE TABLE IF NOT EXISTS {_CLAIMS} (order_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS {_PUBLISHED} (order_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
@@ -87,6 +88,11 @@ _CLIENT_INDEX = "CREATE INDEX IF NOT EXISTS orders_client_created ON orders (cli
 _CLIENT_STATUS_INDEX = (
     "CREATE INDEX IF NOT EXISTS orders_client_status_created"
     " ON orders (client_id, status, created_at)"
+)
+# A terminal status lists by when its orders reached it: their last change.
+_CLIENT_ENDED_INDEX = (
+    "CREATE INDEX IF NOT EXISTS orders_client_status_updated"
+    " ON orders (client_id, status, updated_at)"
 )
 # Orders in each status, per client, kept in the transactions that move them (counted
 # once from the orders in a file written before the table existed).
@@ -198,6 +204,7 @@ def _connect(path: str) -> sqlite3.Connection:
         connection.execute(_ADD_CLIENT)
     connection.execute(_CLIENT_INDEX)
     connection.execute(_CLIENT_STATUS_INDEX)
+    connection.execute(_CLIENT_ENDED_INDEX)
     connection.execute("BEGIN IMMEDIATE")  # one process of several starting at once fills it
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     if _OWED not in tables:
@@ -374,20 +381,22 @@ class SqliteOrderStore:
         if status is not None:
             where += " AND status = ?"
             params.append(status.value)
-        sql = "SELECT document FROM orders WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?"
+        # An order's last change is when it reached its terminal status.
+        by = "updated_at" if status is not None and status.terminal else "created_at"
+        sql = f"SELECT document FROM orders WHERE {{}} ORDER BY {by} DESC, id DESC LIMIT ?"
         size = page_size(limit)
 
         def page(db: sqlite3.Connection) -> list[tuple[str]]:
             if after is None:
                 return db.execute(sql.format(where), (*params, size)).fetchall()
             last = db.execute(
-                f"SELECT created_at FROM orders WHERE id = ?{owner}", (after, *owner_params)
+                f"SELECT {by} FROM orders WHERE id = ?{owner}", (after, *owner_params)
             ).fetchall()
             if not last:
                 return []
-            (created,) = last[0]
-            query = sql.format(f"{where} AND (created_at < ? OR (created_at = ? AND id < ?))")
-            return db.execute(query, (*params, created, created, after, size)).fetchall()
+            (at,) = last[0]
+            query = sql.format(f"{where} AND ({by} < ? OR ({by} = ? AND id < ?))")
+            return db.execute(query, (*params, at, at, after, size)).fetchall()
 
         return _orders(await self._run(page))
 

@@ -110,10 +110,15 @@ class SteppedClock:
         return datetime.now(UTC) + self.ahead
 
 
+def later(store: OrderStore, step: timedelta) -> None:
+    """The store's clock put ``step`` forward, where it stamps its writes (MongoDB's)."""
+    if isinstance(store, MongoOrderStore):
+        assert isinstance(store.clock, SteppedClock)
+        store.clock.ahead += step
+
+
 async def folded(store: OrderStore) -> None:
     """Every write so far folded into the store's summaries, as ``summarise`` folds them
     once they are older than its grace: here the store's clock steps past the grace."""
-    if isinstance(store, MongoOrderStore):
-        assert isinstance(store.clock, SteppedClock)
-        store.clock.ahead += GRACE + timedelta(seconds=2)
+    later(store, GRACE + timedelta(seconds=2))
     await store.summarise()

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +44,7 @@ from tests.payments.store_steps import (
     created,
     executing,
     folded,
+    later,
     new_order,
     through,
     transition,
@@ -425,6 +426,28 @@ async def test_list_filters_by_status_across_pages(store: OrderStore) -> None:
     assert [*first, *second, *third] == validated[::-1]
     assert [len(page) for page in (first, second, third)] == [2, 2, 0]
     assert await store.list(PENDING, 10, None) == orders[1::2][::-1]
+
+
+async def test_a_terminal_status_lists_its_orders_by_when_they_reached_it(
+    store: OrderStore,
+) -> None:
+    """The latest to end first, whatever order they were created in, across pages and
+    before and after a fold. A second apart, as MongoDB lists by the second."""
+    orders = [await executing(store, new_order(at=T0 + timedelta(seconds=n))) for n in range(4)]
+    ended = []
+    for minutes, order in enumerate([orders[2], orders[0], orders[3], orders[1]], start=1):
+        later(store, timedelta(seconds=1))
+        at = T0 + timedelta(minutes=minutes)
+        ended.append(await transition(store, order.id, EXECUTING, FAILED, at, "refused"))
+
+    async def pages() -> list[Sequence[PaymentOrder]]:
+        first = await store.list(FAILED, 3, None)
+        return [first, await store.list(FAILED, 3, first[-1].id)]
+
+    assert await pages() == [ended[:0:-1], ended[:1]]
+    await folded(store)
+    assert await pages() == [ended[:0:-1], ended[:1]]
+    assert await store.list(None, 4, None) == [await store.get(o.id) for o in orders[::-1]]
 
 
 async def test_an_order_owes_its_command_from_its_creation_until_settled(
