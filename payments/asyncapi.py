@@ -48,7 +48,8 @@ def _headers() -> dict[str, Any]:
     failure = {
         headers.EXCEPTION_TYPE: _text("Qualified class name of the error."),
         headers.EXCEPTION_MESSAGE: _text(
-            "Why it failed, e.g. the schemaVersion this reader does not know."
+            "Why it failed, for operators (credentials in URIs masked), e.g. the "
+            "schemaVersion this reader does not know."
         ),
         headers.ATTEMPTS: _text("Attempts made, redeliveries included.", pattern="^[0-9]+$"),
         headers.FAILURE_ROUTE_ID: _text("The route that gave up on the command."),

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from endpoints import headers
 from endpoints.exchange import Exchange, utcnow
 from endpoints.redelivery_policy import NonRetryable
+from payments.failures import failure_reason
 from payments.messages import ExecutePaymentCommand, PaymentEvent, UnreadableMessage, read_message
 from payments.model import OrderStatus, PaymentOrder, Transition
 from payments.rejections import (
@@ -296,7 +297,8 @@ class Lifecycle:
 
     async def fail(self, exchange: Exchange) -> None:
         """A dead letter (the command as it arrived, and why it failed): EXECUTING →
-        FAILED with the reason and attempt count, and the body becomes its
+        FAILED with the reason in the payment's terms (``payments.failures``) and the
+        attempt count, and the body becomes its
         ``payment.failed`` event; also for an order whose failure a crash left
         unpublished (``ReplayedFailure``). Nothing to publish stops the exchange: an
         unreadable command, no such order, or one another worker ended."""
@@ -305,8 +307,8 @@ class Lifecycle:
         except PoisonCommand:
             order = None
         if order is not None and not order.status.terminal:
-            reason = str(exchange.headers.get(headers.EXCEPTION_MESSAGE) or "execution failed")
             attempts = int(exchange.headers.get(headers.ATTEMPTS, 1))
+            reason = failure_reason(exchange.caught_exception, attempts)
             change = StatusChange(order.status, OrderStatus.FAILED, reason)
             move = Move(OrderRef.of(order), [change], self.clock(), attempts)
             (applied,) = await self.store.move_all([move])

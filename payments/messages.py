@@ -114,7 +114,8 @@ class PaymentEvent(Message):
     at: datetime
     """When the order reached that status."""
     reason: str | None = None
-    """Why the order failed (FAILED only)."""
+    """Why the order failed (FAILED only), in the payment's terms: what happened to the
+    payment, never an address, credential or library message (``payments.failures``)."""
     attempts: int = 0
     """Gateway calls made, retries included."""
     gateway_reference: str | None = None

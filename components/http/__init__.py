@@ -8,6 +8,7 @@ from components.http.errors import (
     HttpNoResponse,
     HttpOperationFailed,
     HttpServerError,
+    HttpTimeout,
 )
 from components.http.headers import path_param
 from components.http.problem import FieldError, ProblemError
@@ -22,6 +23,7 @@ __all__ = [
     "HttpNoResponse",
     "HttpOperationFailed",
     "HttpServerError",
+    "HttpTimeout",
     "ProblemError",
     "access_middleware",
     "path_param",

@@ -43,3 +43,11 @@ class HttpNoResponse(HttpOperationFailed):
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__(url, None, None, reason)
+
+
+class HttpTimeout(HttpNoResponse):
+    """No answer within the call's ``timeout`` (seconds)."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        super().__init__(url, f"no answer within {timeout:g}s")
+        self.timeout = timeout

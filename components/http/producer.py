@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from components.http.codec import encode_body, is_json
-from components.http.errors import HttpNoResponse, HttpOperationFailed
+from components.http.errors import HttpNoResponse, HttpOperationFailed, HttpTimeout
 from components.http.headers import REQUEST_HEADER_PREFIX, with_prefix
 from components.http.options import HttpOptions
 from endpoints import headers
@@ -65,7 +65,7 @@ class HttpProducer(Producer):
             ) as response:
                 raw = await response.read()
         except TimeoutError:
-            raise HttpNoResponse(endpoint.url, f"no answer within {options.timeout}s") from None
+            raise HttpTimeout(endpoint.url, options.timeout) from None
         except aiohttp.ClientError as error:
             raise HttpNoResponse(endpoint.url, f"{type(error).__name__}: {error}") from error
         try:

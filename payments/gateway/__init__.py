@@ -5,6 +5,7 @@ from payments.gateway.bank import Bank, Booking, Payment, PaymentRequest, Simula
 from payments.gateway.component import GATEWAY_REFERENCE, GatewayComponent
 from payments.gateway.errors import (
     GatewayError,
+    GatewayTimeout,
     InvalidPaymentCommand,
     PaymentRejected,
     TransientGatewayError,
@@ -18,6 +19,7 @@ __all__ = [
     "GatewayComponent",
     "GatewayError",
     "GatewaySettings",
+    "GatewayTimeout",
     "InvalidPaymentCommand",
     "Payment",
     "PaymentRejected",

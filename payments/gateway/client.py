@@ -2,7 +2,8 @@
 
 The call goes through the ``http:`` component's client producer; its outcomes
 become the gateway's: no answer or a 5xx (and 408/429) is a transient failure, any
-other 4xx a rejection whose reason is the problem's ``detail``.
+other 4xx a rejection whose reason is the problem's ``detail``; no answer within the
+timeout is a ``GatewayTimeout``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from components.http import HttpClientError, HttpNoResponse, HttpServerError
+from components.http import HttpClientError, HttpNoResponse, HttpServerError, HttpTimeout
 from components.http.headers import REQUEST_HEADER_PREFIX
 from endpoints.base import Producer
 from endpoints.exchange import Exchange
 from payments.gateway.bank import Payment, PaymentRequest
-from payments.gateway.errors import PaymentRejected, TransientGatewayError
+from payments.gateway.errors import GatewayTimeout, PaymentRejected, TransientGatewayError
 from payments.gateway.service import IDEMPOTENCY_KEY
 
 # Client errors that mean "not now" rather than "never".
@@ -36,6 +37,8 @@ class RemoteBank:
         exchange = Exchange.of(request, {REQUEST_HEADER_PREFIX + IDEMPOTENCY_KEY: idempotency_key})
         try:
             await self._producer.process(exchange)
+        except HttpTimeout as error:
+            raise GatewayTimeout(str(error), error.timeout) from error
         except (HttpNoResponse, HttpServerError) as error:
             raise TransientGatewayError(str(error)) from error
         except HttpClientError as error:
@@ -46,5 +49,6 @@ class RemoteBank:
 
 
 def _detail(problem: Any) -> str:
+    """The problem's ``detail``: the bank's reason ("" when it gave none)."""
     detail = problem.get("detail") if isinstance(problem, dict) else None
-    return detail if isinstance(detail, str) else repr(problem)
+    return detail if isinstance(detail, str) else ""

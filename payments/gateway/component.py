@@ -23,9 +23,15 @@ from endpoints.component import Component
 from endpoints.errors import EndpointError
 from endpoints.exchange import Exchange
 from endpoints.tracing import start_span
+from endpoints.uri import mask_credentials
 from payments.gateway.bank import Bank, Payment
 from payments.gateway.client import RemoteBank
-from payments.gateway.errors import InvalidPaymentCommand, PaymentRejected, TransientGatewayError
+from payments.gateway.errors import (
+    GatewayTimeout,
+    InvalidPaymentCommand,
+    PaymentRejected,
+    TransientGatewayError,
+)
 from payments.gateway.options import GatewayOptions
 from payments.gateway.service import PAYMENTS_PATH
 from payments.messages import ExecutePaymentCommand, UnreadableMessage, read_message
@@ -106,8 +112,9 @@ class GatewayProducer(Producer):
                 outcome = _outcome(error)
                 span.set_status(Status(StatusCode.ERROR, outcome))
                 if isinstance(error, TimeoutError):
-                    raise TransientGatewayError(
-                        f"{endpoint.uri}: no answer within {endpoint.timeout}s"
+                    raise GatewayTimeout(
+                        f"{mask_credentials(endpoint.uri)}: no answer within {endpoint.timeout:g}s",
+                        endpoint.timeout,
                     ) from None
                 raise
             finally:

@@ -1,13 +1,18 @@
 """How a payment through the gateway can fail, one class per decision a route makes:
 redeliver (``TransientGatewayError``) or give up (``PaymentRejected``, and a command
-that cannot be read, both ``NonRetryable``)."""
+that cannot be read, both ``NonRetryable``). Each says in the payment's terms what a
+client reads of it (``payments.failures``); its message is for operators."""
 
 from __future__ import annotations
 
 from endpoints.redelivery_policy import NonRetryable
+from payments.failures import PaymentFailure, attempts_text
+
+# The characters of the bank's own reason that a client reads.
+_REASON_SHOWN = 200
 
 
-class GatewayError(Exception):
+class GatewayError(PaymentFailure):
     """Base of every gateway failure."""
 
 
@@ -15,15 +20,42 @@ class TransientGatewayError(GatewayError):
     """The bank could not answer now (unavailable, timed out); nothing was booked by
     this attempt, so trying again with the same idempotency key is safe."""
 
+    def in_payment_terms(self, attempts: int) -> str:
+        return f"bank unavailable after {attempts_text(attempts)}"
+
+
+class GatewayTimeout(TransientGatewayError):
+    """The bank did not answer within ``timeout`` seconds."""
+
+    def __init__(self, message: str, timeout: float) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+
+    def in_payment_terms(self, attempts: int) -> str:
+        return f"bank did not answer within {self.timeout:g} s ({attempts_text(attempts)})"
+
 
 class PaymentRejected(GatewayError, NonRetryable):
-    """The bank refused the payment for good; the same key is refused again."""
+    """The bank refused the payment for good; the same key is refused again. ``reason``:
+    the bank's own words, if it gave any."""
 
     def __init__(self, idempotency_key: str, reason: str) -> None:
-        super().__init__(f"payment {idempotency_key!r} rejected: {reason}")
+        super().__init__(f"payment {idempotency_key!r} rejected: {reason or 'no reason given'}")
         self.idempotency_key = idempotency_key
         self.reason = reason
+
+    def in_payment_terms(self, attempts: int) -> str:
+        printable = "".join(c if c.isprintable() else " " for c in self.reason)
+        shown = " ".join(printable.split())  # on one line, without control characters
+        if not shown:
+            return "rejected by the bank (no reason given)"
+        if len(shown) > _REASON_SHOWN:
+            shown = shown[: _REASON_SHOWN - 1] + "…"
+        return f"rejected by the bank: {shown}"
 
 
 class InvalidPaymentCommand(GatewayError, NonRetryable):
     """The exchange body is not an execute-payment command; no retry can fix that."""
+
+    def in_payment_terms(self, attempts: int) -> str:
+        return "the payment instruction could not be read"

@@ -21,6 +21,7 @@ from components.http import (
     HttpComponent,
     HttpNoResponse,
     HttpServerError,
+    HttpTimeout,
     ProblemError,
     path_param,
 )
@@ -518,8 +519,10 @@ async def test_producer_raises_by_kind_of_failure_and_keeps_the_exchange(
         await call(component, f"{gateway}/declined", exchange)
     assert client_error.value.status == 422
 
-    with pytest.raises(HttpNoResponse, match=r"no answer within 0\.2s"):
+    with pytest.raises(HttpTimeout, match=r"no answer within 0\.2s") as timed_out:
         await call(component, f"{gateway}/hang?timeout=0.2", exchange)
+    assert isinstance(timed_out.value, HttpNoResponse)
+    assert timed_out.value.timeout == 0.2
 
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))

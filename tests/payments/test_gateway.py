@@ -19,10 +19,12 @@ from endpoints.errors import EndpointError
 from endpoints.exchange import Exchange
 from endpoints.redelivery_policy import NonRetryable, RedeliveryPolicy
 from infra.server import free_port
+from payments.failures import failure_reason
 from payments.gateway import (
     GATEWAY_REFERENCE,
     GatewayComponent,
     GatewaySettings,
+    GatewayTimeout,
     InvalidPaymentCommand,
     Payment,
     PaymentRejected,
@@ -359,30 +361,78 @@ async def test_producer_refuses_a_body_that_is_no_command(pay_through: PayThroug
 
 async def test_remote_bank_not_listening_is_transient() -> None:
     component = GatewayComponent()
-    endpoint = component.create_endpoint(f"gateway:bank?url=http://127.0.0.1:{free_port()}")
+    port = free_port()
+    endpoint = component.create_endpoint(f"gateway:bank?url=http://ann:pw@127.0.0.1:{port}")
     try:
-        with pytest.raises(TransientGatewayError, match=r"127\.0\.0\.1"):
+        with pytest.raises(TransientGatewayError) as unavailable:
             await endpoint.create_producer().process(Exchange.of(command()))
     finally:
         await component.stop()
+    # Operators read where; clients read what it means for the payment.
+    assert str(unavailable.value).startswith(f"http://***@127.0.0.1:{port}/payments: ")
+    assert unavailable.value.in_payment_terms(1) == "bank unavailable after 1 attempt"
 
 
-async def test_remote_bank_too_slow_is_transient(serve_bank: ServeBank) -> None:
+@pytest.mark.parametrize(
+    ("problem", "reason"),
+    [
+        ({"detail": "account blocked"}, "rejected by the bank: account blocked"),
+        ({"detail": "limit\r\nexceeded\x1b[31m"}, "rejected by the bank: limit exceeded [31m"),
+        ({"detail": "x" * 500}, "rejected by the bank: " + "x" * 199 + "…"),
+        ({"title": "Forbidden"}, "rejected by the bank (no reason given)"),
+        ("<html>denied</html>", "rejected by the bank (no reason given)"),
+    ],
+)
+async def test_a_rejection_reads_as_the_banks_own_reason_on_one_short_line(
+    problem: Any, reason: str
+) -> None:
+    async def refuse(_: web.Request) -> web.Response:
+        if isinstance(problem, str):
+            return web.Response(status=403, text=problem, content_type="text/html")
+        return web.json_response(problem, status=403)
+
+    app = web.Application()
+    app.router.add_post("/payments", refuse)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    component = GatewayComponent()
+    endpoint = component.create_endpoint(f"gateway:bank?url=http://127.0.0.1:{port}")
+    try:
+        with pytest.raises(PaymentRejected) as rejected:
+            await endpoint.create_producer().process(Exchange.of(command()))
+    finally:
+        await component.stop()
+        await runner.cleanup()
+    assert rejected.value.in_payment_terms(1) == reason
+
+
+def test_a_failure_no_gateway_error_explains_reads_as_unexplained() -> None:
+    assert failure_reason(KeyError("payment.order"), 2) == "payment could not be executed"
+    assert failure_reason(None, 1) == "payment could not be executed"
+    invalid = InvalidPaymentCommand("the body is no execute-payment command: ...")
+    assert failure_reason(invalid, 1) == "the payment instruction could not be read"
+
+
+async def test_remote_bank_too_slow_is_a_timeout(serve_bank: ServeBank) -> None:
     component = GatewayComponent()
     url = await serve_bank(SimulatedBank(latency=0.5))
     endpoint = component.create_endpoint(f"gateway:bank?url={url}&timeout=0.1")
     try:
-        with pytest.raises(TransientGatewayError, match=r"0\.1s"):
+        with pytest.raises(GatewayTimeout, match=r"0\.1s") as timed_out:
             await endpoint.create_producer().process(Exchange.of(command()))
     finally:
         await component.stop()
+    assert timed_out.value.in_payment_terms(3) == "bank did not answer within 0.1 s (3 attempts)"
 
 
 async def test_in_process_timeout_is_transient_and_the_bank_still_books() -> None:
     bank = SimulatedBank(latency=0.3)
     producer = GatewayComponent({"slow": bank}).create_endpoint("gateway:slow?timeout=0.05")
-    with pytest.raises(TransientGatewayError, match=r"0\.05s"):
+    with pytest.raises(GatewayTimeout, match=r"0\.05s") as timed_out:
         await producer.create_producer().process(Exchange.of(command()))
+    assert isinstance(timed_out.value, TransientGatewayError)
     # The attempt the producer gave up on goes on: paying again joins it.
     async with asyncio.timeout(5):
         payment = await pay(bank)
