@@ -67,7 +67,8 @@ _HEADER_NOTES = {
 
 
 def _problems(*statuses: int) -> dict[str, Any]:
-    """Problem responses for ``statuses``, plus the 401 and 429 every operation has."""
+    """Problem responses for ``statuses``, plus those every operation has: 400 (a query
+    parameter given twice), 401 and 429."""
     return {
         str(status): {
             "description": "problem details",
@@ -83,7 +84,7 @@ def _problems(*statuses: int) -> dict[str, Any]:
                 else {}
             ),
         }
-        for status in sorted({*statuses, 401, 429})
+        for status in sorted({*statuses, 400, 401, 429})
     }
 
 
@@ -126,7 +127,7 @@ def openapi_document() -> dict[str, Any]:
                             "description": "the order this idempotency key made",
                             **_json(PaymentOrder),
                         },
-                        **_problems(400, 413, 422, 503),
+                        **_problems(413, 415, 422, 503),
                     },
                 },
                 "get": {
@@ -142,7 +143,7 @@ def openapi_document() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": {"description": "newest first", **_json(OrderPage)},
-                        **_problems(400, 503),
+                        **_problems(503),
                     },
                 },
             },

@@ -24,5 +24,9 @@ def encode_body(body: Any) -> tuple[bytes | None, str | None]:
     return encode_json(body), JSON
 
 
-def is_json(content_type: str) -> bool:
-    return content_type == JSON or content_type.endswith("+json")
+def is_json(content_type: str | None) -> bool:
+    """``application/json`` or a JSON-based ``application/*+json`` (problem+json …)."""
+    return content_type is not None and (
+        content_type == JSON
+        or (content_type.startswith("application/") and content_type.endswith("+json"))
+    )

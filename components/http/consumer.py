@@ -9,6 +9,12 @@ the body encoded by its type. A failed exchange answers as problem details; so d
 body that does not decode, and a JSON body that names a member twice is one of those
 (400, naming the member), since readers disagree on which of its values counts.
 
+A body is read only as it was sent, in UTF-8 (RFC 8259 §8.1): a JSON body must come as
+``application/json`` or ``application/*+json``, a text one as ``text/*``, with no
+charset but UTF-8; anything else is a 415 naming what is accepted. Another charset
+would let a proxy or an audit log read other bytes than the service books, and a form
+or ``text/plain`` is what any web page can send cross-site without asking first.
+
 ``http.status`` is also written by the ``http://`` producer, so a route that calls
 a service answers with that service's status unless it sets its own.
 """
@@ -16,6 +22,7 @@ a service answers with that service's status unless it sets its own.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -25,14 +32,14 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from components.http.access import CREDENTIAL_HEADERS, PRINCIPAL
-from components.http.codec import encode_body
+from components.http.codec import encode_body, is_json
 from components.http.correlation import correlation_id_of
 from components.http.headers import (
     PATH_PARAM_PREFIX,
     RESPONSE_HEADER_PREFIX,
     with_prefix,
 )
-from components.http.options import HttpOptions
+from components.http.options import BodyFormat, HttpOptions
 from components.http.problem import FieldError, ProblemError
 from components.http.server import HttpServer
 from endpoints import headers
@@ -146,16 +153,49 @@ class HttpConsumer(Consumer):
         body_format = self.endpoint.options.body_format
         if body_format == "bytes":
             return raw
+        if raw.strip():
+            check_media_type(request, body_format)
         try:
             if body_format == "text":
-                return raw.decode(request.charset or "utf-8")
-            return decode_json(raw, request.charset or "utf-8") if raw.strip() else None
+                return raw.decode("utf-8")
+            return decode_json(raw) if raw.strip() else None
         except RepeatedMember as error:
             raise repeated_member_problem(error) from None
         except (ValueError, LookupError) as error:  # bad syntax, bytes or charset name
             raise ProblemError(
                 HTTPStatus.BAD_REQUEST, f"malformed {body_format} body: {error}"
             ) from None
+
+
+_ACCEPTED = {
+    "json": "application/json (or application/*+json)",
+    "text": "text/* (text/plain …)",
+}
+
+
+def check_media_type(request: web.Request, body_format: BodyFormat) -> None:
+    """A 415 unless the body's media type is one ``body_format`` reads, in UTF-8."""
+    given = request.content_type if hdrs.CONTENT_TYPE in request.headers else None
+    kind = is_json(given) if body_format == "json" else bool(given and given.startswith("text/"))
+    if kind and is_utf8(request.charset):
+        return
+    sent = request.headers.get(hdrs.CONTENT_TYPE, "no Content-Type")
+    accepted = f"{_ACCEPTED[body_format]} in UTF-8"
+    raise ProblemError(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        f"the request body must be {accepted}, not {sent}",
+        errors=[FieldError("Content-Type", f"must be {accepted}")],
+    )
+
+
+def is_utf8(charset: str | None) -> bool:
+    """No charset (UTF-8 is JSON's and this service's), or a name of UTF-8."""
+    if charset is None:
+        return True
+    try:
+        return codecs.lookup(charset).name == "utf-8"
+    except LookupError:
+        return False
 
 
 def repeated_member_problem(error: RepeatedMember) -> ProblemError:

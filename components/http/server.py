@@ -1,6 +1,8 @@
 """The one aiohttp server of an ``HttpComponent``: every ``http:/path`` route of the
 component and the application's own handlers (``/health``, ``/openapi.json`` …)
-share it, behind the correlation-id and problem-details middlewares.
+share it, behind the correlation-id, problem-details and query middlewares. Every
+answer says ``nosniff`` and names no server software (``plain_answers``); a query
+that gives a parameter twice is refused (``single_query_middleware``).
 
 aiohttp freezes its router when the server starts, so routes are added before:
 the engine builds every route (creating its consumer) before anything starts.
@@ -12,12 +14,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from http import HTTPStatus
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from components.http.correlation import correlation_middleware
-from components.http.problem import problem_middleware
+from components.http.problem import FieldError, ProblemError, problem_middleware
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +42,33 @@ class HeaderLimits:
 DEFAULT_HEADER_LIMITS = HeaderLimits()
 
 
+def plain_answers(app: web.Application) -> None:
+    """Every answer of ``app``: no ``Server`` header (aiohttp's names the Python and
+    aiohttp versions, a map of known flaws), and ``X-Content-Type-Options: nosniff``, so
+    no browser reads a JSON answer as something else."""
+
+    async def prepare(_: web.Request, response: web.StreamResponse) -> None:
+        response.headers.popall(hdrs.SERVER, None)
+        response.headers.setdefault(hdrs.X_CONTENT_TYPE_OPTIONS, "nosniff")
+
+    app.on_response_prepare.append(prepare)
+
+
+@web.middleware
+async def single_query_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A query parameter given twice is a 400 naming it: ``?limit=2&limit=100`` has no
+    one meaning, and a reader that took the first would see another request than one
+    that took the last."""
+    repeated = sorted({name for name in request.query if len(request.query.getall(name)) > 1})
+    if repeated:
+        raise ProblemError(
+            HTTPStatus.BAD_REQUEST,
+            f"query parameters given more than once: {', '.join(repeated)}; give each once",
+            errors=[FieldError(name, "given more than once; give it once") for name in repeated],
+        )
+    return await handler(request)
+
+
 class HttpServer:
     def __init__(
         self,
@@ -53,7 +83,10 @@ class HttpServer:
         self.header_limits = header_limits
         # Add plain handlers, sub-apps and middlewares here before the server starts;
         # middlewares appended run inside the problem-details one.
-        self.app = web.Application(middlewares=[correlation_middleware, problem_middleware])
+        self.app = web.Application(
+            middlewares=[correlation_middleware, problem_middleware, single_query_middleware]
+        )
+        plain_answers(self.app)
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, set[str]] = {}  # by path: what routes serve ("*": any)
 

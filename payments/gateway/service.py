@@ -22,7 +22,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from components.http.codec import JSON
+from components.http.consumer import check_media_type
 from components.http.problem import FieldError, ProblemError, problem_middleware
+from components.http.server import plain_answers, single_query_middleware
 from endpoints.json_codec import decode_json, encode_json
 from observability.metrics import metrics_handler
 from payments.gateway.bank import PaymentRequest, SimulatedBank
@@ -73,7 +75,8 @@ class GatewaySettings(BaseSettings):
 
 
 def create_gateway_app(bank: SimulatedBank) -> web.Application:
-    app = web.Application(middlewares=[problem_middleware])
+    app = web.Application(middlewares=[problem_middleware, single_query_middleware])
+    plain_answers(app)
     app[BANK] = bank
     app[METRICS] = BankMetrics(bank)
     app.router.add_post(PAYMENTS_PATH, pay)
@@ -91,9 +94,11 @@ async def pay(request: web.Request) -> web.Response:
     key = request.headers.get(IDEMPOTENCY_KEY, "").strip()
     if not key:
         raise ProblemError(HTTPStatus.BAD_REQUEST, f"the {IDEMPOTENCY_KEY} header is required")
+    body = await request.read()
+    check_media_type(request, "json")
     try:
-        document = decode_json(await request.read(), request.charset or "utf-8")
-    except (ValueError, LookupError) as error:
+        document = decode_json(body)
+    except ValueError as error:
         raise ProblemError(HTTPStatus.BAD_REQUEST, f"malformed JSON body: {error}") from None
     payment = PaymentRequest.model_validate(document)  # invalid fields answer 422
     requests = request.app[METRICS].requests

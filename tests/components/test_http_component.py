@@ -35,6 +35,7 @@ from routes.engine import Engine
 
 Handler = Callable[[Exchange], Awaitable[None]]
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
+AS_JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -125,7 +126,7 @@ async def test_post_json_reaches_the_route_with_exact_decimals(
     await serve(component, {"http:/payment-orders?method=POST": handler})
     raw = b'{"debtorAccount": "DE001", "amount": 1234.10, "currency": "EUR", "count": 3}'
     async with client.post(
-        f"{component.url}/payment-orders", data=raw, headers={"Content-Type": "application/json"}
+        f"{component.url}/payment-orders", data=raw, headers=AS_JSON
     ) as response:
         assert response.status == 200
         assert await response.json() == {
@@ -175,7 +176,9 @@ async def test_malformed_json_is_a_400_problem_and_the_route_never_runs(
         calls.append(exchange)
 
     await serve(component, {"http:/payment-orders?method=POST": handler})
-    async with client.post(f"{component.url}/payment-orders", data=b'{"amount": 1,}') as response:
+    async with client.post(
+        f"{component.url}/payment-orders", data=b'{"amount": 1,}', headers=AS_JSON
+    ) as response:
         document = await problem(response, 400)
     assert "malformed json body" in document["detail"]
     assert "line 1 column" in document["detail"]
@@ -195,7 +198,9 @@ async def test_a_json_body_naming_a_member_twice_is_a_400_naming_it_and_the_rout
 
     await serve(component, {"http:/payment-orders?method=POST": handler})
     body = b'{"amount": "1.00", "currency": "EUR", "amount": "1000.00"}'
-    async with client.post(f"{component.url}/payment-orders", data=body) as response:
+    async with client.post(
+        f"{component.url}/payment-orders", data=body, headers=AS_JSON
+    ) as response:
         document = await problem(response, 400)
     assert '"amount"' in document["detail"]
     [error] = document["errors"]
@@ -212,7 +217,7 @@ async def test_every_repeated_member_is_located_however_deep_and_however_named(
 
     await serve(component, {"http:/batches?method=POST": handler})
     body = b'{"items": [{"id": 1}, {"a.b/c": 1, "a.b/c": 2}], "n": {"x": 1, "x": 1, "x": 3}}'
-    async with client.post(f"{component.url}/batches", data=body) as response:
+    async with client.post(f"{component.url}/batches", data=body, headers=AS_JSON) as response:
         document = await problem(response, 400)
     assert [(error["field"], error["pointer"]) for error in document["errors"]] == [
         ("items.1.a.b/c", "#/items/1/a.b~1c"),
@@ -229,9 +234,81 @@ async def test_a_body_nested_deeper_than_the_parser_goes_is_a_400_not_a_500(
         raise AssertionError("the route must not run")
 
     await serve(component, {"http:/deep?method=POST": handler})
-    async with client.post(f"{component.url}/deep", data=b"[" * 10_000) as response:
+    async with client.post(
+        f"{component.url}/deep", data=b"[" * 10_000, headers=AS_JSON
+    ) as response:
         document = await problem(response, 400)
     assert "nests arrays or objects too deeply" in document["detail"]
+
+
+@pytest.mark.parametrize(
+    ("options", "content_type", "status"),
+    [
+        ("", "application/json", 200),
+        ("", "application/json; charset=UTF-8", 200),
+        ("", "application/problem+json", 200),
+        ("", "application/json; charset=utf-16", 415),
+        ("", "text/plain", 415),
+        ("", "text/json", 415),
+        ("", None, 415),
+        ("&bodyFormat=text", "text/plain; charset=utf-8", 200),
+        ("&bodyFormat=text", "text/csv", 200),
+        ("&bodyFormat=text", "text/plain; charset=iso-8859-1", 415),
+        ("&bodyFormat=text", "application/json", 415),
+        ("&bodyFormat=bytes", "application/xml", 200),
+        ("&bodyFormat=bytes", None, 200),
+    ],
+)
+async def test_a_body_is_read_only_in_a_media_type_its_format_takes_in_utf8(
+    component: HttpComponent,
+    client: aiohttp.ClientSession,
+    options: str,
+    content_type: str | None,
+    status: int,
+) -> None:
+    """Every route of the component, the ones to come too: a body read in another charset
+    than it was checked in, or a form any web page can send, never reaches a route."""
+    received: list[object] = []
+
+    async def handler(exchange: Exchange) -> None:
+        received.append(exchange.body)
+        exchange.body = {"read": True}
+
+    await serve(component, {f"http:/in?method=POST{options}": handler})
+    sent = {"Content-Type": content_type} if content_type else {}
+    async with client.post(
+        f"{component.url}/in", data=b'{"a": 1}', headers=sent, skip_auto_headers=["Content-Type"]
+    ) as response:
+        assert response.status == status
+        if status == 415:
+            document = await problem(response, 415)
+            assert document["errors"][0]["field"] == "Content-Type"
+    assert len(received) == (status == 200)
+
+
+async def test_an_empty_body_needs_no_media_type(
+    component: HttpComponent, client: aiohttp.ClientSession
+) -> None:
+    async def handler(exchange: Exchange) -> None:
+        exchange.body = {"body": exchange.body}
+
+    await serve(component, {"http:/in?method=POST": handler})
+    async with client.post(f"{component.url}/in", skip_auto_headers=["Content-Type"]) as response:
+        assert (response.status, await response.json()) == (200, {"body": None})
+
+
+async def test_a_query_parameter_given_twice_is_a_400_naming_it_before_any_route(
+    component: HttpComponent, client: aiohttp.ClientSession
+) -> None:
+    async def handler(exchange: Exchange) -> None:
+        raise AssertionError("the route must not run")
+
+    await serve(component, {"http:/orders?method=GET": handler})
+    async with client.get(f"{component.url}/orders?limit=2&state=x&limit=100") as response:
+        document = await problem(response, 400)
+    assert [error["field"] for error in document["errors"]] == ["limit"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Server" not in response.headers
 
 
 async def test_a_body_over_the_limit_is_a_413_problem(

@@ -4,6 +4,7 @@ process and over real HTTP, up to a route that redelivers transient failures."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -279,6 +280,46 @@ async def test_service_answers_422_with_the_reason_of_a_rejection(
     assert problem["title"] == "Payment rejected"
     assert problem["detail"] in ("insufficient funds", "account blocked", "unknown creditor")
     assert (await post_payment(client, url))[2]["detail"] == problem["detail"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "data"),
+    [
+        ({"Content-Type": "text/plain"}, json.dumps(payment_json()).encode()),
+        (
+            {"Content-Type": "application/json; charset=utf-7"},
+            json.dumps(payment_json()).replace("125.50", "+ADk-.00").encode(),
+        ),
+    ],
+)
+async def test_service_reads_only_utf8_json(
+    serve_bank: ServeBank, client: aiohttp.ClientSession, sent: dict[str, str], data: bytes
+) -> None:
+    bank = SimulatedBank()
+    url = await serve_bank(bank)
+    async with client.post(
+        f"{url}/payments", data=data, headers={**sent, "Idempotency-Key": "k"}
+    ) as response:
+        assert (response.status, response.content_type) == (415, "application/problem+json")
+    assert bank.ledger() == []
+
+
+async def test_service_answers_name_no_software_and_say_nosniff(
+    serve_bank: ServeBank, client: aiohttp.ClientSession
+) -> None:
+    url = await serve_bank(SimulatedBank())
+    answers = []
+    async with client.post(
+        f"{url}/payments", json=payment_json(), headers={"Idempotency-Key": "k"}
+    ) as booked:
+        answers.append(booked)
+    for path in ("/ledger", "/ledger?limit=1&limit=2", "/health", "/metrics", "/nothing"):
+        async with client.get(f"{url}{path}") as answer:
+            answers.append(answer)
+    assert [answer.status for answer in answers] == [201, 200, 400, 200, 200, 404]
+    for answer in answers:
+        assert "Server" not in answer.headers
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
 
 
 async def test_service_needs_an_idempotency_key(
