@@ -27,7 +27,7 @@ from observability.logs import configure_logging
 from observability.tracing import configure_tracing
 from payments import dead_letters, reconciliation
 from payments.clients import print_new_client
-from payments.gateway import GatewaySettings, create_gateway_app
+from payments.gateway import create_gateway_app, load_gateway_settings
 from payments.service import ConfigurationError, Mode, ServerUnreachable, build_service
 
 MODES = (*get_args(Mode), "gateway")
@@ -41,7 +41,7 @@ async def serve(mode: str, settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     if mode == "gateway":
-        runner = web.AppRunner(create_gateway_app(GatewaySettings().bank()))
+        runner = web.AppRunner(create_gateway_app(load_gateway_settings().bank()))
         await runner.setup()
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         _settle()

@@ -8,6 +8,8 @@ no setting (a misspelt one would otherwise be a setting silently left at its def
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,8 +22,27 @@ ENV_FILE = Path(".env")
 class InvalidSettings(ValueError):
     """One line per bad variable: its name and the reason."""
 
-    def __init__(self, error: ValidationError) -> None:
-        super().__init__("\n".join(_problem(detail) for detail in error.errors()))
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+
+    @classmethod
+    def of(cls, error: ValidationError, prefix: str = "") -> InvalidSettings:
+        """The problems pydantic found, each named as its variable (``prefix`` first)."""
+        return cls([_problem(detail, prefix) for detail in error.errors()])
+
+
+def unknown_variables(prefix: str, known: Collection[str], environ: Mapping[str, str]) -> list[str]:
+    """A problem for each variable of ``environ`` named with ``prefix`` that is none of
+    ``known`` (a misspelt one would be a setting silently left at its default), with
+    the closest accepted spelling."""
+    problems = []
+    for name in sorted(name for name in environ if name.upper().startswith(prefix)):
+        if name.upper() in known:
+            continue
+        close = difflib.get_close_matches(name.upper(), known, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"accepted: {', '.join(sorted(known))}"
+        problems.append(f"{name}: no setting of this service reads it ({hint})")
+    return problems
 
 
 class Settings(BaseSettings):
@@ -94,11 +115,11 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as error:
-        raise InvalidSettings(error) from None
+        raise InvalidSettings.of(error) from None
 
 
-def _problem(detail: Any) -> str:
-    name = "_".join(str(part) for part in detail["loc"]).upper()
+def _problem(detail: Any, prefix: str = "") -> str:
+    name = prefix + "_".join(str(part) for part in detail["loc"]).upper()
     if detail["type"] == "extra_forbidden":  # only a .env key can be one
         return f"{ENV_FILE.resolve()}: {name} is no setting (see README, Configuration)"
     return f"{name}: {detail['msg']}"

@@ -10,7 +10,7 @@ from payments.gateway.errors import (
     PaymentRejected,
     TransientGatewayError,
 )
-from payments.gateway.service import GatewaySettings, create_gateway_app
+from payments.gateway.service import GatewaySettings, create_gateway_app, load_gateway_settings
 
 __all__ = [
     "GATEWAY_REFERENCE",
@@ -27,4 +27,5 @@ __all__ = [
     "SimulatedBank",
     "TransientGatewayError",
     "create_gateway_app",
+    "load_gateway_settings",
 ]

@@ -12,24 +12,28 @@ outcome for Prometheus.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from components.http.codec import JSON
 from components.http.consumer import check_media_type
 from components.http.problem import FieldError, ProblemError, problem_middleware
 from components.http.server import plain_answers, single_query_middleware
+from config.settings import InvalidSettings, Settings, unknown_variables
 from endpoints.json_codec import decode_json, encode_json
 from observability.metrics import metrics_handler
 from payments.gateway.bank import PaymentRequest, SimulatedBank
 from payments.gateway.errors import PaymentRejected, TransientGatewayError
 
+_PREFIX = "GATEWAY_"
 IDEMPOTENCY_KEY = "Idempotency-Key"
 PAYMENTS_PATH = "/payments"
 BANK = web.AppKey("bank", SimulatedBank)
@@ -57,9 +61,9 @@ METRICS = web.AppKey("metrics", BankMetrics)
 
 
 class GatewaySettings(BaseSettings):
-    """``GATEWAY_*`` environment variables."""
+    """``GATEWAY_*`` environment variables (``load_gateway_settings`` checks them all)."""
 
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=_PREFIX, extra="forbid")
 
     host: str = "127.0.0.1"
     port: int = Field(default=9000, ge=0, le=65535)
@@ -72,6 +76,22 @@ class GatewaySettings(BaseSettings):
         return SimulatedBank(
             self.latency, self.transient_failure_rate, self.permanent_failure_rate, self.seed
         )
+
+
+def load_gateway_settings() -> GatewaySettings:
+    """The simulated bank's settings; InvalidSettings names every ``GATEWAY_*`` variable
+    that is wrong or that neither the bank nor the services read (one environment
+    often serves both: the services' ``GATEWAY_URL`` is no mistake here)."""
+    of_services = {name.upper() for name in Settings.model_fields if name.startswith("gateway_")}
+    known = {_PREFIX + name.upper() for name in GatewaySettings.model_fields} | of_services
+    problems = unknown_variables(_PREFIX, known, os.environ)
+    try:
+        settings = GatewaySettings()
+    except ValidationError as error:
+        problems += str(InvalidSettings.of(error, _PREFIX)).splitlines()
+    if problems:
+        raise InvalidSettings(problems)
+    return settings
 
 
 def create_gateway_app(bank: SimulatedBank) -> web.Application:
@@ -146,5 +166,8 @@ async def health(_: web.Request) -> web.Response:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = GatewaySettings()
+    try:
+        settings = load_gateway_settings()
+    except InvalidSettings as error:
+        sys.exit(f"payments.gateway: invalid settings:\n{error}")
     web.run_app(create_gateway_app(settings.bank()), host=settings.host, port=settings.port)

@@ -73,3 +73,25 @@ def test_a_periodic_reconciliation_without_a_bank_to_read_stops_the_ingestion_se
     assert result.stderr.splitlines()[-1] == (
         "app.py: RECONCILE_PERIOD needs GATEWAY_URL: the ingestion service pays through no bank"
     )
+
+
+def test_the_simulated_bank_refuses_a_gateway_variable_no_setting_reads(tmp_path: Path) -> None:
+    """Like the services' settings: a misspelt GATEWAY_* variable is no silent default.
+    The services' own GATEWAY_* settings share the environment and are no mistake."""
+    result = start(
+        tmp_path,
+        "gateway",
+        GATEWAY_LATENSY="0.1",
+        GATEWAY_SEED="seven",
+        GATEWAY_URL="http://127.0.0.1:9000",
+        GATEWAY_TIMEOUT="5",
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.splitlines()
+    assert lines[:2] == [
+        "app.py: invalid settings:",
+        "GATEWAY_LATENSY: no setting of this service reads it (did you mean GATEWAY_LATENCY?)",
+    ]
+    assert lines[2].startswith("GATEWAY_SEED: Input should be a valid integer")
+    assert len(lines) == 3

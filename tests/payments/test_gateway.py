@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
+from config.settings import InvalidSettings
 from endpoints import headers
 from endpoints.base import ConsumerNotSupported, Producer
 from endpoints.errors import EndpointError
@@ -24,7 +25,6 @@ from payments.failures import failure_reason
 from payments.gateway import (
     GATEWAY_REFERENCE,
     GatewayComponent,
-    GatewaySettings,
     GatewayTimeout,
     InvalidPaymentCommand,
     Payment,
@@ -32,6 +32,7 @@ from payments.gateway import (
     SimulatedBank,
     TransientGatewayError,
     create_gateway_app,
+    load_gateway_settings,
 )
 from payments.messages import ExecutePaymentCommand
 from payments.reconciliation import bank_ledger
@@ -157,8 +158,21 @@ def test_failure_rates_must_be_probabilities() -> None:
 def test_settings_come_from_gateway_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GATEWAY_TRANSIENT_FAILURE_RATE", "0.25")
     monkeypatch.setenv("GATEWAY_SEED", "7")
-    bank = GatewaySettings().bank()
+    monkeypatch.setenv("GATEWAY_URL", "http://127.0.0.1:9000")  # the services', no mistake
+    bank = load_gateway_settings().bank()
     assert (bank.transient_failure_rate, bank.permanent_failure_rate) == (0.25, 0.0)
+
+
+def test_a_gateway_variable_no_setting_reads_is_refused_with_the_spelling_meant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GATEWAY_PERMANENT_FAILURE", "0.5")
+    with pytest.raises(InvalidSettings) as invalid:
+        load_gateway_settings()
+    assert str(invalid.value) == (
+        "GATEWAY_PERMANENT_FAILURE: no setting of this service reads it "
+        "(did you mean GATEWAY_PERMANENT_FAILURE_RATE?)"
+    )
 
 
 # -- the bank service over HTTP --------------------------------------------------------------
