@@ -75,6 +75,12 @@ async def start_service(
             await service.stop()
 
 
+async def stored_orders(client: aiohttp.ClientSession, service: PaymentService) -> int:
+    """How many orders the service lists (up to 100): none, after a refused request."""
+    async with client.get(f"{service.http.url}/payment-orders?limit=100") as response:
+        return len((await response.json())["items"])
+
+
 @pytest.fixture
 async def client() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from payments.service import PaymentService
-from tests.payments.conftest import VALID_ORDER, StartService
+from tests.payments.conftest import VALID_ORDER, StartService, stored_orders
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 
@@ -18,11 +18,6 @@ GOOD = VALID_ORDER
 @pytest.fixture
 async def service(start_service: StartService) -> PaymentService:
     return await start_service("ingest")
-
-
-async def stored_orders(client: aiohttp.ClientSession, service: PaymentService) -> int:
-    async with client.get(f"{service.http.url}/payment-orders?limit=100") as response:
-        return len((await response.json())["items"])
 
 
 @pytest.mark.parametrize(
