@@ -1,7 +1,7 @@
 """Entry point: ``python app.py [all|ingest|process|gateway]``, or
 ``python app.py create-client <id> [--operator]`` to make an API key, or
-``python app.py dead-letters list|show|redrive …`` (``payments.dead_letters``), or
-``python app.py reconcile …`` (``payments.reconciliation``).
+``python app.py dead-letters list|show|redrive …`` (``payments.operations.dead_letters``), or
+``python app.py reconcile …`` (``payments.operations.reconciliation``).
 
 ``all`` (the default) runs the API and the processor in one process, on the embedded
 defaults unless ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGO_URI`` point at real servers.
@@ -25,10 +25,11 @@ from config import event_loop
 from config.settings import InvalidSettings, Settings, load_settings
 from observability.logs import configure_logging
 from observability.tracing import configure_tracing
-from payments import dead_letters, reconciliation
-from payments.clients import print_new_client
-from payments.gateway import create_gateway_app, load_gateway_settings
-from payments.service import ConfigurationError, Mode, ServerUnreachable, build_service
+from payments.api.clients import print_new_client
+from payments.bank import create_bank_app, load_bank_settings
+from payments.operations import dead_letters, reconciliation
+from payments.service.build import Mode, build_service
+from payments.service.errors import ConfigurationError, ServerUnreachable
 
 MODES = (*get_args(Mode), "gateway")
 # Commands an operator runs beside the services: each takes the settings and its arguments.
@@ -41,7 +42,7 @@ async def serve(mode: str, settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     if mode == "gateway":
-        runner = web.AppRunner(create_gateway_app(load_gateway_settings().bank()))
+        runner = web.AppRunner(create_bank_app(load_bank_settings().bank()))
         await runner.setup()
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         _settle()

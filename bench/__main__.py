@@ -51,7 +51,7 @@ from infra import Stack
 from infra.ferretdb import FERRETDB_VERSION, FerretDB
 from infra.postgres import Postgres
 from infra.services import ServiceProcess, cpu_seconds, service_processes
-from payments.topics import TopicNames
+from payments.domain.topics import TopicNames
 
 T = TypeVar("T")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)

@@ -14,9 +14,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from config.event_loop import to_completion
-from payments.lifecycle import changes_from
-from payments.model import OrderStatus, PaymentOrder, Transition
-from payments.store import Move, OrderRef, OrderStore, StatusChange
+from payments.domain.model import OrderStatus, PaymentOrder, Transition
+from payments.domain.store import Move, OrderRef, OrderStore, StatusChange
+from payments.lifecycle.ingestion import changes_from
 from payments.stores import MongoOrderStore
 
 # The three transitions up to EXECUTING, which ingestion writes at once.

@@ -16,8 +16,8 @@ from typing import Protocol
 import aiohttp
 from aiokafka import AIOKafkaConsumer
 
-from payments.messages import PaymentEvent, UnreadableMessage, read_message
-from payments.model import OrderStatus, PaymentOrder
+from payments.domain.messages import PaymentEvent, UnreadableMessage, read_message
+from payments.domain.model import OrderStatus, PaymentOrder
 
 ORDER = {
     "debtorAccount": "DE89370400440532013000",

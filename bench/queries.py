@@ -6,7 +6,7 @@ figure is about reading), most of them EXECUTED, lets the service fold them into
 summaries, then times each query against a running ``app.py all`` on that store
 (MongoDB-wire: FerretDB on PostgreSQL from ``infra`` unless MONGO_URI is set). At each
 size it also reconciles the whole store with a statement of one booking for each
-EXECUTED order (``payments.reconciliation``, as ``app.py reconcile`` does): orders
+EXECUTED order (``payments.operations.reconciliation``, as ``app.py reconcile`` does): orders
 reconciled per second.
 """
 
@@ -33,9 +33,9 @@ from config import event_loop
 from endpoints.exchange import utcnow
 from infra import Stack
 from infra.services import service_processes
-from payments.model import OrderStatus, PaymentOrder
-from payments.reconciliation import every_order, reconcile, statement_pages
-from payments.statements import write_csv
+from payments.domain.model import OrderStatus, PaymentOrder
+from payments.operations.reconciliation import every_order, reconcile, statement_pages
+from payments.operations.statements import write_csv
 from payments.stores import MongoOrderStore
 
 QUERIES = {

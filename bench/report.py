@@ -113,7 +113,7 @@ def _limits(limits: dict[str, Any]) -> str:
 
 
 def _step_name(label: str) -> str:
-    """``batch Lifecycle.create_all`` → ``create_all``."""
+    """``batch Ingestion.create_all`` → ``create_all``."""
     return label.removeprefix("batch ").rsplit(".", 1)[-1]
 
 

@@ -18,7 +18,7 @@ from pymongo import AsyncMongoClient
 
 from bench.limits import seconds_for_orders
 from config import event_loop
-from payments.store import OrderStore
+from payments.domain.store import OrderStore
 from payments.stores import MongoOrderStore, SqliteOrderStore
 
 Stores = tuple[OrderStore, OrderStore]  # ingestion's and a worker's, on one database

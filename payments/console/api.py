@@ -2,7 +2,7 @@
 nothing from a CDN), and the JSON the console needs: orders counted by state, every
 client's orders and timelines (the API's read side, with no client filter), the route
 map and the routes' live metrics. Only operators reach it once clients are configured
-(see ``payments.access``).
+(see ``payments.service.access``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from aiokafka.errors import KafkaConnectionError
 
 from components.http import ProblemError
 from endpoints.json_codec import encode_json
-from payments.dead_letters import DeadLetter, NoDeadLetters
-from payments.model import OrderStatus
-from payments.queries import (
+from payments.api.queries import (
     PageQuery,
     find_order,
     find_page,
@@ -27,8 +25,10 @@ from payments.queries import (
     limit_problem,
     parse_limit,
 )
-from payments.reconciliation import Reconciler
-from payments.store import OrderStore, StoreUnavailable
+from payments.domain.model import OrderStatus
+from payments.domain.store import OrderStore, StoreUnavailable
+from payments.operations.dead_letters import DeadLetter, NoDeadLetters
+from payments.operations.reconciliation import Reconciler
 from routes.engine import Engine
 
 CONSOLE_PATH = "/console"

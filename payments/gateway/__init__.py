@@ -1,7 +1,8 @@
-"""``gateway:`` — paying execute-payment commands through a bank, simulated in process
-or called over HTTP, and the simulated bank itself (ledger, failures, web service)."""
+"""``gateway:`` — how the processor service pays an execution command: through a bank in
+process or over HTTP (``client``), what a bank is asked and answers (``bank``), and how
+a payment can fail (``errors``)."""
 
-from payments.gateway.bank import Bank, Booking, Payment, PaymentRequest, SimulatedBank
+from payments.gateway.bank import Bank, Payment, PaymentRequest
 from payments.gateway.component import GATEWAY_REFERENCE, GatewayComponent
 from payments.gateway.errors import (
     GatewayError,
@@ -10,22 +11,16 @@ from payments.gateway.errors import (
     PaymentRejected,
     TransientGatewayError,
 )
-from payments.gateway.service import GatewaySettings, create_gateway_app, load_gateway_settings
 
 __all__ = [
     "GATEWAY_REFERENCE",
     "Bank",
-    "Booking",
     "GatewayComponent",
     "GatewayError",
-    "GatewaySettings",
     "GatewayTimeout",
     "InvalidPaymentCommand",
     "Payment",
     "PaymentRejected",
     "PaymentRequest",
-    "SimulatedBank",
     "TransientGatewayError",
-    "create_gateway_app",
-    "load_gateway_settings",
 ]

@@ -1,4 +1,4 @@
-"""A bank service called over HTTP (``payments.gateway.service`` or one like it).
+"""A bank service called over HTTP (``payments.bank`` or a real one like it).
 
 The call goes through the ``http:`` component's client producer; its outcomes
 become the gateway's: no answer or a 5xx (and 408/429) is a transient failure, any
@@ -15,9 +15,8 @@ from components.http import HttpClientError, HttpNoResponse, HttpServerError, Ht
 from components.http.headers import REQUEST_HEADER_PREFIX
 from endpoints.base import Producer
 from endpoints.exchange import Exchange
-from payments.gateway.bank import Payment, PaymentRequest
+from payments.gateway.bank import IDEMPOTENCY_KEY, Payment, PaymentRequest
 from payments.gateway.errors import GatewayTimeout, PaymentRejected, TransientGatewayError
-from payments.gateway.service import IDEMPOTENCY_KEY
 
 # Client errors that mean "not now" rather than "never".
 RETRYABLE_CLIENT_STATUSES = frozenset({408, 429})

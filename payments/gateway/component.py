@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
@@ -24,7 +24,8 @@ from endpoints.errors import EndpointError
 from endpoints.exchange import Exchange
 from endpoints.tracing import start_span
 from endpoints.uri import mask_credentials
-from payments.gateway.bank import Bank, Payment
+from payments.domain.messages import ExecutePaymentCommand, UnreadableMessage, read_message
+from payments.gateway.bank import PAYMENTS_PATH, Bank, Payment
 from payments.gateway.client import RemoteBank
 from payments.gateway.errors import (
     GatewayTimeout,
@@ -33,9 +34,6 @@ from payments.gateway.errors import (
     TransientGatewayError,
 )
 from payments.gateway.options import GatewayOptions
-from payments.gateway.service import PAYMENTS_PATH
-from payments.messages import ExecutePaymentCommand, UnreadableMessage, read_message
-from payments.metrics import PaymentMetrics
 
 # Written by the producer: the bank's reference of the payment.
 GATEWAY_REFERENCE = "gateway.reference"
@@ -43,11 +41,17 @@ GATEWAY_REFERENCE = "gateway.reference"
 tracer = trace.get_tracer("payments.gateway")
 
 
+class CallMetrics(Protocol):
+    """Where the component counts its calls by outcome (the service's metrics)."""
+
+    def gateway_call(self, outcome: str, seconds: float) -> None: ...
+
+
 class GatewayComponent(Component[GatewayOptions]):
     options_model = GatewayOptions
 
     def __init__(
-        self, banks: Mapping[str, Bank] | None = None, metrics: PaymentMetrics | None = None
+        self, banks: Mapping[str, Bank] | None = None, metrics: CallMetrics | None = None
     ) -> None:
         """``banks``: the in-process banks, by the name an endpoint gives them;
         ``metrics``: where calls are counted by outcome."""
@@ -76,7 +80,7 @@ class GatewayComponent(Component[GatewayOptions]):
 
 class GatewayEndpoint(Endpoint):
     def __init__(
-        self, uri: str, bank: Bank, timeout: float, metrics: PaymentMetrics | None = None
+        self, uri: str, bank: Bank, timeout: float, metrics: CallMetrics | None = None
     ) -> None:
         super().__init__(uri)
         self.bank = bank

@@ -1,12 +1,12 @@
 """How a payment through the gateway can fail, one class per decision a route makes:
 redeliver (``TransientGatewayError``) or give up (``PaymentRejected``, and a command
 that cannot be read, both ``NonRetryable``). Each says in the payment's terms what a
-client reads of it (``payments.failures``); its message is for operators."""
+client reads of it (``payments.domain.failures``); its message is for operators."""
 
 from __future__ import annotations
 
 from endpoints.redelivery_policy import NonRetryable
-from payments.failures import PaymentFailure, attempts_text
+from payments.domain.failures import PaymentFailure, attempts_text
 
 # The characters of the bank's own reason that a client reads.
 _REASON_SHOWN = 200

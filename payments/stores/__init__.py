@@ -1,7 +1,7 @@
-"""The two implementations of ``payments.store.OrderStore``: MongoDB and embedded SQLite."""
+"""The two implementations of ``payments.domain.store.OrderStore``: MongoDB and embedded SQLite."""
 
 from config.settings import Settings
-from payments.store import OrderIdTaken, OrderStore
+from payments.domain.store import OrderIdTaken, OrderStore
 from payments.stores.mongo import MongoOrderStore
 from payments.stores.sqlite import SqliteOrderStore
 

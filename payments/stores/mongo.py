@@ -46,17 +46,15 @@ from components.mongodb.bulk import insert_unordered
 from components.mongodb.client_pool import Collection, Document
 from components.mongodb.codecs import DECIMAL_TYPES
 from components.mongodb.connect_guard import close_client
-from payments.model import OrderStatus, PaymentOrder
-from payments.store import Created, Move, OrderIdTaken, StoreUnavailable
-from payments.stores.common import (
-    checked,
-    claimable,
+from payments.domain.model import OrderStatus, PaymentOrder
+from payments.domain.store import Created, Move, OrderIdTaken, StoreUnavailable
+from payments.domain.transitions import checked, claimable, store_time
+from payments.stores.documents import (
     from_document,
     page_size,
     replay,
     scoped_key,
     storable,
-    store_time,
     to_document,
     wall_clock,
 )

@@ -24,9 +24,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from components.mongodb.bulk import insert_unordered
 from components.mongodb.client_pool import Collection, Document
-from payments.model import OrderStatus, PaymentOrder
-from payments.store import Move, OrderRef, StatusChange
-from payments.stores.common import from_document
+from payments.domain.model import OrderStatus, PaymentOrder
+from payments.domain.store import Move, OrderRef, StatusChange
+from payments.stores.documents import from_document
 from payments.stores.mongo_summary import KIND, SliceBuilder
 
 logger = logging.getLogger(__name__)

@@ -35,9 +35,9 @@ from pymongo.errors import DuplicateKeyError
 
 from components.mongodb.bulk import insert_unordered
 from components.mongodb.client_pool import Collection, Document
-from payments.model import OrderStatus, PaymentOrder
-from payments.store import Move
-from payments.stores.common import store_time
+from payments.domain.model import OrderStatus, PaymentOrder
+from payments.domain.store import Move
+from payments.domain.transitions import store_time
 
 KIND = "kind"
 LISTED = "listed"  # on a revision: the second of the slice that put it on its lists
@@ -61,7 +61,7 @@ def second_of(at: datetime) -> int:
 
 def list_name(client_id: str | None, status: OrderStatus | None = None) -> str:
     """``shop-a``, ``*``, ``shop-a:EXECUTED``, ``*:EXECUTED``: client ids hold no
-    colon (``payments.clients``)."""
+    colon (``payments.api.clients``)."""
     owner = ALL if client_id is None else client_id
     return owner if status is None else f"{owner}:{status.value}"
 

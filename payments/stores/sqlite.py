@@ -21,20 +21,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from payments.model import ANONYMOUS_CLIENT, TERMINAL, OrderStatus, PaymentOrder
-from payments.store import Created, Move, OrderIdTaken, StoreUnavailable
-from payments.stores.common import (
-    Change,
-    checked,
-    claimable,
-    moved,
-    page_size,
-    replay,
-    scoped_key,
-    storable,
-    store_time,
-    to_document,
-)
+from payments.domain.model import ANONYMOUS_CLIENT, TERMINAL, OrderStatus, PaymentOrder
+from payments.domain.store import Created, Move, OrderIdTaken, StoreUnavailable
+from payments.domain.transitions import checked, claimable, moved, store_time
+from payments.stores.documents import Change, page_size, replay, scoped_key, storable, to_document
 
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], T]

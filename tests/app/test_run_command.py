@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from infra.services import service_processes
-from payments.clients import digest
+from payments.api.clients import digest
 from tests.payments.conftest import VALID_ORDER
 from tests.polling import eventually
 

@@ -12,14 +12,14 @@ from bench.report import Level, percentile, summarise, write_reports
 BATCH_SIZES = [
     {
         "route": "create-payment-order",
-        "step": "batch Lifecycle.create_all",
+        "step": "batch Ingestion.create_all",
         "groups": 2,
         "mean": 2.0,
         "histogram": {"1": 1, "2": 0, "4": 1},
     },
     {
         "route": "advance-payment-order",
-        "step": "batch Lifecycle.advance_all",
+        "step": "batch Ingestion.advance_all",
         "groups": 1,
         "mean": 4.0,
         "histogram": {"1": 0, "2": 0, "4": 1},

@@ -9,8 +9,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from bench.load import ExecutedWatcher
-from payments.messages import PaymentEvent
-from payments.model import OrderStatus
+from payments.domain.messages import PaymentEvent
+from payments.domain.model import OrderStatus
 from tests.conftest import TopicFactory
 
 pytestmark = pytest.mark.kafka

@@ -63,8 +63,13 @@ def test_the_layers_are_kept(project: Path) -> None:
     [
         # An upward import from the engine's contract.
         ("endpoints/exchange.py", "routes.engine", "layers"),
-        # A transport the domain would reach indirectly: the lifecycle imports the model.
-        ("payments/model.py", "components.http.codec", "domain"),
+        # A transport the lifecycle would reach indirectly, through the model it imports.
+        ("payments/domain/model.py", "components.http.codec", "transport-free"),
+        # A database in the lifecycle.
+        ("payments/lifecycle/execution.py", "pymongo", "transport-free"),
+        # The domain reaching up into a store, and the lifecycle into the service.
+        ("payments/domain/store.py", "payments.stores.sqlite", "payments"),
+        ("payments/lifecycle/execution.py", "payments.service.metrics", "payments"),
     ],
 )
 def test_a_planted_import_breaks_its_contract_naming_it(

@@ -16,9 +16,9 @@ from typing import Any
 import aiohttp
 
 from infra.services import ServiceProcess, ServiceStarter
-from payments.model import OrderStatus, PaymentOrder
-from payments.service import PaymentService
-from payments.store import OrderStore
+from payments.domain.model import OrderStatus, PaymentOrder
+from payments.domain.store import OrderStore
+from payments.service.build import PaymentService
 from payments.stores import MongoOrderStore
 from tests.faults.summary import LedgerCheck, check_ledger
 from tests.payments.conftest import VALID_ORDER, StartService

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from infra import Stack
-from payments.topics import TopicNames
+from payments.domain.topics import TopicNames
 from tests.faults.harness import ANSWER_BOUND, Deploy, outcome, submit_orders
 from tests.faults.summary import FaultReport, report
 from tests.faults.topics import events_by_order

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from payments.topics import TopicNames
+from payments.domain.topics import TopicNames
 from tests.faults.harness import Deploy, outcome, submit_orders
 from tests.faults.summary import FaultReport, report
 from tests.faults.topics import header_values, read_topic

@@ -16,10 +16,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from endpoints.exchange import utcnow
-from payments.lifecycle import command_for
-from payments.model import OrderStatus, PaymentOrder, Transition
+from payments.domain.messages import ExecutePaymentCommand
+from payments.domain.model import OrderStatus, PaymentOrder, Transition
+from payments.domain.topics import PROCESSOR_GROUP, TopicNames
 from payments.stores import MongoOrderStore
-from payments.topics import PROCESSOR_GROUP, TopicNames
 from tests.faults.harness import Deploy, ledger_keys
 from tests.faults.summary import FaultReport, check_ledger, report
 from tests.faults.topics import events_by_order, group_caught_up, read_topic
@@ -73,7 +73,7 @@ async def test_one_command_delivered_a_hundred_times_pays_once(
     )
     topics = TopicNames(f"{tenant}.")
     order = await executing_order(store)
-    value = command_for(order).model_dump_json(by_alias=True).encode()
+    value = ExecutePaymentCommand.for_order(order).model_dump_json(by_alias=True).encode()
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
     await producer.start()
     started = time.monotonic()

@@ -11,7 +11,7 @@ import time
 import aiohttp
 import pytest
 
-from payments.topics import TopicNames
+from payments.domain.topics import TopicNames
 from tests.faults.harness import (
     Deploy,
     Submission,

@@ -4,7 +4,7 @@ allows comes out in its electronic form (upper case, no spaces) — from the req
 from the stored order, from the execution command and at the bank — and every other text
 is refused naming the field, storing nothing and paying nothing.
 
-The expected outcome is computed independently of ``payments.accounts``: by splitting on
+The expected outcome is computed independently of ``payments.domain.accounts``: by splitting on
 single spaces and checking each character against the ASCII alphabet, not with its
 regular expression.
 """
@@ -23,12 +23,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from payments.gateway import SimulatedBank
-from payments.lifecycle import PoisonCommand, read_command
-from payments.messages import ExecutePaymentCommand, UnreadableMessage, read_message
-from payments.openapi import openapi_document
-from payments.request import CreatePaymentOrder
-from payments.service import PaymentService
+from payments.bank import SimulatedBank
+from payments.contracts.openapi import openapi_document
+from payments.domain.messages import ExecutePaymentCommand, UnreadableMessage, read_message
+from payments.domain.request import CreatePaymentOrder
+from payments.lifecycle.execution import PoisonCommand, read_command
+from payments.service.build import PaymentService
 from tests.payments.conftest import VALID_ORDER, StartService
 from tests.payments.wire import command_json
 from tests.polling import eventually

@@ -30,7 +30,7 @@ from hypothesis.strategies import SearchStrategy
 from schemathesis import APIOperation, Case, GenerationMode, Response
 
 from infra.services import service_processes
-from payments.clients import digest
+from payments.api.clients import digest
 from tests.payments.conftest import bearer
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo, pytest.mark.timeout(180)]

@@ -21,10 +21,11 @@ from pydantic import ValidationError
 from components.http import ProblemError
 from endpoints import headers
 from endpoints.exchange import Exchange
-from payments.lifecycle import CLIENT_ID, IDEMPOTENCY_KEY, ORDER_CREATED, Lifecycle
-from payments.model import OrderStatus, PaymentOrder
-from payments.queries import OrderQueries
-from payments.rejections import Rejected
+from payments.api.queries import OrderQueries
+from payments.domain.model import OrderStatus, PaymentOrder
+from payments.domain.rejections import Rejected
+from payments.lifecycle.ingestion import Ingestion
+from payments.lifecycle.keys import CLIENT_ID, IDEMPOTENCY_KEY, ORDER_CREATED
 from payments.stores import SqliteOrderStore
 from tests.payments.conftest import VALID_ORDER
 
@@ -51,10 +52,10 @@ hostile_text = st.one_of(
 
 
 @pytest.fixture
-async def lifecycle(tmp_path: Path) -> AsyncIterator[Lifecycle]:
+async def lifecycle(tmp_path: Path) -> AsyncIterator[Ingestion]:
     store = SqliteOrderStore(tmp_path / "orders.sqlite3")
     await store.start()
-    yield Lifecycle(store)
+    yield Ingestion(store)
     await store.stop()
 
 
@@ -77,7 +78,7 @@ def assert_client_error(error: ProblemError, named: set[str]) -> None:
 @example(query={"limit": "9" * 5000})
 @example(query={"status": "pending", "limit": "007"})
 async def test_any_listing_query_is_answered_or_refused_naming_its_parameters(
-    lifecycle: Lifecycle, query: dict[str, str]
+    lifecycle: Ingestion, query: dict[str, str]
 ) -> None:
     exchange = Exchange.of(None, {headers.HTTP_QUERY: query, headers.HTTP_PRINCIPAL: "shop-a"})
     try:
@@ -109,7 +110,7 @@ def fields_named(refusal: Rejected) -> set[str]:
 @example(key="\udcff\udcfe", body=VALID_ORDER)
 @example(key="k" * 256, body=VALID_ORDER)
 async def test_any_create_request_is_stored_once_or_refused_naming_its_fields(
-    lifecycle: Lifecycle, key: str, body: Any
+    lifecycle: Ingestion, key: str, body: Any
 ) -> None:
     async def create() -> Exchange:
         exchange = Exchange.of(body, {IDEMPOTENCY_KEY: key, CLIENT_ID: "shop-a"})

@@ -3,7 +3,7 @@ is either refused naming the bad field, or accepted with the exact decimal the c
 wrote (never a value that went through a binary float), and its normalized amount has
 exactly the currency's minor units.
 
-The expected outcome is computed independently of ``payments.request``: with exact
+The expected outcome is computed independently of ``payments.domain.request``: with exact
 rational arithmetic (``Fraction``) instead of digit counting.
 """
 
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from endpoints.json_codec import RepeatedMember, decode_json
-from payments.request import CURRENCIES, MAX_AMOUNT, CreatePaymentOrder, currency_minor_units
+from payments.domain.request import CURRENCIES, MAX_AMOUNT, CreatePaymentOrder, currency_minor_units
 
 EXAMPLES = settings(max_examples=300, deadline=None, derandomize=True, database=None)
 FIELDS = {"debtorAccount", "creditorAccount", "amount", "currency"}

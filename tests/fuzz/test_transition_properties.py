@@ -22,14 +22,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payments.model import (
+from payments.domain.model import (
     ALLOWED_TRANSITIONS,
     IllegalTransition,
     OrderStatus,
     PaymentOrder,
     Transition,
 )
-from payments.store import OrderStore
+from payments.domain.store import OrderStore
 from payments.stores import MongoOrderStore, SqliteOrderStore
 from tests.conftest import unique_name
 from tests.payments.store_steps import created, transition

@@ -14,7 +14,7 @@ from endpoints.exchange import Exchange
 from endpoints.headers import CORRELATION_ID
 from observability.logs import LogFormat, log_handler
 from observability.masking import mask_accounts
-from payments.model import OrderStatus, PaymentOrder
+from payments.domain.model import OrderStatus, PaymentOrder
 from routes.context import routing
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)

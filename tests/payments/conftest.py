@@ -14,9 +14,9 @@ import pytest
 
 from config.settings import Settings
 from infra.server import free_port
-from payments.clients import digest
-from payments.gateway import SimulatedBank
-from payments.service import Mode, PaymentService, build_service
+from payments.api.clients import digest
+from payments.bank import SimulatedBank
+from payments.service.build import Mode, PaymentService, build_service
 
 StartService = Callable[..., Awaitable[PaymentService]]
 STOP_BOUND = 60.0  # seconds a service may take to stop

@@ -7,10 +7,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from payments.model import OrderStatus, PaymentOrder, Transition, check_transition
-from payments.store import IdempotencyConflict, Move, OrderRef, OrderStore, StatusChange
+from payments.domain.model import OrderStatus, PaymentOrder, Transition, check_transition
+from payments.domain.store import IdempotencyConflict, Move, OrderRef, OrderStore, StatusChange
+from payments.domain.transitions import moved
 from payments.stores import MongoOrderStore
-from payments.stores.common import moved
 from payments.stores.mongo_summary import GRACE
 
 PENDING, VALIDATED, ACCEPTED = OrderStatus.PENDING, OrderStatus.VALIDATED, OrderStatus.ACCEPTED

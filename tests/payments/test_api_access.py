@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 import app
-from payments.clients import digest
-from payments.service import PaymentService
+from payments.api.clients import digest
+from payments.service.build import PaymentService
 from tests.payments.conftest import (
     KEY_A,
     KEY_B,

@@ -1,5 +1,5 @@
 """The API's answers to the lifecycle's outcomes: the domain says "created", "replayed"
-or why it refuses, and ``payments.api`` alone turns that into statuses, ``Location``
+or why it refuses, and ``payments.api.answers`` alone turns that into statuses, ``Location``
 and problem details."""
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from components.http import FieldError, ProblemError
 from components.http.headers import RESPONSE_HEADER_PREFIX
 from endpoints import headers
 from endpoints.exchange import Exchange, Message
-from payments import api
-from payments.lifecycle import ORDER_CREATED
-from payments.rejections import (
+from payments.api import answers
+from payments.domain.rejections import (
     FieldProblem,
     IdempotencyKeyReused,
     InvalidOrder,
     MalformedRequest,
     Rejected,
 )
+from payments.lifecycle.keys import ORDER_CREATED
 from tests.payments.store_steps import new_order
 
 ORDER = new_order()
@@ -30,7 +30,7 @@ def test_a_placed_order_answers_created_or_replayed_at_its_location(
     created: bool, status: int
 ) -> None:
     exchange = Exchange(Message(ORDER), properties={ORDER_CREATED: created})
-    api.placed(exchange)
+    answers.placed(exchange)
     assert exchange.headers[headers.HTTP_STATUS] == status
     assert exchange.headers[LOCATION] == f"/payment-orders/{ORDER.id}"
 
@@ -57,7 +57,7 @@ def test_each_refusal_is_a_problem_naming_its_fields(
     exchange = Exchange.of(ORDER)
     exchange.exception = refusal
     with pytest.raises(ProblemError) as raised:
-        api.refused(exchange)
+        answers.refused(exchange)
     problem = raised.value.problem
     assert (problem.status, problem.title, problem.detail) == (status, title, refusal.detail)
     assert problem.errors == tuple(FieldError(p.field, p.detail) for p in refusal.problems)

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from payments.service import PaymentService
+from payments.service.build import PaymentService
 from tests.payments.conftest import VALID_ORDER, StartService, stored_orders
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]

@@ -15,9 +15,9 @@ import pytest
 from bench.limits import write_orders
 from bench.queries import ledger_entry
 from endpoints.exchange import utcnow
-from payments.booking_index import BookingIndex
-from payments.reconciliation import every_order, reconcile, statement_pages
-from payments.statements import Booking, statement_bookings, write_csv
+from payments.operations.booking_index import BookingIndex
+from payments.operations.reconciliation import every_order, reconcile, statement_pages
+from payments.operations.statements import Booking, statement_bookings, write_csv
 from payments.stores.sqlite import SqliteOrderStore
 
 AT = datetime(2026, 12, 2, 9, 30, 15, 250000, tzinfo=UTC)

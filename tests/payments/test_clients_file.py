@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from payments.clients import RateLimit, digest, load_clients, new_client
-from payments.service import ConfigurationError, build_service
+from payments.api.clients import RateLimit, digest, load_clients, new_client
+from payments.service.build import build_service
+from payments.service.errors import ConfigurationError
 
 DIGEST_A, DIGEST_B = digest("key-a"), digest("key-b")
 
@@ -115,10 +116,10 @@ def test_auth_required_without_clients_stops_the_start(tmp_path: Path) -> None:
 def test_an_open_api_is_announced_with_one_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="payments.service"):
+    with caplog.at_level(logging.WARNING, logger="payments.service.access"):
         build_service(settings(tmp_path), "all")
 
-    [warning] = [record for record in caplog.records if record.name == "payments.service"]
+    [warning] = [record for record in caplog.records if record.name == "payments.service.access"]
     assert "no API clients configured" in warning.getMessage()
     assert "open to anyone" in warning.getMessage()
 

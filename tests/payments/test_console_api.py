@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from payments.model import OrderStatus
-from payments.service import PaymentService
+from payments.domain.model import OrderStatus
+from payments.service.build import PaymentService
 from tests.payments.conftest import VALID_ORDER, StartService
 from tests.polling import eventually
 
@@ -104,9 +104,17 @@ async def test_the_route_map_draws_python_and_yaml_routes_with_live_metrics(
     } <= links
     graphs = {graph["route_id"]: graph for graph in route_map["routes"]}
     assert graphs["execute-payment-order"]["dead_letter_uri"] == "direct:fail-payment-order"
-    failure_sends = [uri for step in graphs["fail-payment-order"]["steps"] for uri in step["uris"]]
+    failure_sends = sends(graphs["fail-payment-order"]["steps"])
     assert failure_sends[0].endswith("payment.execute.DLT")
     assert any(uri.endswith("payment.failed") for uri in failure_sends)
+    # Each way of the execution is a branch of the diagram, on what was decided.
+    execute = graphs["execute-payment-order"]["steps"]
+    labels = [node["label"] for node in walk(execute)]
+    assert "${exchangeProperty.paymentNext} == 'pay'" in labels
+    assert [uri.rpartition(".")[2] for uri in sends(execute) if ".payment." in uri] == [
+        "executed",
+        "failed",
+    ]
 
     async def ticking() -> Any:
         live = await get_json(client, f"{url}/routes/metrics")
@@ -115,3 +123,12 @@ async def test_the_route_map_draws_python_and_yaml_routes_with_live_metrics(
     live = await eventually(ticking)
     assert set(live["status"].values()) == {"Started"}
     assert set(live["metrics"]) == set(sources)
+
+
+def walk(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every node of a route graph's steps, nested ones after their parent."""
+    return [node for step in steps for node in (step, *walk(step["steps"]))]
+
+
+def sends(steps: list[dict[str, Any]]) -> list[str]:
+    return [uri for node in walk(steps) for uri in node["uris"]]

@@ -3,7 +3,7 @@ configured, the page in headless Chromium (Debian's, installed by
 scripts/install-browser.sh; Playwright only drives it, it never downloads a browser)
 signed in as the operator with HTTP Basic credentials, as a browser asks for them.
 Screenshots are checked; with CONSOLE_SCREENSHOT set to a path (docs/console.png for
-the README) the page's first screen is saved there.
+the docs) the page's first screen is saved there.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import pytest
 from PIL import Image
 from playwright.async_api import Page, async_playwright, expect
 
-from payments.model import OrderStatus
-from payments.topics import TopicNames
+from payments.domain.model import OrderStatus
+from payments.domain.topics import TopicNames
 from tests.payments.conftest import (
     KEY_A,
     KEY_B,
@@ -169,7 +169,7 @@ async def test_operators_follow_orders_and_routes_in_the_console(
     await page.click("#letters-reload")
     letters = page.locator("#letters tbody tr")
     await expect(letters).to_have_count(1)
-    await expect(letters.first).to_contain_text("payments.lifecycle.PoisonCommand")
+    await expect(letters.first).to_contain_text("payments.lifecycle.execution.PoisonCommand")
 
     await page.click(f"#orders tbody tr[data-order-id='{ids[0]}'] .order-id")
     await expect(page.locator("#timeline-id")).to_have_text(ids[0])

@@ -13,8 +13,8 @@ from urllib.parse import urldefrag
 import pytest
 from jsonschema import Draft202012Validator
 
-from payments.contracts import REGENERATE, SCHEMAS_DIR, render, write
-from payments.topics import TopicNames
+from payments.contracts.files import REGENERATE, SCHEMAS_DIR, render, write
+from payments.domain.topics import TopicNames
 from tests.payments.wire import asyncapi_document, schema_at
 
 RENDERED = render()

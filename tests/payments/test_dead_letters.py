@@ -17,11 +17,17 @@ import pytest
 from config.settings import Settings
 from endpoints import headers
 from endpoints.exchange import utcnow
-from payments.dead_letters import REDRIVEN_AT, REDRIVEN_FROM_OFFSET, DeadLetter, dead_letters, run
-from payments.gateway import SimulatedBank
-from payments.model import OrderStatus, PaymentOrder
-from payments.service import PaymentService
-from payments.topics import TopicNames
+from payments.bank import SimulatedBank
+from payments.domain.model import OrderStatus, PaymentOrder
+from payments.domain.topics import TopicNames
+from payments.operations.dead_letters import (
+    REDRIVEN_AT,
+    REDRIVEN_FROM_OFFSET,
+    DeadLetter,
+    dead_letters,
+    run,
+)
+from payments.service.build import PaymentService
 from tests.payments.conftest import StartService
 from tests.payments.store_steps import executing, new_order
 from tests.payments.wire import command_json, produce
@@ -118,7 +124,7 @@ async def test_a_fixed_poison_record_redriven_executes_its_order_once_and_again_
     # Without its version the worker reads the order before paying, and finds none.
     await produce(servers, topics.execute, [(order.id, command_json(order, version=None))])
     [letter] = await letters_on(topics.dead_letter, servers, 1)
-    assert letter.headers[headers.EXCEPTION_TYPE] == "payments.lifecycle.PoisonCommand"
+    assert letter.headers[headers.EXCEPTION_TYPE] == "payments.lifecycle.execution.PoisonCommand"
     assert letter.headers[headers.EXCEPTION_MESSAGE] == f"no payment order {order.id}"
     await executing(ingest.store, order)
 
@@ -154,7 +160,7 @@ async def test_a_record_still_unreadable_goes_back_to_the_dlt_with_its_reason(
     assert (again.key, again.value) == (first.key, first.value)
     assert again.headers[REDRIVEN_FROM_OFFSET] == "0"
     assert REDRIVEN_AT in again.headers
-    assert again.headers[headers.EXCEPTION_TYPE] == "payments.lifecycle.PoisonCommand"
+    assert again.headers[headers.EXCEPTION_TYPE] == "payments.lifecycle.execution.PoisonCommand"
 
 
 async def test_the_embedded_default_says_it_has_no_dead_letters(

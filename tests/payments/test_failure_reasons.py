@@ -19,8 +19,8 @@ from aiohttp import web
 
 from infra.server import free_port
 from infra.services import service_processes
+from payments.domain.topics import TopicNames
 from payments.gateway.errors import PaymentRejected, TransientGatewayError
-from payments.topics import TopicNames
 from tests.payments.conftest import VALID_ORDER
 from tests.payments.test_lifecycle import read_topic
 from tests.polling import eventually

@@ -21,7 +21,9 @@ from endpoints.errors import EndpointError
 from endpoints.exchange import Exchange
 from endpoints.redelivery_policy import NonRetryable, RedeliveryPolicy
 from infra.server import free_port
-from payments.failures import failure_reason
+from payments.bank import SimulatedBank, create_bank_app, load_bank_settings
+from payments.domain.failures import failure_reason
+from payments.domain.messages import ExecutePaymentCommand
 from payments.gateway import (
     GATEWAY_REFERENCE,
     GatewayComponent,
@@ -29,13 +31,9 @@ from payments.gateway import (
     InvalidPaymentCommand,
     Payment,
     PaymentRejected,
-    SimulatedBank,
     TransientGatewayError,
-    create_gateway_app,
-    load_gateway_settings,
 )
-from payments.messages import ExecutePaymentCommand
-from payments.reconciliation import bank_ledger
+from payments.operations.reconciliation import bank_ledger
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 
@@ -72,7 +70,7 @@ async def serve_bank() -> AsyncIterator[ServeBank]:
     runners: list[web.AppRunner] = []
 
     async def serve(bank: SimulatedBank) -> str:
-        runner = web.AppRunner(create_gateway_app(bank), shutdown_timeout=5)
+        runner = web.AppRunner(create_bank_app(bank), shutdown_timeout=5)
         await runner.setup()
         runners.append(runner)
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -159,7 +157,7 @@ def test_settings_come_from_gateway_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("GATEWAY_TRANSIENT_FAILURE_RATE", "0.25")
     monkeypatch.setenv("GATEWAY_SEED", "7")
     monkeypatch.setenv("GATEWAY_URL", "http://127.0.0.1:9000")  # the services', no mistake
-    bank = load_gateway_settings().bank()
+    bank = load_bank_settings().bank()
     assert (bank.transient_failure_rate, bank.permanent_failure_rate) == (0.25, 0.0)
 
 
@@ -168,7 +166,7 @@ def test_a_gateway_variable_no_setting_reads_is_refused_with_the_spelling_meant(
 ) -> None:
     monkeypatch.setenv("GATEWAY_PERMANENT_FAILURE", "0.5")
     with pytest.raises(InvalidSettings) as invalid:
-        load_gateway_settings()
+        load_bank_settings()
     assert str(invalid.value) == (
         "GATEWAY_PERMANENT_FAILURE: no setting of this service reads it "
         "(did you mean GATEWAY_PERMANENT_FAILURE_RATE?)"

@@ -15,11 +15,11 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from endpoints.exchange import utcnow
 from endpoints.headers import CORRELATION_ID, TRACE_CONTEXT
 from infra.services import service_processes
-from payments.gateway import SimulatedBank
-from payments.lifecycle import command_for
-from payments.model import ANONYMOUS_CLIENT, PaymentOrder
-from payments.service import PaymentService
-from payments.topics import TopicNames
+from payments.bank import SimulatedBank
+from payments.domain.messages import ExecutePaymentCommand
+from payments.domain.model import ANONYMOUS_CLIENT, PaymentOrder
+from payments.domain.topics import TopicNames
+from payments.service.build import PaymentService
 from tests.payments.conftest import VALID_ORDER, StartService
 from tests.payments.store_steps import executing, new_order
 from tests.polling import eventually
@@ -139,9 +139,9 @@ FORGED_HEADERS = {
     "x-exception-type": "Forged",
     "x-duplicate-message": "true",
     "kafka.key": "someone-else",
-    "payment.due": "",
-    "payment.claimed": "false",
-    "payment.orderId": "someone-else",
+    "paymentNext": "pay",
+    "paymentOrderId": "someone-else",
+    "paymentCreated": "false",
 }
 
 
@@ -186,7 +186,7 @@ async def test_the_same_command_delivered_twice_pays_once(
         for _ in range(2):
             await producer.send_and_wait(
                 TopicNames(f"{tenant}.").execute,
-                command_for(stored).model_dump_json(by_alias=True).encode(),
+                ExecutePaymentCommand.for_order(stored).model_dump_json(by_alias=True).encode(),
                 key=stored.id.encode(),
             )
     finally:

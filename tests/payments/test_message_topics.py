@@ -15,11 +15,11 @@ import pytest
 from aiokafka import ConsumerRecord
 
 from endpoints.exchange import utcnow
-from payments.gateway import SimulatedBank
-from payments.messages import read_event
-from payments.model import OrderStatus
-from payments.service import PaymentService
-from payments.topics import TopicNames
+from payments.bank import SimulatedBank
+from payments.domain.messages import read_event
+from payments.domain.model import OrderStatus
+from payments.domain.topics import TopicNames
+from payments.service.build import PaymentService
 from routes.route import SOURCE_BATCHES
 from tests.faults.topics import header_values, read_topic
 from tests.payments.conftest import StartService
@@ -201,7 +201,7 @@ async def test_a_poison_record_in_a_batch_is_dead_lettered_alone_and_the_rest_ex
     assert all(len(bank.entries_for(order.id)) == 1 for order in orders)
     route = worker.engine.routes["execute-payment-order"]
     taken = route.metrics.batch_sizes[SOURCE_BATCHES]
-    claimed = route.metrics.batch_sizes["batch Lifecycle.claim_all"]
+    claimed = route.metrics.batch_sizes["batch Execution.claim_all"]
     assert taken.total == 5
     assert claimed.total == 4
     # The poison splits no group: at most one for each batch taken (batches taken

@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 import pytest
 from jsonschema import Draft202012Validator
 
-from payments.contracts import SCHEMAS_DIR
-from payments.lifecycle import PoisonCommand, read_command
-from payments.messages import (
+from payments.contracts.files import SCHEMAS_DIR
+from payments.domain.messages import (
     ExecutePaymentCommand,
     PaymentEvent,
     UnreadableMessage,
@@ -20,7 +19,8 @@ from payments.messages import (
     read_event,
     read_message,
 )
-from payments.model import OrderStatus
+from payments.domain.model import OrderStatus
+from payments.lifecycle.execution import PoisonCommand, read_command
 from tests.payments.wire import command_json
 
 EVENT = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from payments.clients import RateLimit
-from payments.rate_limit import RateLimiter, TokenBucket
+from payments.api.clients import RateLimit
+from payments.api.rate_limit import RateLimiter, TokenBucket
 
 
 class FakeClock:

@@ -23,11 +23,11 @@ from config.settings import Settings
 from endpoints.exchange import utcnow
 from infra.server import free_port
 from infra.services import service_processes
-from payments.gateway import SimulatedBank
-from payments.model import OrderStatus
-from payments.reconciliation import run
-from payments.service import PaymentService
-from payments.statements import write_csv
+from payments.bank import SimulatedBank
+from payments.domain.model import OrderStatus
+from payments.operations.reconciliation import run
+from payments.operations.statements import write_csv
+from payments.service.build import PaymentService
 from tests.payments.conftest import VALID_ORDER, StartService
 from tests.payments.store_steps import created, new_order
 from tests.polling import eventually

@@ -19,14 +19,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from components.mongodb.codecs import DECIMAL_TYPES
 from infra.server import free_port
-from payments.model import (
+from payments.domain.model import (
     ANONYMOUS_CLIENT,
     IllegalTransition,
     OrderStatus,
     PaymentOrder,
     Transition,
 )
-from payments.store import (
+from payments.domain.store import (
     IdempotencyConflict,
     Move,
     OrderRef,
@@ -34,8 +34,9 @@ from payments.store import (
     StatusChange,
     StoreUnavailable,
 )
+from payments.domain.transitions import moved
 from payments.stores import MongoOrderStore, OrderIdTaken, SqliteOrderStore
-from payments.stores.common import moved, to_document
+from payments.stores.documents import to_document
 from tests.conftest import unique_name
 from tests.payments.store_steps import (
     THROUGH,

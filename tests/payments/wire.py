@@ -16,10 +16,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from payments.contracts import ASYNCAPI_FILE, SCHEMAS_DIR
-from payments.lifecycle import command_for
-from payments.messages import ExecutePaymentCommand
-from payments.model import PaymentOrder
+from payments.contracts.files import ASYNCAPI_FILE, SCHEMAS_DIR
+from payments.domain.messages import ExecutePaymentCommand
+from payments.domain.model import PaymentOrder
 from tests.faults.topics import header_values
 from tests.payments.conftest import VALID_ORDER
 
@@ -30,7 +29,7 @@ def command_json(order: PaymentOrder | None = None, **changes: object) -> bytes:
     """An execute command as a record value: ``order``'s (by default one for an order no
     one created), with ``changes`` to its fields by their JSON names."""
     command = (
-        command_for(order)
+        ExecutePaymentCommand.for_order(order)
         if order is not None
         else ExecutePaymentCommand(
             order_id=str(uuid.uuid4()),

@@ -1,0 +1,7 @@
+"""``python -m payments.contracts``: rewrite ``schemas/`` from the models."""
+
+import sys
+
+from payments.contracts.files import main
+
+sys.exit(main())
