@@ -46,64 +46,116 @@ def unknown_variables(prefix: str, known: Collection[str], environ: Mapping[str,
 
 
 class Settings(BaseSettings):
+    """Every setting of the services; each field's description is its line of
+    docs/configuration.md (``python -m config.reference`` writes it)."""
+
     model_config = SettingsConfigDict(env_file=ENV_FILE, extra="forbid")
 
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "text"] = Field(
-        default="json", description="json: one JSON object per line; text: for a terminal."
+    http_port: int = Field(
+        default=8080, ge=0, le=65535, description="Port of the HTTP API (and of health, always)."
     )
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP API binds to.")
-    http_port: int = Field(default=8080, ge=0, le=65535, description="Port of the HTTP API.")
-    kafka_bootstrap_servers: str | None = Field(
-        default=None, description="Kafka brokers, host:port[,host:port]; unset = in-process queues."
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="DEBUG, INFO (one line per request), WARNING or ERROR."
     )
-    mongo_uri: str | None = Field(
-        default=None, description="MongoDB connection string; unset = the embedded SQLite store."
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="`json`: one JSON object per line; `text`: for a terminal."
+    )
+    kafka_bootstrap_servers: str | None = Field(
+        default=None,
+        description="Kafka brokers, `host:port[,host:port]`; unset: in-process queues.",
     )
     kafka_topic_prefix: str = Field(
-        default="", description="Prefix of every topic and consumer group, e.g. 'staging.'."
+        default="", description="Prefix of every topic and of the consumer group, e.g. `staging.`."
     )
-    mongo_database: str = Field(default="payments", min_length=1)
+    mongo_uri: str | None = Field(
+        default=None,
+        description="MongoDB (or FerretDB) connection string; unset: the embedded SQLite store.",
+    )
+    mongo_database: str = Field(
+        default="payments", min_length=1, description="Database of the orders."
+    )
     store_path: Path = Field(
         default=Path("data/orders.sqlite3"), description="File of the embedded store."
     )
-    execute_topic_partitions: int = Field(default=6, ge=1, le=1000)
+    execute_topic_partitions: int = Field(
+        default=6,
+        ge=1,
+        le=1000,
+        description="Partitions of `payment.execute` (created at start if missing).",
+    )
     processor_concurrency: int = Field(
         default=64,
         ge=1,
         le=1000,
-        description="Orders one worker takes from Kafka at once (a batch; 4 at a time).",
+        description="Orders one worker takes from Kafka at once, as a batch; it works on up to "
+        "four batches at a time (embedded: orders executed at once).",
     )
     gateway_url: str | None = Field(
-        default=None, description="URL of the bank gateway; unset = the in-process simulated bank."
+        default=None,
+        description="Bank service to pay through; unset: the in-process simulated bank.",
     )
-    gateway_timeout: float = Field(default=5.0, gt=0)
-    gateway_max_redeliveries: int = Field(default=5, ge=0)
-    gateway_redelivery_delay: float = Field(default=0.2, ge=0)
-    gateway_backoff_multiplier: float = Field(default=2.0, ge=1)
-    gateway_max_redelivery_delay: float = Field(default=5.0, ge=0)
-    gateway_latency: float = Field(default=0.0, ge=0, description="Simulated bank only.")
-    gateway_transient_failure_rate: float = Field(default=0.0, ge=0, le=1)
-    gateway_permanent_failure_rate: float = Field(default=0.0, ge=0, le=1)
-    recovery_period: float = Field(default=10.0, gt=0, description="Seconds between sweeps.")
+    gateway_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds for one call to the bank."
+    )
+    gateway_max_redeliveries: int = Field(
+        default=5, ge=0, description="Retries of a transient gateway failure."
+    )
+    gateway_redelivery_delay: float = Field(
+        default=0.2, ge=0, description="Seconds before the first retry."
+    )
+    gateway_backoff_multiplier: float = Field(
+        default=2.0, ge=1, description="Each retry waits this many times longer (with jitter)."
+    )
+    gateway_max_redelivery_delay: float = Field(
+        default=5.0, ge=0, description="Seconds a retry waits at most."
+    )
+    gateway_latency: float = Field(
+        default=0.0, ge=0, description="Seconds the in-process simulated bank takes to answer."
+    )
+    gateway_transient_failure_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of the in-process simulated bank's answers that are transient failures.",
+    )
+    gateway_permanent_failure_rate: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of the in-process simulated bank's answers that are rejections.",
+    )
+    recovery_period: float = Field(
+        default=10.0, gt=0, description="Seconds between two recovery sweeps."
+    )
     recovery_after: float = Field(
-        default=30.0, gt=0, description="Seconds an order may sit unfinished before a sweep."
+        default=30.0,
+        gt=0,
+        description="Seconds an order may owe its command without a change before a sweep "
+        "takes it.",
     )
     reconcile_period: float | None = Field(
         default=None,
         gt=0,
-        description="Seconds between the ingestion service's reconciliations; unset = off.",
+        description="Seconds between the ingestion service's reconciliations with the bank; "
+        "unset: none.",
     )
-    routes_dir: Path = Field(default=Path("config/routes"), description="Extra YAML routes.")
+    routes_dir: Path = Field(
+        default=Path("config/routes"), description="YAML routes loaded at start."
+    )
     api_clients_file: Path | None = Field(
         default=None,
-        description="YAML file of the API clients and operators (key digests); unset = open API.",
+        description="YAML file of the API clients and operators (key digests); unset: the API "
+        "is open.",
     )
     api_auth_required: bool = Field(
-        default=False, description="Refuse to start the API without clients configured."
+        default=False,
+        description="`true` refuses to start the API (`all`, `ingest`) without a client.",
     )
     api_rate_limit: float = Field(
-        default=20.0, gt=0, description="Requests a second per client, unless its entry says."
+        default=20.0,
+        gt=0,
+        description="Requests a second per client and ingestion process, unless its entry says.",
     )
     api_rate_burst: int = Field(
         default=40, ge=1, description="Requests a client may send at once, unless its entry says."
@@ -121,5 +173,5 @@ def load_settings() -> Settings:
 def _problem(detail: Any, prefix: str = "") -> str:
     name = prefix + "_".join(str(part) for part in detail["loc"]).upper()
     if detail["type"] == "extra_forbidden":  # only a .env key can be one
-        return f"{ENV_FILE.resolve()}: {name} is no setting (see README, Configuration)"
+        return f"{ENV_FILE.resolve()}: {name} is no setting (see docs/configuration.md)"
     return f"{name}: {detail['msg']}"

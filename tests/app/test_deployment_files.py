@@ -1,4 +1,4 @@
-"""The compose file describes the deployment the README promises."""
+"""The compose file describes the deployment docs/deployment.md promises."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def test_a_dotenv_key_that_is_no_setting_stops_the_start_naming_it_and_the_file(
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "app.py: invalid settings:",
-        f"{tmp_path / '.env'}: GATEWAY_URLL is no setting (see README, Configuration)",
+        f"{tmp_path / '.env'}: GATEWAY_URLL is no setting (see docs/configuration.md)",
     ]
 
 

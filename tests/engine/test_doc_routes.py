@@ -1,4 +1,4 @@
-"""The README's "Writing a route" examples, run as written."""
+"""The examples of docs/routes.md, run as written."""
 
 from __future__ import annotations
 
@@ -12,19 +12,18 @@ from routes.engine import Engine
 from routes.yaml_dsl import load_routes
 from tests.engine.support import mock
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROUTES_DOC = Path(__file__).resolve().parents[2] / "docs" / "routes.md"
 
 
-def readme_block(language: str) -> str:
-    section = README.read_text().split("## Writing a route", 1)[1]
-    match = re.search(rf"```{language}\n(.*?)```", section, re.S)
-    assert match, f"no {language} block in the README's route section"
+def doc_block(language: str) -> str:
+    match = re.search(rf"```{language}\n(.*?)```", ROUTES_DOC.read_text(), re.S)
+    assert match, f"no {language} block in {ROUTES_DOC}"
     return match.group(1)
 
 
 def python_example() -> RouteBuilder:
     namespace: dict[str, object] = {}
-    exec(readme_block("python"), namespace)
+    exec(doc_block("python"), namespace)
     builder = namespace["builder"]
     assert isinstance(builder, RouteBuilder)
     return builder
@@ -32,12 +31,12 @@ def python_example() -> RouteBuilder:
 
 def yaml_example(tmp_path: Path) -> RouteBuilder:
     path = tmp_path / "greeter.yaml"
-    path.write_text(readme_block("yaml"))
+    path.write_text(doc_block("yaml"))
     return load_routes(path)
 
 
 @pytest.mark.parametrize("source", ["python", "yaml"])
-async def test_the_readme_route_greets_named_people_only(source: str, tmp_path: Path) -> None:
+async def test_the_documented_route_greets_named_people_only(source: str, tmp_path: Path) -> None:
     builder = python_example() if source == "python" else yaml_example(tmp_path)
     engine = Engine()
     engine.add_routes(builder)
@@ -52,5 +51,5 @@ async def test_the_readme_route_greets_named_people_only(source: str, tmp_path: 
     assert sorted(exchange.body for exchange in greeted) == ["Hello, Ada!", "Hello, Grace!"]
 
 
-def test_the_readme_examples_are_twins(tmp_path: Path) -> None:
+def test_the_documented_examples_are_twins(tmp_path: Path) -> None:
     assert python_example().routes == yaml_example(tmp_path).routes
