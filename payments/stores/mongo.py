@@ -5,28 +5,18 @@ FerretDB 1.24 runs ``update`` and ``findAndModify`` as a read and then a separat
 write by ``_id`` (a filter on the status is no compare-and-set there), does not batch
 updates, and stops answering when sent a bulk of them; ``insert_many`` of a hundred
 documents costs it a tenth of a hundred ``insert_one``. So nothing here is ever
-updated. Every change of an order is an insert into ``order_revisions``:
+updated: every change of an order is a revision inserted into ``order_revisions``
+(``mongo_revisions``). Of the writers that read revision n, one inserts n + 1 and the
+others are refused: the compare-and-set. A batch of orders' revisions is one unordered
+``insert_many``; a refused one fails that order alone.
 
-- revision 0 (``_id`` ``<id>#0``) is the order as created, whole;
-- revision n (``<id>#<n>``) is what the n-th write changed: the status, the time, the
-  history entries it adds and the fields it sets. Of the writers that read revision
-  n, one inserts n + 1 and the others are refused: the compare-and-set. A batch of
-  orders' revisions is one unordered ``insert_many``; a refused one fails that order
-  alone;
-- ``<id>#pay`` is the first claim of its payment (a worker that finds it taken reads
-  the order before paying); ``<id>#event`` marks its terminal event published,
-  ``<id>#claim<n>`` the n-th take-over of an event a dead worker left unpublished.
-
-Every document of an order carries ``orderId``, so one indexed find reads the order
-with all its revisions and marks, merged in version order. The orders of one
-``create_all`` owe their execution commands together: one ``owed:<batch>`` document,
-in the same insert as their first revisions, deleted once each of them is settled.
-Listings and counts read summaries the same inserts keep (``mongo_summary``), never
-every order.
-A unique sparse index on ``clientIdempotencyKey`` (client id and key in one field)
-refuses a second order with one client's key (FerretDB ignores ``sparse`` but leaves
-absent values out anyway). Money goes through the Decimal codec of
-``components.mongodb.codecs``.
+The orders of one ``create_all`` owe their execution commands together: one
+``owed:<batch>`` document, in the same insert as their first revisions, deleted once
+each of them is settled. Listings and counts read summaries the same inserts keep
+(``mongo_summary``), never every order. A unique sparse index on
+``clientIdempotencyKey`` (client id and key in one field) refuses a second order with
+one client's key (FerretDB ignores ``sparse`` but leaves absent values out anyway).
+Money goes through the Decimal codec of ``components.mongodb.codecs``.
 """
 
 from __future__ import annotations
@@ -50,32 +40,32 @@ from payments.domain.model import OrderStatus, PaymentOrder
 from payments.domain.store import Created, Move, OrderIdTaken, StoreUnavailable
 from payments.domain.transitions import checked, claimable, store_time
 from payments.stores.documents import (
-    from_document,
     page_size,
     replay,
     scoped_key,
     storable,
-    to_document,
     wall_clock,
 )
+from payments.stores.mongo_listing import Listing
 from payments.stores.mongo_migration import migrate
+from payments.stores.mongo_revisions import (
+    CLAIMED,
+    ORDER,
+    OWED,
+    PUBLISHED,
+    REVISIONS,
+    SCOPED_KEY,
+    first_revision,
+    merged,
+    revision_of,
+)
 from payments.stores.mongo_summary import (
-    LISTED,
-    Entry,
+    KIND,
     SliceBuilder,
     Summary,
-    list_name,
-    millis,
     second_of,
 )
 
-REVISIONS = "order_revisions"
-ORDER = "orderId"
-SCOPED_KEY = "clientIdempotencyKey"
-KIND, OWED = "kind", "owed"
-_PUBLISHED, _CLAIMED = "eventPublishedAt", "eventClaimedAt"
-# What a later revision may set, beside the history entries it adds.
-_CHANGED = ("status", "updatedAt", "attempts", "failureReason", "gatewayReference")
 _CODECS: CodecOptions[Document] = CodecOptions(
     tz_aware=True, type_registry=DECIMAL_TYPES, uuid_representation=UuidRepresentation.STANDARD
 )
@@ -89,63 +79,6 @@ def _reachable() -> Iterator[None]:
         yield
     except ConnectionFailure as error:
         raise StoreUnavailable(f"MongoDB unreachable: {error}") from error
-
-
-def _first_revision(order: PaymentOrder, listed: int) -> Document:
-    document = to_document(order, "python") | {LISTED: listed}
-    order_id = document.pop("id")
-    key = scoped_key(order)
-    if key is not None:
-        document[SCOPED_KEY] = key
-    return {"_id": f"{order_id}#0", ORDER: order_id, **document}
-
-
-def _revision(move: Move, listed: int) -> Document:
-    """The revision ``move`` writes: what it changes, under its version's ``_id``."""
-    at, version, last = store_time(move.at), move.order.version + 1, move.changes[-1]
-    revision: Document = {
-        "_id": f"{move.order_id}#{version}",
-        ORDER: move.order_id,
-        LISTED: listed,
-        "version": version,
-        "status": last.target.value,
-        "updatedAt": at,
-        "history": [
-            {"status": change.target.value, "at": at}
-            | ({} if change.reason is None else {"reason": change.reason})
-            for change in move.changes
-        ],
-    }
-    if move.attempts is not None:
-        revision["attempts"] = move.attempts
-    if last.target is OrderStatus.FAILED and last.reason is not None:
-        revision["failureReason"] = last.reason
-    if move.gateway_reference is not None:
-        revision["gatewayReference"] = move.gateway_reference
-    return revision
-
-
-def _merged(documents: Sequence[Document]) -> PaymentOrder | None:
-    """The order its revisions and marks make, newest last; None without revision 0."""
-    first = next((document for document in documents if document.get("version") == 0), None)
-    if first is None:
-        return None
-    fields = {key: value for key, value in first.items() if key not in ("_id", ORDER, LISTED)}
-    fields["id"], history = first[ORDER], list(first["history"])
-    claims: list[datetime] = []
-    for document in sorted(documents, key=lambda document: document.get("version", -1)):
-        if document.get("version", 0) > 0:
-            fields.update({key: document[key] for key in _CHANGED if key in document})
-            fields["version"] = document["version"]
-            history += document["history"]
-        elif _PUBLISHED in document:
-            fields[_PUBLISHED] = document[_PUBLISHED]
-        elif _CLAIMED in document:
-            claims.append(document[_CLAIMED])
-    fields["history"] = history
-    if claims:
-        fields[_CLAIMED] = max(claims)
-    return from_document(fields)
 
 
 class MongoOrderStore:
@@ -179,6 +112,7 @@ class MongoOrderStore:
         db = self._client.get_database(database, codec_options=_CODECS)
         self.revisions: Collection = db.get_collection(REVISIONS, codec_options=_CODECS)
         self.summary = Summary(self.revisions)
+        self.listing = Listing(self.revisions, self.summary, self.get)
         # The orders of each owed document this store wrote or recovered that are not
         # settled yet: the document goes once the last of them is.
         self._owed: dict[str, set[str]] = {}
@@ -191,7 +125,7 @@ class MongoOrderStore:
                 SCOPED_KEY, unique=True, sparse=True, name=f"{SCOPED_KEY}_unique"
             )
             await self.revisions.create_index(KIND)
-            await migrate(self.revisions.database, self.revisions, _first_revision)
+            await migrate(self.revisions.database, self.revisions, first_revision)
 
     async def stop(self) -> None:
         if self._owned:
@@ -211,7 +145,7 @@ class MongoOrderStore:
         noted = self._slice()
         for order in orders:
             noted.created(order)
-        firsts = [_first_revision(order, noted.second) for order in orders]
+        firsts = [first_revision(order, noted.second) for order in orders]
         refused = await self._insert([*firsts, owed, noted.document()])
         results = [
             await self._replay(order) if index in refused else (order, True)
@@ -243,7 +177,7 @@ class MongoOrderStore:
 
     async def get(self, order_id: str, *, client_id: str | None = None) -> PaymentOrder | None:
         with _reachable():
-            order = _merged(await self.revisions.find({ORDER: order_id}).to_list())
+            order = merged(await self.revisions.find({ORDER: order_id}).to_list())
         if order is None or (client_id is not None and order.client_id != client_id):
             return None
         return order
@@ -252,7 +186,7 @@ class MongoOrderStore:
         noted = self._slice()
         for move in checked(moves):
             noted.moved(move)
-        revisions = [_revision(move, noted.second) for move in moves]
+        revisions = [revision_of(move, noted.second) for move in moves]
         refused = await self._insert([*revisions, noted.document()])
         taken_back = self._slice()
         for index in refused:
@@ -306,21 +240,18 @@ class MongoOrderStore:
     async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
         at = store_time(at)
         await self._insert(
-            [
-                {"_id": f"{order_id}#event", ORDER: order_id, _PUBLISHED: at}
-                for order_id in order_ids
-            ]
+            [{"_id": f"{order_id}#event", ORDER: order_id, PUBLISHED: at} for order_id in order_ids]
         )
 
     async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
         """The n-th claim inserts ``<id>#claim<n>``: of claimers that saw n - 1, one wins."""
         with _reachable():
             documents = await self.revisions.find({ORDER: order_id}).to_list()
-        order = _merged(documents)
+        order = merged(documents)
         if order is None or not claimable(order, store_time(at), lease):
             return False
-        claims = sum(_CLAIMED in document for document in documents)
-        claim = {"_id": f"{order_id}#claim{claims + 1}", ORDER: order_id, _CLAIMED: store_time(at)}
+        claims = sum(CLAIMED in document for document in documents)
+        claim = {"_id": f"{order_id}#claim{claims + 1}", ORDER: order_id, CLAIMED: store_time(at)}
         return not await self._insert([claim])
 
     async def list(
@@ -331,65 +262,8 @@ class MongoOrderStore:
         *,
         client_id: str | None = None,
     ) -> Sequence[PaymentOrder]:
-        """A list of the summary (the client's, or a status's), read from its newest entry
-        on, each order as it is now. An order before EXECUTING is on no list of its
-        status: those come from the client's own list, read until as many were found as
-        the counts say there are."""
-        size = page_size(limit)
-        listed = status is None or status.terminal
-        name = list_name(client_id, status if listed else None)
-        wanted: int | None = None
-        if status is not None and not status.terminal:
-            wanted = (await self.summary.counts(client_id)).get(status, 0)
-        page: list[PaymentOrder] = []
-        chunk: list[Entry] = []
         with _reachable():
-            position = None if after is None else await self._position(after, status, client_id)
-            if after is not None and position is None:
-                return []
-            async for entry in self.summary.entries(name, position):
-                chunk.append(entry)
-                if len(chunk) == size:
-                    page += await self._listed(chunk, status, page)
-                    chunk = []
-                    if len(page) >= min(size, wanted if wanted is not None else size):
-                        break
-            else:
-                page += await self._listed(chunk, status, page)
-        return page[:size]
-
-    async def _position(
-        self, after: str, status: OrderStatus | None, client_id: str | None
-    ) -> tuple[int, str] | None:
-        """Where the cursor's order is on the list: the second it joined it (its creation's
-        revision; for a status list, the revision that ended it), and its id."""
-        with _reachable():
-            documents = await self.revisions.find({ORDER: after}).to_list()
-        order = _merged(documents)
-        if order is None or client_id not in (None, order.client_id):
-            return None
-        version = order.version if status is not None and status.terminal else 0
-        joined = [d.get(LISTED) for d in documents if d.get("version") == version]
-        return (joined[0], after) if joined and joined[0] is not None else None
-
-    async def _listed(
-        self, entries: Sequence[Entry], status: OrderStatus | None, before: Sequence[PaymentOrder]
-    ) -> Sequence[PaymentOrder]:
-        """The orders of ``entries`` that are what their list says (phantoms of refused
-        writes and orders since moved on are not), and not in ``before``."""
-        orders = await asyncio.gather(*(self.get(order_id) for _, _, order_id, _ in entries))
-        seen = {order.id for order in before}
-        kept: list[PaymentOrder] = []
-        for (_, _, _, joined), order in zip(entries, orders, strict=True):
-            if order is None or order.id in seen:
-                continue
-            if status is None or (
-                order.status is status
-                and (not status.terminal or millis(order.updated_at) == joined)
-            ):
-                kept.append(order)
-                seen.add(order.id)
-        return kept
+            return await self.listing.page(status, page_size(limit), after, client_id)
 
     async def count_by_status(self) -> Mapping[OrderStatus, int]:
         with _reachable():

@@ -13,135 +13,42 @@ event loop never blocks on the disk.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from payments.domain.model import ANONYMOUS_CLIENT, TERMINAL, OrderStatus, PaymentOrder
+from payments.domain.model import OrderStatus, PaymentOrder
 from payments.domain.store import Created, Move, OrderIdTaken, StoreUnavailable
 from payments.domain.transitions import checked, claimable, moved, store_time
-from payments.stores.documents import Change, page_size, replay, scoped_key, storable, to_document
+from payments.stores.documents import Change, page_size, replay, storable
+from payments.stores.sqlite_schema import (
+    CLAIMS,
+    COLUMNS,
+    COUNT,
+    COUNTS,
+    ENDED,
+    OWED,
+    PUBLISHED,
+    READ,
+    connect,
+    document_of,
+    marked,
+    millis,
+    orders_of,
+    row_of,
+)
 
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], T]
 
 MEMORY = ":memory:"
-# The orders whose payment a worker claimed (``OrderStore.claim_payments``), and the
-# orders whose terminal event was published, when (epoch ms): rows of their own, so
-# marking one does not rewrite the order.
-_CLAIMS = "payment_claims"
-_PUBLISHED = "published_events"
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS orders (
-    id TEXT PRIMARY KEY,
-    idempotency_key TEXT UNIQUE,
-    status TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    document TEXT NOT NULL,
-    client_id TEXT NOT NULL DEFAULT '{ANONYMOUS_CLIENT}'
-);
-CREATE INDEX IF NOT EXISTS orders_status_created ON orders (status, created_at);
-CREATE INDEX IF NOT EXISTS orders_status_updated ON orders (status, updated_at);
-CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at);
-CREATE TABLE IF NOT EXISTS {_CLAIMS} (order_id TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS {_PUBLISHED} (order_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
-"""
-# An order's document and the time its event was marked published, if it was.
-_READ = f"SELECT document, (SELECT at FROM {_PUBLISHED} WHERE order_id = id) FROM orders"
-# The orders that owe their execution command, from their creation until ``settle``. A
-# file written before the table existed gets it filled from the mark its EXECUTING
-# orders then carried; one written while only EXECUTING orders owed theirs (its
-# user_version 0) gets the orders before EXECUTING added.
-_OWED = "owed_commands"
-_CREATE_OWED = f"CREATE TABLE {_OWED} (order_id TEXT PRIMARY KEY)"
-_EXECUTING = OrderStatus.EXECUTING.value
-_FILL_OWED = (
-    f"INSERT INTO {_OWED} SELECT id FROM orders WHERE status = '{_EXECUTING}'"
-    " AND json_extract(document, '$.commandPublishedAt') IS NULL"
-)
-_BEFORE_EXECUTING = ", ".join(
-    f"'{status.value}'"
-    for status in (OrderStatus.PENDING, OrderStatus.VALIDATED, OrderStatus.ACCEPTED)
-)
-_OWED_FROM_CREATION = (
-    f"INSERT OR IGNORE INTO {_OWED} SELECT id FROM orders WHERE status IN ({_BEFORE_EXECUTING})"
-)
-_TERMINAL = ", ".join(f"'{status.value}'" for status in TERMINAL)
-# A file written before orders had clients gets the column (its orders: anonymous's).
-_ADD_CLIENT = f"ALTER TABLE orders ADD COLUMN client_id TEXT NOT NULL DEFAULT '{ANONYMOUS_CLIENT}'"
-_CLIENT_INDEX = "CREATE INDEX IF NOT EXISTS orders_client_created ON orders (client_id, created_at)"
-_CLIENT_STATUS_INDEX = (
-    "CREATE INDEX IF NOT EXISTS orders_client_status_created"
-    " ON orders (client_id, status, created_at)"
-)
-# A terminal status lists by when its orders reached it: their last change.
-_CLIENT_ENDED_INDEX = (
-    "CREATE INDEX IF NOT EXISTS orders_client_status_updated"
-    " ON orders (client_id, status, updated_at)"
-)
-# Orders in each status, per client, kept in the transactions that move them (counted
-# once from the orders in a file written before the table existed).
-_COUNTS = "order_counts"
-_CREATE_COUNTS = (
-    f"CREATE TABLE {_COUNTS} (client_id TEXT NOT NULL, status TEXT NOT NULL,"
-    " orders INTEGER NOT NULL, PRIMARY KEY (client_id, status))"
-)
-_FILL_COUNTS = (
-    f"INSERT INTO {_COUNTS} SELECT client_id, status, COUNT(*) FROM orders"
-    " GROUP BY client_id, status"
-)
-_COUNT = (
-    f"INSERT INTO {_COUNTS} VALUES (?, ?, ?) ON CONFLICT (client_id, status)"
-    " DO UPDATE SET orders = orders + excluded.orders"
-)
-_COLUMNS = "id, idempotency_key, status, created_at, updated_at, document, client_id"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _millis(at: datetime) -> int:
-    return (store_time(at) - _EPOCH) // timedelta(milliseconds=1)
-
-
-def _document(order: PaymentOrder) -> str:
-    return json.dumps(to_document(order, "json"), separators=(",", ":"))
-
-
-def _orders(rows: list[tuple[str]]) -> list[PaymentOrder]:
-    return [PaymentOrder.model_validate_json(document) for (document,) in rows]
-
-
-def _marked(rows: list[tuple[str, int | None]]) -> list[PaymentOrder]:
-    """Orders read with ``_READ``: each with its event's mark (a file from before the
-    table keeps it in the document)."""
-    orders = []
-    for document, published in rows:
-        order = PaymentOrder.model_validate_json(document)
-        if published is not None and order.event_published_at is None:
-            at = _EPOCH + timedelta(milliseconds=published)
-            order = order.model_copy(update={"event_published_at": at})
-        orders.append(order)
-    return orders
 
 
 def _marks(count: int) -> str:
     return ", ".join("?" * count)
-
-
-def _row(order: PaymentOrder) -> tuple[Any, ...]:
-    return (
-        order.id,
-        scoped_key(order),
-        order.status.value,
-        _millis(order.created_at),
-        _millis(order.updated_at),
-        _document(order),
-        order.client_id,
-    )
 
 
 def _transaction(work: Work[T]) -> Work[T]:
@@ -162,52 +69,24 @@ def _transaction(work: Work[T]) -> Work[T]:
 
 
 def _count(db: sqlite3.Connection, client_id: str, status: OrderStatus, change: int) -> None:
-    db.execute(_COUNT, (client_id, status.value, change))
+    db.execute(COUNT, (client_id, status.value, change))
 
 
 def _update(db: sqlite3.Connection, changed: PaymentOrder) -> None:
     db.execute(
         "UPDATE orders SET status = ?, updated_at = ?, document = ? WHERE id = ?",
-        (changed.status.value, _millis(changed.updated_at), _document(changed), changed.id),
+        (changed.status.value, millis(changed.updated_at), document_of(changed), changed.id),
     )
 
 
 def _current(db: sqlite3.Connection, order_ids: Sequence[str]) -> dict[str, PaymentOrder]:
-    rows = db.execute(f"{_READ} WHERE id IN ({_marks(len(order_ids))})", order_ids)
-    return {order.id: order for order in _marked(rows.fetchall())}
+    rows = db.execute(f"{READ} WHERE id IN ({_marks(len(order_ids))})", order_ids)
+    return {order.id: order for order in marked(rows.fetchall())}
 
 
 def _owned_by(client_id: str | None) -> tuple[str, tuple[str, ...]]:
     """The condition (to append to a WHERE) of one client's orders; None: anyone's."""
     return ("", ()) if client_id is None else (" AND client_id = ?", (client_id,))
-
-
-def _connect(path: str) -> sqlite3.Connection:
-    # isolation_level=None: autocommit, so each statement is its own transaction.
-    connection = sqlite3.connect(path, isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-    connection.execute("PRAGMA busy_timeout=5000")
-    connection.executescript(_SCHEMA)
-    columns = {row[1] for row in connection.execute("PRAGMA table_info(orders)")}
-    if "client_id" not in columns:
-        connection.execute(_ADD_CLIENT)
-    connection.execute(_CLIENT_INDEX)
-    connection.execute(_CLIENT_STATUS_INDEX)
-    connection.execute(_CLIENT_ENDED_INDEX)
-    connection.execute("BEGIN IMMEDIATE")  # one process of several starting at once fills it
-    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    if _OWED not in tables:
-        connection.execute(_CREATE_OWED)
-        connection.execute(_FILL_OWED)
-    if _COUNTS not in tables:
-        connection.execute(_CREATE_COUNTS)
-        connection.execute(_FILL_COUNTS)
-    if connection.execute("PRAGMA user_version").fetchone()[0] < 1:
-        connection.execute(_OWED_FROM_CREATION)
-        connection.execute("PRAGMA user_version = 1")
-    connection.execute("COMMIT")
-    return connection
 
 
 class SqliteOrderStore:
@@ -222,7 +101,7 @@ class SqliteOrderStore:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-orders")
         try:
             connection = await asyncio.get_running_loop().run_in_executor(
-                executor, _connect, self.path
+                executor, connect, self.path
             )
         except sqlite3.Error as error:
             executor.shutdown(wait=False)
@@ -256,22 +135,22 @@ class SqliteOrderStore:
 
     async def create_all(self, orders: Sequence[PaymentOrder]) -> Sequence[Created]:
         orders = [storable(order) for order in orders]
-        rows = [_row(order) for order in orders]
+        rows = [row_of(order) for order in orders]
 
         def insert_all(db: sqlite3.Connection) -> list[Created]:
             results: list[Created] = []
             for order, row in zip(orders, rows, strict=True):
                 try:
-                    db.execute(f"INSERT INTO orders ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+                    db.execute(f"INSERT INTO orders ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
                 except sqlite3.IntegrityError:
                     holder = db.execute(
                         "SELECT document FROM orders WHERE idempotency_key = ?", (row[1],)
                     ).fetchall()
                     if not holder:
                         raise OrderIdTaken(order.id) from None
-                    results.append(replay(order, _orders(holder)[0]))
+                    results.append(replay(order, orders_of(holder)[0]))
                     continue
-                db.execute(f"INSERT INTO {_OWED} VALUES (?)", (order.id,))
+                db.execute(f"INSERT INTO {OWED} VALUES (?)", (order.id,))
                 _count(db, order.client_id, order.status, 1)
                 results.append((order, True))
             return results
@@ -280,8 +159,8 @@ class SqliteOrderStore:
 
     async def get(self, order_id: str, *, client_id: str | None = None) -> PaymentOrder | None:
         where, params = _owned_by(client_id)
-        rows = await self._fetch(f"{_READ} WHERE id = ?{where}", (order_id, *params))
-        return _marked(rows)[0] if rows else None
+        rows = await self._fetch(f"{READ} WHERE id = ?{where}", (order_id, *params))
+        return marked(rows)[0] if rows else None
 
     async def move_all(self, moves: Sequence[Move]) -> Sequence[bool]:
         checked(moves)
@@ -304,7 +183,7 @@ class SqliteOrderStore:
 
     async def claim_payments(self, order_ids: Sequence[str]) -> Sequence[bool]:
         def claim_each(db: sqlite3.Connection) -> list[bool]:
-            insert = f"INSERT OR IGNORE INTO {_CLAIMS} VALUES (?)"
+            insert = f"INSERT OR IGNORE INTO {CLAIMS} VALUES (?)"
             return [db.execute(insert, (order_id,)).rowcount == 1 for order_id in order_ids]
 
         return await self._run(_transaction(claim_each))
@@ -312,25 +191,25 @@ class SqliteOrderStore:
     async def settle(self, order_ids: Sequence[str]) -> None:
         if order_ids:
             marks = _marks(len(order_ids))
-            await self._fetch(f"DELETE FROM {_OWED} WHERE order_id IN ({marks})", order_ids)
+            await self._fetch(f"DELETE FROM {OWED} WHERE order_id IN ({marks})", order_ids)
 
     async def owing(self, before: datetime, limit: int) -> Sequence[PaymentOrder]:
         def owing(db: sqlite3.Connection) -> list[tuple[str]]:
             db.execute(
-                f"DELETE FROM {_OWED} WHERE order_id IN (SELECT id FROM orders"
-                f" WHERE status IN ({_TERMINAL})) OR order_id NOT IN (SELECT id FROM orders)"
+                f"DELETE FROM {OWED} WHERE order_id IN (SELECT id FROM orders"
+                f" WHERE status IN ({ENDED})) OR order_id NOT IN (SELECT id FROM orders)"
             )
             return db.execute(
-                f"SELECT document FROM orders JOIN {_OWED} ON order_id = id"
+                f"SELECT document FROM orders JOIN {OWED} ON order_id = id"
                 " WHERE updated_at < ? ORDER BY updated_at, id LIMIT ?",
-                (_millis(before), page_size(limit)),
+                (millis(before), page_size(limit)),
             ).fetchall()
 
-        return _orders(await self._run(_transaction(owing)))
+        return orders_of(await self._run(_transaction(owing)))
 
     async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
-        mark = f"INSERT OR IGNORE INTO {_PUBLISHED} VALUES (?, ?)"  # the first time stays
-        rows = [(order_id, _millis(at)) for order_id in order_ids]
+        mark = f"INSERT OR IGNORE INTO {PUBLISHED} VALUES (?, ?)"  # the first time stays
+        rows = [(order_id, millis(at)) for order_id in order_ids]
         await self._run(_transaction(lambda db: db.executemany(mark, rows)))
 
     async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
@@ -388,11 +267,11 @@ class SqliteOrderStore:
             query = sql.format(f"{where} AND ({by} < ? OR ({by} = ? AND id < ?))")
             return db.execute(query, (*params, at, at, after, size)).fetchall()
 
-        return _orders(await self._run(page))
+        return orders_of(await self._run(page))
 
     async def count_by_status(self) -> Mapping[OrderStatus, int]:
         rows = await self._fetch(
-            f"SELECT status, SUM(orders) FROM {_COUNTS} GROUP BY status HAVING SUM(orders) > 0"
+            f"SELECT status, SUM(orders) FROM {COUNTS} GROUP BY status HAVING SUM(orders) > 0"
         )
         return {OrderStatus(status): count for status, count in rows}
 
