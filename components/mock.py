@@ -1,7 +1,8 @@
 """``mock:name`` — records what it is sent, for tests (Camel's mock component).
 
 ``await mock_endpoint.expect(3)`` waits, with a deadline, until three
-exchanges arrived and returns them.
+exchanges arrived and returns them; ``arrived_at`` says when each came (the event
+loop's clock).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class MockEndpoint(Endpoint):
     def __init__(self, uri: str) -> None:
         super().__init__(uri)
         self.received: list[Exchange] = []
+        self.arrived_at: list[float] = []
         self._arrived = asyncio.Condition()
 
     def create_producer(self) -> Producer:
@@ -28,6 +30,7 @@ class MockEndpoint(Endpoint):
     async def record(self, exchange: Exchange) -> None:
         async with self._arrived:
             self.received.append(exchange.copy())
+            self.arrived_at.append(asyncio.get_running_loop().time())
             self._arrived.notify_all()
 
     async def expect(self, count: int, within: float = 5.0) -> list[Exchange]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -37,11 +37,34 @@ def utcnow() -> datetime:
 
 @dataclass
 class Message:
+    """A body and its headers. Header names are case-insensitive, as Camel's: ``header``,
+    ``set_header`` and ``remove_header`` find a header whatever the case it was set in
+    (the dict keeps the name as it was first set)."""
+
     body: Any = None
     headers: dict[str, Any] = field(default_factory=dict)
 
     def copy(self) -> Message:
         return Message(_copied(self.body), dict(self.headers))
+
+    def header_name(self, name: str) -> str | None:
+        """The key under which the header ``name`` is kept, in whatever case; None."""
+        if name in self.headers:
+            return name
+        folded = name.casefold()
+        return next((key for key in self.headers if key.casefold() == folded), None)
+
+    def header(self, name: str, default: Any = None) -> Any:
+        key = self.header_name(name)
+        return default if key is None else self.headers[key]
+
+    def set_header(self, name: str, value: Any) -> None:
+        """Set the header, replacing one of the same name in another case."""
+        self.headers[self.header_name(name) or name] = value
+
+    def remove_header(self, name: str) -> Any:
+        key = self.header_name(name)
+        return None if key is None else self.headers.pop(key)
 
 
 def _copied(body: Any) -> Any:
@@ -63,8 +86,15 @@ class Exchange:
     created_at: datetime = field(default_factory=utcnow)
     completed_at: datetime | None = None
     route_id: str | None = None
-    # Set when a filter, an idempotent consumer or a handled error ends routing early.
+    # Set when a handled error ends routing early in the route it happened in.
     stopped: bool = False
+    # Set by the stop EIP: no route routes this exchange further, a calling one neither.
+    route_stop: bool = False
+    # Called once the exchange's unit of work is done: the route that took it in is
+    # through with it (Camel's Synchronization of a unit of work).
+    on_completion: list[Callable[[], None]] = field(default_factory=list)
+    # How many routes are handling the exchange now (a direct: call nests them).
+    routes_in: int = 0
     original: Message = field(init=False)
 
     def __post_init__(self) -> None:

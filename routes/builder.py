@@ -1,9 +1,10 @@
 """Turns route definitions into running steps (Camel's reifier).
 
-Every leaf step is wrapped by the route's error handler; blocks (filter, choice,
-idempotent consumer) are not, so an error is handled once, where it happened. The
-steps of an ``on_exception`` are built by ``for_error_handling``: an error there fails
-the exchange, and no handler takes it again.
+Every leaf step is wrapped by the route's error handler; blocks (filter, choice, split
+…) are not, so an error is handled once, where it happened. The steps of an
+``on_exception`` and of a ``doTry`` are built by ``for_error_handling``: an error there
+fails the exchange (or goes to a ``doCatch``), and no handler takes it again, as in
+Camel, where the error handler does not reach into a doTry.
 """
 
 from __future__ import annotations
@@ -11,47 +12,78 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-from collections.abc import Callable, Sequence
-from fnmatch import fnmatchcase
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
-from endpoints import headers
 from endpoints.base import Producer
-from endpoints.exchange import Exchange, Message
+from endpoints.errors import EndpointError
+from endpoints.exchange import Exchange
 from endpoints.processor import BatchProcessor
 from endpoints.tracing import tracing_on
 from routes.batch import Batcher, BatchSizes, RouteParking
-from routes.definition import (
+from routes.blocks import BlockSteps
+from routes.eips.aggregator import Aggregator, merged_bodies
+from routes.eips.conversions import convert, marshal_json, unmarshal_json
+from routes.eips.patterns import removable
+from routes.eips.throttler import Throttler
+from routes.error_handling import RedeliveryErrorHandler, in_error_handling
+from routes.expressions import Expression, Method, Ref
+from routes.pipeline import Step, call
+from routes.simple import simple
+from routes.steps import (
+    AggregateStep,
+    AggregationStrategy,
     BatchStep,
-    ChoiceStep,
-    FilterStep,
-    IdempotentConsumerStep,
-    IdempotentRepository,
+    ConvertBodyToStep,
+    DelayStep,
+    EnrichStep,
     LogStep,
+    MarshalStep,
     ProcessStep,
+    RecipientListStep,
     RemoveHeadersStep,
+    RemoveHeaderStep,
+    RemovePropertyStep,
     SetBodyStep,
+    SetHeadersStep,
     SetHeaderStep,
-    SplitStep,
+    SetPropertyStep,
     StepDefinition,
+    StopStep,
+    Strategy,
+    ThrottleStep,
+    ThrowExceptionStep,
+    ToDynamicStep,
     ToStep,
+    UnmarshalStep,
     WireTapStep,
 )
-from routes.error_handling import RedeliveryErrorHandler, in_error_handling
-from routes.expressions import Expression, Ref
-from routes.pipeline import Step, call, run_steps
 from routes.tracing import step_name, tracer
+
+Sleeper = Callable[[float], Awaitable[None]]
+# Camel's logging levels as the logging module numbers them (TRACE below DEBUG).
+_LEVELS = {"TRACE": 5, "DEBUG": 10, "INFO": 20, "WARN": 30, "WARNING": 30, "ERROR": 40}
 
 
 class BuildContext(Protocol):
     """What building a route needs from the engine."""
 
+    sleeper: Sleeper
+
     def resolve(self, reference: Ref) -> Any: ...
 
     def producer(self, uri: str) -> Producer: ...
 
+    async def started_producer(self, uri: str) -> Producer:
+        """A producer of ``uri`` known only while routing (toD, recipientList, enrich),
+        started; the same one for the same URI."""
+
     def track(self, task: asyncio.Task[None]) -> None:
         """Keep a background task (wire tap) so a graceful stop can wait for it."""
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` when the engine stops (an aggregator drops its groups)."""
 
 
 class RouteStepsBuilder:
@@ -65,37 +97,43 @@ class RouteStepsBuilder:
         metrics = error_handler.metrics
         self.parking = RouteParking(lambda: metrics.in_flight)
         self._guard: Callable[[Step], Step] = error_handler.wrap
+        self.blocks = BlockSteps(self)
 
     def for_error_handling(self) -> RouteStepsBuilder:
         """A builder of the same route whose steps no error handler guards: those of an
-        ``on_exception``, which would otherwise handle their own errors again."""
+        ``on_exception`` or a ``doTry``, which would otherwise handle errors again."""
         unguarded = copy.copy(self)
         unguarded._guard = in_error_handling
+        unguarded.blocks = BlockSteps(unguarded)
         return unguarded
 
-    def build(self, definitions: Sequence[StepDefinition]) -> list[Step]:
+    def build(self, definitions: list[StepDefinition]) -> list[Step]:
         return [self._build(definition) for definition in definitions]
 
-    def _expression(self, expression: Expression) -> Expression:
-        resolved: Expression = (
-            self.context.resolve(expression) if isinstance(expression, Ref) else expression
+    def expression(self, expression: Expression) -> Expression:
+        """``expression``, a reference to a bound bean resolved (``ref``, ``method``)."""
+        if isinstance(expression, Ref):
+            resolved: Expression = self.context.resolve(expression)
+            return resolved
+        if isinstance(expression, Method):
+            bean = self.context.resolve(Ref(expression.name))
+            bound: Expression = getattr(bean, expression.method) if expression.method else bean
+            return bound
+        return expression
+
+    def strategy(self, strategy: Strategy | None) -> AggregationStrategy | None:
+        if isinstance(strategy, Method):
+            bean = self.context.resolve(Ref(strategy.name))
+            return merged_bodies(getattr(bean, strategy.method or "aggregate"))
+        found: AggregationStrategy | None = (
+            self.context.resolve(strategy) if isinstance(strategy, Ref) else strategy
         )
-        return resolved
+        return found
 
     def _build(self, definition: StepDefinition) -> Step:
-        match definition:
-            case FilterStep(predicate, steps):
-                return self._filter(self._expression(predicate), self.build(steps))
-            case SplitStep(expression, steps, parallel):
-                return self._split(self._expression(expression), self.build(steps), parallel)
-            case ChoiceStep(whens, otherwise):
-                clauses = [(self._expression(w.predicate), self.build(w.steps)) for w in whens]
-                return self._choice(clauses, self.build(otherwise or []))
-            case IdempotentConsumerStep(key, repository, steps):
-                repo = (
-                    self.context.resolve(repository) if isinstance(repository, Ref) else repository
-                )
-                return self._idempotent(self._expression(key), repo, self.build(steps))
+        block = self.blocks.build(definition)
+        if block is not None:
+            return block
         name = step_name(definition)
         return self._guard(self._traced(name, self._leaf(definition, name)))
 
@@ -126,133 +164,125 @@ class RouteStepsBuilder:
                 sizes = self.error_handler.metrics.batch_sizes.setdefault(name, BatchSizes())
                 return Batcher(batch, size, timeout, sizes, self.parking, self.context.track)
             case ProcessStep(processor):
-                function = self._expression(processor)
-
-                async def process(exchange: Exchange) -> None:
-                    await call(function, exchange)
-
-                return process
+                function = self.expression(processor)
+                return _set(lambda exchange: call(function, exchange))
             case ToStep(uris):
-                producers = [self.context.producer(uri) for uri in uris]
-
-                async def to(exchange: Exchange) -> None:
-                    for producer in producers:
-                        await producer.process(exchange)
-
-                return to
-            case SetHeaderStep(name, expression):
-                value_of = self._expression(expression)
+                return _to(*(self.context.producer(uri) for uri in uris))
+            case ToDynamicStep(uri, ignore_invalid_endpoint):
+                return self._to_dynamic(self.expression(uri), ignore_invalid_endpoint)
+            case SetHeaderStep(header, expression):
+                value_of = self.expression(expression)
 
                 async def set_header(exchange: Exchange) -> None:
-                    exchange.headers[name] = await call(value_of, exchange)
+                    exchange.message.set_header(header, await call(value_of, exchange))
 
                 return set_header
+            case SetHeadersStep(pairs):
+                values_of = [(name, self.expression(value)) for name, value in pairs]
+
+                async def set_headers(exchange: Exchange) -> None:
+                    for name, value_of in values_of:
+                        exchange.message.set_header(name, await call(value_of, exchange))
+
+                return set_headers
+            case SetPropertyStep(prop, expression):
+                value_of = self.expression(expression)
+
+                async def set_property(exchange: Exchange) -> None:
+                    exchange.properties[prop] = await call(value_of, exchange)
+
+                return set_property
+            case RemoveHeaderStep(header):
+                return _set(lambda exchange: exchange.message.remove_header(header))
             case RemoveHeadersStep(pattern, exclude):
 
-                def removed(name: str) -> bool:
-                    return fnmatchcase(name, pattern) and not any(
-                        fnmatchcase(name, keep) for keep in exclude
-                    )
+                def remove_headers(exchange: Exchange) -> None:
+                    for found in removable(exchange.headers, pattern, exclude):
+                        del exchange.headers[found]
 
-                async def remove_headers(exchange: Exchange) -> None:
-                    for name in [name for name in exchange.headers if removed(name)]:
-                        del exchange.headers[name]
-
-                return remove_headers
+                return _set(remove_headers)
+            case RemovePropertyStep(prop):
+                return _set(lambda exchange: exchange.properties.pop(prop, None))
             case SetBodyStep(expression):
-                value_of = self._expression(expression)
+                value_of = self.expression(expression)
 
                 async def set_body(exchange: Exchange) -> None:
                     exchange.body = await call(value_of, exchange)
 
                 return set_body
-            case LogStep(message, level):
-                render = self._expression(message)
-                number = logging.getLevelName(level)
-
-                async def log(exchange: Exchange) -> None:
-                    if self.logger.isEnabledFor(number):
-                        self.logger.log(number, "%s", await call(render, exchange))
-
-                return log
+            case ConvertBodyToStep(target, charset):
+                return _set(
+                    lambda exchange: _body(exchange, convert(exchange.body, target, charset))
+                )
+            case MarshalStep():
+                return _set(lambda exchange: _body(exchange, marshal_json(exchange.body)))
+            case UnmarshalStep():
+                return _set(lambda exchange: _body(exchange, unmarshal_json(exchange.body)))
+            case StopStep():
+                return _set(_stop)
+            case ThrowExceptionStep(exception_type, message):
+                return self._throw(exception_type, message)
+            case LogStep(message, level, log_name):
+                return self._log(self.expression(message), level, log_name)
             case WireTapStep(uri):
-                return self._wire_tap(self.context.producer(uri))
+                return self._wire_tap(uri)
+            case DelayStep(expression):
+                return self._delay(self.expression(expression))
+            case ThrottleStep(expression, correlation=correlation):
+                resolved = replace(
+                    definition,
+                    expression=self.expression(expression),
+                    correlation=self.expression(correlation) if correlation else None,
+                )
+                return Throttler(resolved).__call__
+            case EnrichStep(expression, strategy):
+                return self._enrich(self.expression(expression), self.strategy(strategy))
+            case RecipientListStep():
+                return self.blocks.recipient_list(definition)
+            case AggregateStep():
+                return self._aggregate(definition)
         raise TypeError(f"route {self.route_id}: unknown step {definition!r}")
 
-    @staticmethod
-    def _filter(predicate: Expression, steps: list[Step]) -> Step:
-        async def filter_(exchange: Exchange) -> None:
-            if await call(predicate, exchange):
-                await run_steps(steps, exchange)
+    def _to_dynamic(self, uri_of: Expression, ignore_invalid: bool) -> Step:
+        async def to_dynamic(exchange: Exchange) -> None:
+            uri = str(await call(uri_of, exchange))
+            producer = await self.endpoint_for(uri, ignore_invalid)
+            if producer is not None:
+                await producer.process(exchange)
 
-        return filter_
+        return to_dynamic
 
-    @staticmethod
-    def _split(items_of: Expression, steps: list[Step], parallel: bool) -> Step:
-        async def split(exchange: Exchange) -> None:
-            items = await call(items_of, exchange)
-            if not isinstance(items, list | tuple):
-                exchange.exception = TypeError(
-                    f"split: the expression gave a {type(items).__name__}, not a list"
-                )
-                return
-            parts = [
-                Exchange(
-                    Message(item, dict(exchange.headers)),
-                    properties=dict(exchange.properties),
-                    route_id=exchange.route_id,
-                )
-                for item in items
-            ]
-            if parallel:
-                await asyncio.gather(*(run_steps(steps, part) for part in parts))
-            else:
-                for part in parts:
-                    await run_steps(steps, part)
-            exchange.exception = next((p.exception for p in parts if p.exception), None)
+    async def endpoint_for(self, uri: str, ignore_invalid: bool) -> Producer | None:
+        """The started producer of ``uri``; None for an invalid one that may be ignored."""
+        try:
+            return await self.context.started_producer(uri)
+        except EndpointError:  # no such scheme, a bad option
+            if ignore_invalid:
+                self.logger.debug("ignoring the invalid endpoint %s", uri)
+                return None
+            raise
 
-        return split
+    def _log(self, render: Expression, level: str, log_name: str | None) -> Step:
+        if level == "OFF":
+            return _set(lambda exchange: None)
+        number = _LEVELS[level]
+        logger = logging.getLogger(log_name or self.route_id)  # Camel's: the route id
 
-    @staticmethod
-    def _choice(clauses: list[tuple[Expression, list[Step]]], otherwise: list[Step]) -> Step:
-        async def choice(exchange: Exchange) -> None:
-            for predicate, steps in clauses:
-                if await call(predicate, exchange):
-                    await run_steps(steps, exchange)
-                    return
-            await run_steps(otherwise, exchange)
+        async def log(exchange: Exchange) -> None:
+            if logger.isEnabledFor(number):
+                logger.log(number, "%s", await call(render, exchange))
 
-        return choice
+        return log
 
-    def _idempotent(
-        self, key_of: Expression, repository: IdempotentRepository, steps: list[Step]
-    ) -> Step:
-        async def idempotent_consumer(exchange: Exchange) -> None:
-            key = await call(key_of, exchange)
-            if key is None:
-                exchange.exception = ValueError("idempotent consumer: the message has no key")
-                return
-            key = str(key)
-            if not await repository.add(key):
-                self.logger.info("duplicate message %s skipped", key)
-                exchange.headers[headers.DUPLICATE_MESSAGE] = True
-                exchange.stopped = True
-                return
-            try:
-                await run_steps(steps, exchange)
-            except BaseException:
-                await repository.remove(key)
-                raise
-            if exchange.failed:  # let a redelivery of this message be processed again
-                await repository.remove(key)
-            else:
-                await repository.confirm(key)
+    def _wire_tap(self, uri: str) -> Step:
+        static = None if "${" in uri else self.context.producer(uri)
+        uri_of = simple(uri)
 
-        return idempotent_consumer
-
-    def _wire_tap(self, producer: Producer) -> Step:
         async def send_copy(copy: Exchange) -> None:
             try:
+                producer = static or await self.context.started_producer(
+                    str(await call(uri_of, copy))
+                )
                 await producer.process(copy)
             except Exception:
                 self.logger.exception("wire tap failed")
@@ -261,3 +291,73 @@ class RouteStepsBuilder:
             self.context.track(asyncio.create_task(send_copy(exchange.copy())))
 
         return wire_tap
+
+    def _throw(self, exception_type: type[Exception], message: Expression | None) -> Step:
+        async def throw_exception(exchange: Exchange) -> None:
+            text = await call(message, exchange) if message is not None else None
+            raise exception_type(*(() if text is None else (text,)))
+
+        return throw_exception
+
+    def _delay(self, milliseconds: Expression) -> Step:
+        async def delay(exchange: Exchange) -> None:
+            await self.context.sleeper(float(await call(milliseconds, exchange)) / 1000)
+
+        return delay
+
+    def _enrich(self, uri_of: Expression, strategy: AggregationStrategy | None) -> Step:
+        async def enrich(exchange: Exchange) -> None:
+            producer = await self.context.started_producer(str(await call(uri_of, exchange)))
+            resource = exchange.copy()
+            await producer.process(resource)
+            merged = strategy(exchange, resource) if strategy is not None else resource
+            exchange.message = merged.message
+
+        return enrich
+
+    def _aggregate(self, definition: AggregateStep) -> Step:
+        steps = self.build(definition.steps)
+
+        async def run(aggregated: Exchange) -> None:
+            await self.blocks.run(steps, aggregated)
+
+        aggregator = Aggregator(
+            self.expression(definition.correlation),
+            self.strategy(definition.aggregation_strategy),
+            run,
+            self.context.track,
+            completion_size=definition.completion_size,
+            completion_timeout=definition.completion_timeout,
+            completion_predicate=(
+                self.expression(definition.completion_predicate)
+                if definition.completion_predicate is not None
+                else None
+            ),
+        )
+        self.context.on_stop(aggregator.stop)
+        return aggregator.__call__
+
+
+def _set(change: Callable[[Exchange], Any]) -> Step:
+    """A step that changes the exchange (sync or async)."""
+
+    async def step(exchange: Exchange) -> None:
+        await call(change, exchange)
+
+    return step
+
+
+def _to(*producers: Producer) -> Step:
+    async def to(exchange: Exchange) -> None:
+        for producer in producers:
+            await producer.process(exchange)
+
+    return to
+
+
+def _body(exchange: Exchange, body: Any) -> None:
+    exchange.body = body
+
+
+def _stop(exchange: Exchange) -> None:
+    exchange.route_stop = True

@@ -14,25 +14,42 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from endpoints.uri import EndpointUri, InvalidUri, mask_credentials
-from routes.definition import (
+from routes.definition import ErrorHandler, OnException, RouteDefinition
+from routes.expressions import Body, Constant, ExchangeProperty, Header, Ref
+from routes.simple import Simple
+from routes.steps import (
+    AggregateStep,
     BatchStep,
     ChoiceStep,
-    ErrorHandler,
+    ConvertBodyToStep,
+    DelayStep,
+    DoTryStep,
+    EnrichStep,
     FilterStep,
     IdempotentConsumerStep,
     LogStep,
-    OnException,
+    LoopStep,
+    MarshalStep,
+    MulticastStep,
     ProcessStep,
+    RecipientListStep,
     RemoveHeadersStep,
-    RouteDefinition,
+    RemoveHeaderStep,
+    RemovePropertyStep,
     SetBodyStep,
+    SetHeadersStep,
     SetHeaderStep,
+    SetPropertyStep,
     SplitStep,
     StepDefinition,
+    StopStep,
+    ThrottleStep,
+    ThrowExceptionStep,
+    ToDynamicStep,
     ToStep,
+    UnmarshalStep,
     WireTapStep,
 )
-from routes.expressions import Body, Constant, ExchangeProperty, Header, Ref, Simple
 
 
 @dataclass(frozen=True)
@@ -92,21 +109,18 @@ def describe_route(
     route_id: str,
     definition: RouteDefinition,
     error_handler: ErrorHandler,
-    shared_on_exceptions: Sequence[OnException] = (),
+    on_exceptions: Sequence[OnException] = (),
 ) -> RouteGraph:
-    """``error_handler``: the engine's default, used when the route names none;
-    ``shared_on_exceptions``: those declared for all routes (after the route's own)."""
-    handler = definition.error_handler or error_handler
-    dead_letter = handler.dead_letter_uri
+    """``error_handler`` and ``on_exceptions``: the route's, as the engine resolves them
+    (its own, its route configurations', those for every route)."""
+    dead_letter = error_handler.dead_letter_uri
     return RouteGraph(
         route_id=route_id,
         source=definition.source,
         from_uri=mask_credentials(definition.from_uri),
         steps=_nodes(definition.steps),
-        on_exceptions=tuple(
-            _exception(policy) for policy in [*definition.on_exceptions, *shared_on_exceptions]
-        ),
-        maximum_redeliveries=handler.redelivery.maximum_redeliveries,
+        on_exceptions=tuple(_exception(policy) for policy in on_exceptions),
+        maximum_redeliveries=error_handler.redelivery.maximum_redeliveries,
         dead_letter_uri=mask_credentials(dead_letter) if dead_letter else None,
     )
 
@@ -165,25 +179,63 @@ def _node(step: StepDefinition) -> StepNode:
         case ToStep(uris=uris):
             masked = tuple(mask_credentials(uri) for uri in uris)
             return StepNode("to", ", ".join(masked), masked)
+        case ToDynamicStep(uri=uri):
+            return StepNode("toD", mask_credentials(label(uri)))
         case WireTapStep(uri=uri):
-            return StepNode("wire-tap", mask_credentials(uri), (mask_credentials(uri),))
+            return StepNode("wireTap", mask_credentials(uri), (mask_credentials(uri),))
+        case EnrichStep(expression=expression):
+            return StepNode("enrich", mask_credentials(label(expression)))
+        case RecipientListStep(expression=expression):
+            return StepNode("recipientList", label(expression))
         case LogStep(message=message, level=level):
             return StepNode("log", f"{level}: {label(message)}")
         case SetHeaderStep(name=name, expression=expression):
-            return StepNode("set-header", f"{name} = {label(expression)}")
+            return StepNode("setHeader", f"{name} = {label(expression)}")
+        case SetHeadersStep(headers=pairs):
+            return StepNode(
+                "setHeaders", ", ".join(f"{name} = {label(value)}" for name, value in pairs)
+            )
+        case SetPropertyStep(name=name, expression=expression):
+            return StepNode("setProperty", f"{name} = {label(expression)}")
+        case RemoveHeaderStep(name=name):
+            return StepNode("removeHeader", name)
         case RemoveHeadersStep(pattern=pattern, exclude=exclude):
             kept = f" but {', '.join(exclude)}" if exclude else ""
-            return StepNode("remove-headers", pattern + kept)
+            return StepNode("removeHeaders", pattern + kept)
+        case RemovePropertyStep(name=name):
+            return StepNode("removeProperty", name)
         case SetBodyStep(expression=expression):
-            return StepNode("set-body", label(expression))
+            return StepNode("setBody", label(expression))
+        case ConvertBodyToStep(type=target):
+            return StepNode("convertBodyTo", target.__name__)
+        case MarshalStep(data_format=data_format):
+            return StepNode("marshal", data_format)
+        case UnmarshalStep(data_format=data_format):
+            return StepNode("unmarshal", data_format)
+        case StopStep():
+            return StepNode("stop", "stop")
+        case ThrowExceptionStep(exception_type=exception_type, message=message):
+            text = f": {label(message)}" if message is not None else ""
+            return StepNode("throwException", exception_type.__name__ + text)
+        case DelayStep(expression=expression):
+            return StepNode("delay", f"{label(expression)} ms")
+        case ThrottleStep(expression=expression, mode="ConcurrentRequests"):
+            return StepNode("throttle", f"{label(expression)} at once")
+        case ThrottleStep(expression=expression, time_period=period):
+            return StepNode("throttle", f"{label(expression)} per {period:g} s")
+    return _block(step)
+
+
+def _block(step: StepDefinition) -> StepNode:
+    match step:
         case FilterStep(predicate=predicate, steps=steps):
             return StepNode("filter", label(predicate), steps=_nodes(steps))
-        case SplitStep(expression=expression, steps=steps, parallel=parallel):
+        case SplitStep(expression=expression, steps=steps, parallel_processing=parallel):
             each = f"each of {label(expression)}" + (", in parallel" if parallel else "")
             return StepNode("split", each, steps=_nodes(steps))
         case IdempotentConsumerStep(key=key, repository=repository, steps=steps):
             return StepNode(
-                "idempotent-consumer", f"{label(key)} in {label(repository)}", steps=_nodes(steps)
+                "idempotentConsumer", f"{label(key)} in {label(repository)}", steps=_nodes(steps)
             )
         case ChoiceStep(whens=whens, otherwise=otherwise):
             branches = [
@@ -192,14 +244,42 @@ def _node(step: StepDefinition) -> StepNode:
             if otherwise is not None:
                 branches.append(StepNode("otherwise", "otherwise", steps=_nodes(otherwise)))
             return StepNode("choice", "choice", steps=tuple(branches))
+        case MulticastStep(steps=steps, parallel_processing=parallel):
+            return StepNode(
+                "multicast", "in parallel" if parallel else "each in turn", steps=_nodes(steps)
+            )
+        case DoTryStep(steps=steps, catches=catches, finally_steps=finally_steps):
+            branches = [
+                StepNode(
+                    "doCatch", ", ".join(e.__name__ for e in c.exceptions), steps=_nodes(c.steps)
+                )
+                for c in catches
+            ]
+            if finally_steps is not None:
+                branches.append(StepNode("doFinally", "finally", steps=_nodes(finally_steps)))
+            return StepNode("doTry", "try", steps=(*_nodes(steps), *branches))
+        case LoopStep(expression=expression, steps=steps, do_while=do_while):
+            rounds = f"while {label(expression)}" if do_while else f"{label(expression)} times"
+            return StepNode("loop", rounds, steps=_nodes(steps))
+        case AggregateStep(correlation=correlation, steps=steps):
+            return StepNode("aggregate", f"by {label(correlation)}", steps=_nodes(steps))
     raise TypeError(f"cannot describe step {step!r}")
 
 
+def _outcome(policy: OnException) -> str:
+    """``handled``, ``continued`` (or ``handled if <predicate>``), else ``failed``."""
+    for name, flag in (("handled", policy.handled), ("continued", policy.continued)):
+        if flag is True:
+            return name
+        if not isinstance(flag, bool):
+            return f"{name} if {label(flag)}"
+    return "failed"
+
+
 def _exception(policy: OnException) -> ExceptionNode:
-    outcome = "handled" if policy.handled else "continued" if policy.continued else "failed"
     return ExceptionNode(
         exceptions=tuple(error.__name__ for error in policy.exceptions),
-        outcome=outcome,
+        outcome=_outcome(policy),
         maximum_redeliveries=policy.redelivery.maximum_redeliveries,
         steps=_nodes(policy.steps),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from endpoints.base import Endpoint, Producer, Service
@@ -22,7 +22,13 @@ from endpoints.exchange import Exchange
 from endpoints.resolver import ComponentResolver
 from endpoints.uri import EndpointUri, InvalidUri
 from routes.builder import RouteStepsBuilder
-from routes.definition import ErrorHandler, OnException, RouteDefinition, default_error_handler
+from routes.definition import (
+    ErrorHandler,
+    OnException,
+    RouteConfiguration,
+    RouteDefinition,
+    default_error_handler,
+)
 from routes.describe import RouteMap, describe_route, route_map
 from routes.dsl import RouteBuilder
 from routes.error_handling import ExceptionPolicy, RedeliveryErrorHandler, Sleeper
@@ -57,9 +63,11 @@ class Engine:
         self._beans: dict[str, Any] = {}
         self._definitions: list[RouteDefinition] = []
         self._on_exceptions: list[OnException] = []
+        self._configurations: dict[str, RouteConfiguration] = {}
         self._error_handler: ErrorHandler = default_error_handler()
         self._background: set[asyncio.Task[None]] = set()
         self._started: list[Service] = []  # in start order; stopped in reverse
+        self._on_stop: list[Callable[[], None]] = []
         self.routes: dict[str, Route] = {}
 
     # -- configuration ---------------------------------------------------------------
@@ -79,8 +87,35 @@ class Engine:
             self._on_exceptions.extend(routes.on_exceptions)
             if routes.default_error_handler is not None:
                 self._error_handler = routes.default_error_handler
+            for configuration in routes.route_configurations:
+                assert configuration.id is not None  # unnamed ones are the two above
+                self._configurations[configuration.id] = configuration
+            for name, bean in routes.beans.items():
+                self.bind(name, bean)
             routes = routes.routes
         self._definitions.extend(routes)
+
+    def _error_handling(
+        self, definition: RouteDefinition
+    ) -> tuple[ErrorHandler, list[OnException]]:
+        """The route's error handler and its exception policies, nearest first: its own,
+        then those of the route configurations it names, then those for every route."""
+        missing = [n for n in definition.route_configuration_ids if n not in self._configurations]
+        if missing:
+            known = ", ".join(sorted(self._configurations)) or "none"
+            raise ValueError(f"no routeConfiguration with id {missing[0]!r} (known: {known})")
+        named = [self._configurations[name] for name in definition.route_configuration_ids]
+        handler = (
+            definition.error_handler
+            or next((c.error_handler for c in named if c.error_handler), None)
+            or self._error_handler
+        )
+        policies = [
+            *definition.on_exceptions,
+            *(policy for configuration in named for policy in configuration.on_exceptions),
+            *self._on_exceptions,
+        ]
+        return handler, policies
 
     # -- lookups used while building -------------------------------------------------------
     def resolve(self, reference: Ref) -> Any:
@@ -106,9 +141,21 @@ class Engine:
             self._producers[uri] = self.endpoint(uri).create_producer()
         return self._producers[uri]
 
+    async def started_producer(self, uri: str) -> Producer:
+        """The producer of ``uri``, created and started (with its component and endpoint)
+        on first use: for endpoints a route names only while it runs (toD)."""
+        producer = self.producer(uri)
+        component = self.components.resolve(EndpointUri.parse(uri).scheme, uri)
+        for service in (component, self._endpoints[uri], producer):
+            await self._start(service)
+        return producer
+
     def track(self, task: asyncio.Task[None]) -> None:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def on_stop(self, callback: Callable[[], None]) -> None:
+        self._on_stop.append(callback)
 
     # -- building ------------------------------------------------------------------------
     def _build_routes(self) -> None:
@@ -136,7 +183,7 @@ class Engine:
 
     def _build_route(self, route_id: str, definition: RouteDefinition) -> Route:
         metrics = RouteMetrics()
-        handler_definition = definition.error_handler or self._error_handler
+        handler_definition, policies = self._error_handling(definition)
         dead_letter_uri = handler_definition.dead_letter_uri
         prepare = handler_definition.on_prepare_failure
         error_handler = RedeliveryErrorHandler(
@@ -153,8 +200,7 @@ class Engine:
         # Steps of an on_exception run unguarded: an error there fails the exchange.
         handling = builder.for_error_handling()
         error_handler.policies = [
-            ExceptionPolicy(policy, handling.build(policy.steps))
-            for policy in [*definition.on_exceptions, *self._on_exceptions]
+            ExceptionPolicy(policy, handling.build(policy.steps)) for policy in policies
         ]
         steps = builder.build(definition.steps)
         route = Route(route_id, definition, steps, metrics, builder.parking)
@@ -202,6 +248,8 @@ class Engine:
                         route.metrics.in_flight,
                     )
             route.status = RouteStatus.STOPPED
+        for callback in self._on_stop:
+            callback()
         if self._background:
             await asyncio.wait(self._background, timeout=max(0.0, deadline - loop.time()))
         while self._started:
@@ -220,11 +268,7 @@ class Engine:
         (Camel's ProducerTemplate). A failure is in ``exchange.exception``, not raised."""
         exchange = Exchange.of(body, dict(headers or {}))
         try:
-            producer = self.producer(uri)
-            endpoint = self._endpoints[uri]
-            component = self.components.resolve(EndpointUri.parse(uri).scheme, uri)
-            for service in (component, endpoint, producer):
-                await self._start(service)
+            producer = await self.started_producer(uri)
             await producer.process(exchange)
         except Exception as error:  # reported through the exchange
             exchange.exception = error
@@ -240,6 +284,6 @@ class Engine:
     def describe(self) -> RouteMap:
         """Every route added, as a graph drawn from its definition (``routes.describe``)."""
         return route_map(
-            describe_route(route_id, definition, self._error_handler, self._on_exceptions)
+            describe_route(route_id, definition, *self._error_handling(definition))
             for route_id, definition in self._numbered()
         )

@@ -3,8 +3,14 @@ default error handler and the dead-letter channel (Camel's RedeliveryErrorHandle
 
 It wraps each leaf step, so a redelivery repeats the step that failed, not the
 route. The policy for an error is the ``on_exception`` whose type is nearest in the
-error's class hierarchy (route-level before engine-level on a tie); errors that no
-policy names use the error handler's own redelivery.
+error's class hierarchy and whose ``on_when`` holds (one with ``on_when`` before one
+without, route-level before engine-level on a tie); errors that no policy names use
+the error handler's own redelivery.
+
+A redelivered exchange carries Camel's ``CamelRedelivered``, ``CamelRedeliveryCounter``
+and ``CamelRedeliveryMaxCounter``. When the error is then handled (a dead-letter
+channel, a handled or continued policy) they are removed before the failure steps
+run; a policy that does not handle sees how many redeliveries were made (0, false).
 
 Error handling is never handled again: an error raised by a policy's steps fails the
 exchange with it (``in_error_handling``), and a message a route's dead-letter channel is
@@ -22,12 +28,15 @@ from dataclasses import dataclass
 from endpoints import headers
 from endpoints.base import Producer
 from endpoints.cohort import COHORT, Cohort
-from endpoints.exchange import Exchange, utcnow
+from endpoints.exchange import Exchange, Message, utcnow
 from endpoints.processor import Processor
 from endpoints.uri import mask_credentials
-from routes.definition import ErrorHandler, LogLevel, OnException
+from routes.definition import ErrorHandler, OnException
+from routes.expressions import Expression
 from routes.metrics import RouteMetrics
 from routes.pipeline import Step, call, run_steps
+from routes.predicates import holds, holds_with
+from routes.steps import LogLevel
 
 logger = logging.getLogger(__name__)
 
@@ -93,14 +102,20 @@ class RedeliveryErrorHandler:
 
         return channel
 
-    def policy_for(self, error: BaseException) -> ExceptionPolicy | None:
+    async def policy_for(self, error: BaseException, exchange: Exchange) -> ExceptionPolicy | None:
         hierarchy = type(error).__mro__
         best: ExceptionPolicy | None = None
-        best_distance = len(hierarchy)
+        best_rank = (len(hierarchy), 1)
         for policy in self.policies:
+            on_when = policy.definition.on_when
             for kind in policy.definition.exceptions:
-                if kind in hierarchy and hierarchy.index(kind) < best_distance:
-                    best, best_distance = policy, hierarchy.index(kind)
+                if kind not in hierarchy:
+                    continue
+                rank = (hierarchy.index(kind), 0 if on_when is not None else 1)
+                if rank < best_rank and (
+                    on_when is None or await holds_with(on_when, exchange, error)
+                ):
+                    best, best_rank = policy, rank
         return best
 
     async def run(self, step: Step, exchange: Exchange) -> None:
@@ -111,15 +126,20 @@ class RedeliveryErrorHandler:
                 await step(exchange)
                 return
             except Exception as error:  # every error is the handler's business
-                policy = self.policy_for(error)
+                policy = await self.policy_for(error, exchange)
                 redelivery = policy.definition.redelivery if policy else self.definition.redelivery
                 if not redelivery.should_redeliver(error, redeliveries):
-                    await self._exhausted(exchange, error, policy, attempts=redeliveries + 1)
+                    await self._exhausted(exchange, error, policy, redeliveries)
                     return
                 delays = delays or redelivery.delays(self.rng)
                 redeliveries += 1
-                exchange.headers[headers.REDELIVERED] = True
-                exchange.headers[headers.REDELIVERY_COUNTER] = redeliveries
+                message = exchange.message
+                message.set_header(headers.REDELIVERED, True)
+                message.set_header(headers.REDELIVERY_COUNTER, redeliveries)
+                if redelivery.maximum_redeliveries > 0:
+                    message.set_header(
+                        headers.REDELIVERY_MAX_COUNTER, redelivery.maximum_redeliveries
+                    )
                 self.metrics.redelivered += 1
                 delay = next(delays)
                 logger.info(
@@ -134,23 +154,36 @@ class RedeliveryErrorHandler:
                 await self.sleeper(delay)
 
     async def _exhausted(
-        self, exchange: Exchange, error: Exception, policy: ExceptionPolicy | None, attempts: int
+        self,
+        exchange: Exchange,
+        error: Exception,
+        policy: ExceptionPolicy | None,
+        redeliveries: int,
     ) -> None:
-        exchange.headers.update(failure_headers(error, self.route_id, attempts))
+        attempts = redeliveries + 1
         exchange.properties[headers.EXCEPTION_CAUGHT] = error
         if policy is not None:
+            definition = policy.definition
+            handled = await _flag(definition.handled, exchange)
+            continued = not handled and await _flag(definition.continued, exchange)
+            _mark_redeliveries(exchange.message, redeliveries, handled or continued)
+            if definition.use_original_message or definition.use_original_body:
+                exchange.message = _original(exchange, definition.use_original_message)
+            exchange.headers.update(failure_headers(error, self.route_id, attempts))
             await run_steps(policy.steps, exchange)
             if exchange.exception is not None:  # a step of the policy itself failed
                 self._log_failure_in_handling(error, exchange.exception)
                 return
-            if policy.definition.handled:
+            if handled:
                 exchange.stopped = True
                 return
-            if policy.definition.continued:
+            if continued:
                 return
             exchange.exception = error  # the policy owns this error: no dead letter
-            self._log_failure(error, attempts, policy.definition.log_level)
+            self._log_failure(error, attempts, definition.log_level)
             return
+        _mark_redeliveries(exchange.message, redeliveries, self.dead_letter is not None)
+        exchange.headers.update(failure_headers(error, self.route_id, attempts))
         exchange.exception = error
         if self.dead_letter is not None:
             await self._send_to_dead_letter(exchange, error, attempts)
@@ -199,9 +232,11 @@ class RedeliveryErrorHandler:
         try:
             if self.on_prepare_failure is not None:
                 await call(self.on_prepare_failure, exchange)
-            message = (
-                exchange.original if self.definition.use_original_message else exchange.message
-            ).copy()
+            definition = self.definition
+            if definition.use_original_message or definition.use_original_body:
+                message = _original(exchange, definition.use_original_message)
+            else:
+                message = exchange.message.copy()
             message.headers.update(failure_headers(error, self.route_id, attempts))
             # The failed exchange's id for its logs, even when the message came without one.
             if (correlation := exchange.headers.get(headers.CORRELATION_ID)) is not None:
@@ -211,6 +246,7 @@ class RedeliveryErrorHandler:
                 message,
                 properties={
                     headers.EXCEPTION_CAUGHT: error,
+                    headers.FAILURE_ROUTE_ID_PROPERTY: self.route_id,
                     headers.DEAD_LETTER_ROUTES: (*handling, self.route_id),
                 },
                 route_id=self.route_id,
@@ -253,3 +289,31 @@ class RedeliveryErrorHandler:
             exchange.stopped = True
         else:
             exchange.exception = new_error
+
+
+def _mark_redeliveries(message: Message, redeliveries: int, handled: bool) -> None:
+    """Camel's redelivery headers as the failure steps see them: gone when the error is
+    handled; else how many redeliveries were made."""
+    if handled:
+        for name in (
+            headers.REDELIVERED,
+            headers.REDELIVERY_COUNTER,
+            headers.REDELIVERY_MAX_COUNTER,
+        ):
+            message.remove_header(name)
+    else:
+        message.set_header(headers.REDELIVERED, redeliveries > 0)
+        message.set_header(headers.REDELIVERY_COUNTER, redeliveries)
+
+
+def _original(exchange: Exchange, whole: bool) -> Message:
+    """The message as it came (``whole``), or the message now with the body it came with."""
+    if whole:
+        return exchange.original.copy()
+    message = exchange.message.copy()
+    message.body = exchange.original.copy().body
+    return message
+
+
+async def _flag(value: bool | Expression, exchange: Exchange) -> bool:
+    return value if isinstance(value, bool) else await holds(value, exchange)

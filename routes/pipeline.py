@@ -23,5 +23,5 @@ async def run_steps(steps: Sequence[Step], exchange: Exchange) -> None:
     """Run ``steps`` in order until one fails the exchange or stops routing."""
     for step in steps:
         await step(exchange)
-        if exchange.stopped or exchange.failed:
+        if exchange.stopped or exchange.failed or exchange.route_stop:
             return

@@ -62,6 +62,7 @@ class Route:
         if isinstance(cohort, Cohort) and not cohort.counted:
             cohort.counted = True
             self.metrics.batch_sizes.setdefault(SOURCE_BATCHES, BatchSizes()).record(cohort.size)
+        exchange.routes_in += 1
         try:
             with routing(self.route_id, exchange), route_span(self.route_id, exchange):
                 try:
@@ -69,6 +70,11 @@ class Route:
                 except Exception as error:  # e.g. an idempotent repository is down
                     exchange.exception = error
         finally:
+            exchange.routes_in -= 1
+            if not exchange.routes_in:  # the route that took it in: its unit of work ends
+                done, exchange.on_completion = exchange.on_completion, []
+                for callback in done:
+                    callback()
             exchange.stopped = caller_stopped
             exchange.completed_at = utcnow()
             self.metrics.record(time.perf_counter() - started, exchange.failed)

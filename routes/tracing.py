@@ -20,18 +20,19 @@ from opentelemetry.trace import Span, Status, StatusCode
 from endpoints.exchange import Exchange
 from endpoints.headers import CORRELATION_ID
 from endpoints.tracing import tracing_on
-from routes.definition import (
+from routes.expressions import Ref
+from routes.steps import (
     BatchStep,
     LogStep,
     ProcessStep,
     RemoveHeadersStep,
     SetBodyStep,
+    SetHeadersStep,
     SetHeaderStep,
     StepDefinition,
     ToStep,
     WireTapStep,
 )
-from routes.expressions import Ref
 
 tracer = trace.get_tracer("routes")
 
@@ -71,6 +72,8 @@ def step_name(definition: StepDefinition) -> str:
             return "wireTap " + uri.split("?", 1)[0]
         case SetHeaderStep(name, _):
             return f"setHeader {name}"
+        case SetHeadersStep(pairs):
+            return "setHeaders " + ", ".join(name for name, _ in pairs)
         case RemoveHeadersStep(pattern):
             return f"removeHeaders {pattern}"
         case SetBodyStep():

@@ -5,7 +5,7 @@ a ``Decimal`` goes out as a JSON string, and a JSON number with a fraction comes
 back as a ``Decimal``, never a float.
 Header values travel as bytes: text as UTF-8, anything else as JSON. The engine's
 local headers (``endpoints.headers.is_local``: this hop's ``kafka.*`` and ``http.*``,
-an exchange's redeliveries) neither travel nor are taken from a record.
+Camel's own ``Camel*``) neither travel nor are taken from a record.
 """
 
 from __future__ import annotations

@@ -45,5 +45,6 @@ class KafkaOptions(EndpointOptions):
     def redelivery_policy(self) -> RedeliveryPolicy:
         return RedeliveryPolicy(
             redelivery_delay=self.redelivery_delay,
+            use_exponential_backoff=True,
             maximum_redelivery_delay=self.maximum_redelivery_delay,
         )

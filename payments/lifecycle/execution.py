@@ -113,7 +113,7 @@ class Execution:
                 raise EventInFlight(f"order {order.id} is {order.status}; its event is on its way")
         if order.event_published_at is not None:
             logger.info("order %s is already %s: duplicate command skipped", order.id, order.status)
-            exchange.headers[headers.DUPLICATE_MESSAGE] = True
+            exchange.properties[headers.DUPLICATE_MESSAGE] = True
             exchange.properties[NEXT] = Next.DONE
             return
         logger.warning("order %s: republishing its %s event", order.id, order.status)

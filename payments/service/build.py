@@ -51,7 +51,7 @@ from payments.service.topics import ensure_topics
 from payments.stores import store_for
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
-from routes.yaml_dsl import load_route_directory
+from routes.yaml import load_route_directory, settings_properties
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +203,8 @@ def build_service(
         )
         processor_routes(builder, Execution(observed), topology, retry)
     if settings.routes_dir.is_dir():
-        load_route_directory(settings.routes_dir, builder)
+        properties = settings_properties(settings.model_dump())  # {{gateway.url}} …
+        load_route_directory(settings.routes_dir, builder, properties=properties)
     engine.add_routes(builder)
     service = PaymentService(mode, settings, engine, http, store, metrics, access, kafka, bank)
     _add_service_endpoints(http.app, service, openapi=mode != "process")

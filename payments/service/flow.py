@@ -34,7 +34,8 @@ from payments.lifecycle.keys import CLIENT_ID, NEXT, ORDER_CREATED, ORDER_ID, Ne
 from payments.operations.reconciliation import Reconciler
 from routes.definition import dead_letter_channel, default_error_handler
 from routes.dsl import RouteBuilder, RouteDsl
-from routes.expressions import Simple, body, exchange_property, header, simple
+from routes.expressions import body, exchange_property, header
+from routes.simple import Simple, simple
 
 # The ids of the routes that others look up (readiness, the console).
 CREATE_ROUTE = "create-payment-order"
@@ -72,7 +73,11 @@ SUMMARY_PERIOD = 1.0
 # A store or broker outage: retry a little, then fail the exchange so its source
 # (a Kafka record, the recovery sweep) brings it back later. Never dead-lettered.
 OUTAGE_RETRY = RedeliveryPolicy(
-    maximum_redeliveries=3, redelivery_delay=0.2, backoff_multiplier=2, maximum_redelivery_delay=2
+    maximum_redeliveries=3,
+    redelivery_delay=0.2,
+    use_exponential_backoff=True,
+    backoff_multiplier=2,
+    maximum_redelivery_delay=2,
 )
 
 
@@ -80,7 +85,11 @@ OUTAGE_RETRY = RedeliveryPolicy(
 # enough to outlast ``Execution.event_grace`` (about 8 s in all), then the exchange fails
 # and Kafka brings the command back.
 EVENT_WAIT = RedeliveryPolicy(
-    maximum_redeliveries=6, redelivery_delay=0.25, backoff_multiplier=2, maximum_redelivery_delay=2
+    maximum_redeliveries=6,
+    redelivery_delay=0.25,
+    use_exponential_backoff=True,
+    backoff_multiplier=2,
+    maximum_redelivery_delay=2,
 )
 
 
@@ -119,7 +128,7 @@ class Topology:
         return cls(
             commands=f"seda:{topics.execute}?size=10000",
             commands_in=f"seda:{topics.execute}?concurrentConsumers={concurrency}",
-            dead_letter=f"log:{topics.dead_letter}?level=WARNING&showHeaders=true",
+            dead_letter=f"log:{topics.dead_letter}?level=WARN&showHeaders=true",
             executed=f"log:{topics.executed}?level=DEBUG",
             failed=f"log:{topics.failed}?level=INFO",
             gateway=gateway,
@@ -185,11 +194,11 @@ def ingestion_routes(
     if topology.durable:
         advance.batch(lifecycle.settle_all, **STORE_BATCH)
     (
-        builder.from_(f"timer:payment-recovery?period={recovery_period}")
+        builder.from_(f"timer:payment-recovery?period={_ms(recovery_period)}&delay=0")
         .route_id(RECOVER_ROUTE)
         .process(partial(lifecycle.unfinished, older_than=timedelta(seconds=recovery_after)))
         # All at once, so that the advance writes them together.
-        .split(body(), parallel=True)
+        .split(body(), parallel_processing=True)
         .to(ADVANCE)
         .end()
     )
@@ -198,7 +207,7 @@ def ingestion_routes(
         await lifecycle.store.summarise()
 
     (
-        builder.from_(f"timer:payment-summary?period={SUMMARY_PERIOD}")
+        builder.from_(f"timer:payment-summary?period={_ms(SUMMARY_PERIOD)}&delay=0")
         .route_id("summarise-payment-orders")
         .on_exception(StoreUnavailable, log_level="DEBUG")  # readiness says the store is down
         .end()
@@ -230,7 +239,12 @@ def processor_routes(
         # brings the command back: never a command counted as handled with its order
         # left EXECUTING.
         .error_handler(
-            dead_letter_channel(FAIL, gateway_retry, dead_letter_handle_new_exception=False)
+            dead_letter_channel(
+                FAIL,
+                gateway_retry,
+                use_original_message=True,  # the command as it arrived, for a re-drive
+                dead_letter_handle_new_exception=False,
+            )
         )
         .on_exception(StoreUnavailable, redelivery=OUTAGE_RETRY)
         .end()
@@ -277,10 +291,15 @@ def processor_routes(
 def reconciliation_route(builder: RouteBuilder, reconciler: Reconciler, period: float) -> None:
     """The orders against the bank's bookings every ``period`` seconds (RECONCILE_PERIOD)."""
     (
-        builder.from_(f"timer:payment-reconciliation?period={period}")
+        builder.from_(f"timer:payment-reconciliation?period={_ms(period)}&delay=0")
         .route_id(RECONCILE_ROUTE)
         .process(reconciler)
     )
+
+
+def _ms(seconds: float) -> int:
+    """A timer's period (milliseconds, as Camel's) from the settings' seconds."""
+    return max(1, round(seconds * 1000))
 
 
 def gateway_retry_policy(
@@ -289,6 +308,7 @@ def gateway_retry_policy(
     return RedeliveryPolicy(
         maximum_redeliveries=maximum_redeliveries,
         redelivery_delay=delay,
+        use_exponential_backoff=True,
         backoff_multiplier=multiplier,
         maximum_redelivery_delay=maximum_delay,
         jitter=True,

@@ -103,7 +103,7 @@ async def test_an_idempotent_route_stores_each_order_once(
         await engine.stop()
 
     assert [exchange.failed for exchange in sent] == [False, False, False]
-    assert [exchange.headers.get(headers.DUPLICATE_MESSAGE, False) for exchange in sent] == [
+    assert [exchange.properties.get(headers.DUPLICATE_MESSAGE, False) for exchange in sent] == [
         False,
         True,
         True,

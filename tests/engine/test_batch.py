@@ -4,6 +4,7 @@ goes on with its own result, and one exchange's failure stays its own."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from routes.definition import dead_letter_channel
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from routes.route import SOURCE_BATCHES, Route
-from routes.yaml_dsl import RouteConfigError, load_routes
+from routes.yaml import RouteConfigError, load_routes
 from tests.engine.support import StartRoutes, mock
 
 
@@ -170,7 +171,7 @@ async def test_a_batch_step_in_yaml_builds_its_python_twin(tmp_path: Path) -> No
         "    from:\n"
         "      uri: direct:in\n"
         "      steps:\n"
-        "        - batch: {process: storeAll, size: 50, timeout: 0.002}\n"
+        "        - batch: {process: storeAll, size: 50, timeout: 2}\n"
     )
     twin = RouteBuilder()
     twin.from_("direct:in").route_id("store").batch("storeAll", size=50, timeout=0.002)
@@ -190,9 +191,9 @@ async def test_the_route_graph_shows_a_batch_step_with_its_completion_rules() ->
 @pytest.mark.parametrize(
     ("step", "problem"),
     [
-        ("{process: storeAll, size: 0}", "size must be at least 1"),
-        ("{process: storeAll, timeout: -1}", "timeout must not be negative"),
-        ("{size: 5}", "process"),
+        ("{process: storeAll, size: 0}", "batch.size: must be at least 1"),
+        ("{process: storeAll, timeout: -1}", "batch.timeout: -1 is a negative duration"),
+        ("{size: 5}", "batch: a batch needs exactly one of process"),
     ],
 )
 def test_a_bad_batch_step_names_its_route_and_reason(
@@ -201,7 +202,10 @@ def test_a_bad_batch_step_names_its_route_and_reason(
     path = tmp_path / "bad.yaml"
     route = "- route:\n    id: store\n    from:\n      uri: direct:in\n      steps:\n"
     path.write_text(f"{route}        - batch: {step}\n")
-    with pytest.raises(RouteConfigError, match=rf"bad.yaml: route 'store'.*{problem}"):
+    with pytest.raises(
+        RouteConfigError,
+        match=rf"bad.yaml: .*\n  route .store.: from.steps\[0\].{re.escape(problem)}",
+    ):
         load_routes(path)
 
 

@@ -13,7 +13,7 @@ from routes.describe import ExceptionNode, Link, StepNode, label
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from routes.expressions import body, constant, header, ref
-from routes.yaml_dsl import load_routes
+from routes.yaml import load_routes
 from tests.engine.test_yaml_dsl import python_twin
 
 TWIN = Path(__file__).parent / "routes" / "twin.yaml"
@@ -39,17 +39,17 @@ def test_the_graph_nests_branches_and_names_every_endpoint() -> None:
     (graph,) = described(load_routes(TWIN)).describe().routes
     assert graph.route_id == "orders"
     assert graph.from_uri == "direct:orders"
-    assert [node.kind for node in graph.steps] == ["set-header", "process", "idempotent-consumer"]
+    assert [node.kind for node in graph.steps] == ["setHeader", "process", "idempotentConsumer"]
     assert graph.steps[0].label == "kind = ${body.kind}"
     assert graph.steps[1].label == "validate"
     idempotent = graph.steps[2]
     assert idempotent.label == "${header.orderId} in seen"
     assert [node.kind for node in idempotent.steps] == [
         "filter",
-        "wire-tap",
+        "wireTap",
         "log",
-        "remove-headers",
-        "set-body",
+        "removeHeaders",
+        "setBody",
     ]
     assert idempotent.steps[3].label == "x-* but x-correlation-id"
     choice = idempotent.steps[0].steps[0]
@@ -62,7 +62,10 @@ def test_the_graph_nests_branches_and_names_every_endpoint() -> None:
         StepNode(
             "otherwise",
             "otherwise",
-            steps=(StepNode("to", "mock:normal, mock:audit", ("mock:normal", "mock:audit")),),
+            steps=(
+                StepNode("to", "mock:normal", ("mock:normal",)),
+                StepNode("to", "mock:audit", ("mock:audit",)),
+            ),
         ),
     )
     assert idempotent.steps[2].label == "INFO: order ${header.orderId} routed"
@@ -72,7 +75,7 @@ def test_the_graph_nests_branches_and_names_every_endpoint() -> None:
             ("KeyError", "LookupError"),
             "handled",
             0,
-            (StepNode("set-body", "rejected: ${exception.message}"),),
+            (StepNode("setBody", "rejected: ${exception.message}"),),
         ),
         ExceptionNode(("TimeoutError",), "failed", 2),  # declared for all routes
     )
@@ -143,3 +146,63 @@ def test_labels_name_processors_and_expressions_readably() -> None:
     assert label(header("x")) == "${header.x}"
     assert label(constant(3)) == "3"
     assert label(Ledger()) == "Ledger"
+
+
+def test_every_eip_of_a_yaml_route_is_drawn_with_its_blocks(tmp_path: Path) -> None:
+    path = tmp_path / "eips.yaml"
+    path.write_text(
+        """
+- onException:
+    exception: [builtins.KeyError]
+    handled: {simple: "${header.kind} == 'test'"}
+- route:
+    id: eips
+    from:
+      uri: direct:in
+      steps:
+        - setHeaders:
+            headers:
+              - {name: a, constant: 1}
+              - {name: b, simple: "${header.a}"}
+        - toD: "mock:${header.a}"
+        - enrich: {constant: "direct:rates"}
+        - recipientList: {header: targets}
+        - multicast:
+            steps: [{to: mock:x}, {to: mock:y}]
+        - doTry:
+            steps: [{throwException: {exceptionType: java.lang.IllegalStateException}}]
+            doCatch:
+              - exception: [java.lang.IllegalStateException]
+                steps: [{log: caught}]
+            doFinally:
+              steps: [{to: mock:finally}]
+        - loop:
+            constant: 3
+            steps: [{delay: {constant: 10}}]
+        - throttle: {constant: 5, timePeriodMillis: 2000}
+        - aggregate:
+            correlationExpression: {header: id}
+            completionSize: 2
+        - stop: {}
+"""
+    )
+    (graph,) = described(load_routes(path)).describe().routes
+    assert [(node.kind, node.label) for node in graph.steps] == [
+        ("setHeaders", "a = 1, b = ${header.a}"),
+        ("toD", "mock:${header.a}"),
+        ("enrich", "'direct:rates'"),
+        ("recipientList", "${header.targets}"),
+        ("multicast", "each in turn"),
+        ("doTry", "try"),
+        ("loop", "3 times"),
+        ("throttle", "5 per 2 s"),
+        ("aggregate", "by ${header.id}"),
+    ]
+    do_try = graph.steps[5]
+    assert [(node.kind, node.label) for node in do_try.steps] == [
+        ("throwException", "RuntimeError"),
+        ("doCatch", "RuntimeError"),
+        ("doFinally", "finally"),
+    ]
+    assert [node.kind for node in graph.steps[8].steps] == ["stop"]  # flow mode
+    assert graph.on_exceptions[0].outcome == "handled if ${header.kind} == 'test'"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -9,15 +10,16 @@ import pytest
 
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
-from routes.yaml_dsl import load_routes
+from routes.yaml import load_routes
 from tests.engine.support import mock
 
-ROUTES_DOC = Path(__file__).resolve().parents[2] / "docs" / "routes.md"
+ROOT = Path(__file__).resolve().parents[2]
+ROUTES_DOC = ROOT / "docs" / "routes.md"
 
 
-def doc_block(language: str) -> str:
-    match = re.search(rf"```{language}\n(.*?)```", ROUTES_DOC.read_text(), re.S)
-    assert match, f"no {language} block in {ROUTES_DOC}"
+def doc_block(language: str, document: Path = ROUTES_DOC) -> str:
+    match = re.search(rf"```{language}\n(.*?)```", document.read_text(), re.S)
+    assert match, f"no {language} block in {document}"
     return match.group(1)
 
 
@@ -53,3 +55,22 @@ async def test_the_documented_route_greets_named_people_only(source: str, tmp_pa
 
 def test_the_documented_examples_are_twins(tmp_path: Path) -> None:
     assert python_example().routes == yaml_example(tmp_path).routes
+
+
+async def test_the_readmes_route_logs_large_orders_only(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "large-orders.yaml"
+    path.write_text(doc_block("yaml", ROOT / "README.md"))
+    engine = Engine()
+    engine.add_routes(load_routes(path))
+    await engine.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="large"):
+            await engine.send("direct:orders", {"amount": 25_000})
+            await engine.send("direct:orders", {"amount": 70})
+    finally:
+        await engine.stop()
+    assert [r.getMessage() for r in caplog.records if r.name == "large"] == [
+        "Exchange[BodyType: dict, Body: {'amount': 25000}]"
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 
@@ -13,7 +14,8 @@ from endpoints.redelivery_policy import NonRetryable, RedeliveryPolicy
 from routes.definition import dead_letter_channel
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
-from routes.expressions import constant, simple
+from routes.expressions import constant
+from routes.simple import simple
 from tests.engine.support import RecordingSleeper, StartRoutes, mock
 
 
@@ -36,7 +38,11 @@ class Flaky:
 
 
 EXPO = RedeliveryPolicy(
-    maximum_redeliveries=4, redelivery_delay=0.5, backoff_multiplier=2, maximum_redelivery_delay=3
+    maximum_redeliveries=4,
+    redelivery_delay=0.5,
+    use_exponential_backoff=True,
+    backoff_multiplier=2,
+    maximum_redelivery_delay=3,
 )
 
 
@@ -89,17 +95,25 @@ async def test_exhaustion_without_dead_letter_fails_the_exchange(
     assert engine.metrics()["pay"]["failed"] == 1
 
 
-async def test_dead_letter_channel_gets_the_original_message_with_failure_headers(
-    run: StartRoutes,
+@pytest.mark.parametrize(
+    ("use_original_message", "body"),
+    [(False, "changed by the route"), (True, "original")],
+    ids=["as it failed (Camel's default)", "useOriginalMessage"],
+)
+async def test_dead_letter_channel_gets_the_message_with_failure_headers(
+    run: StartRoutes, use_original_message: bool, body: str
 ) -> None:
     flaky = Flaky(failures=10, error=TimeoutError)
+    handler = dead_letter_channel(
+        "mock:dlq",
+        RedeliveryPolicy(2, redelivery_delay=0.1),
+        use_original_message=use_original_message,
+    )
     engine = await run(
         lambda r: (
             r.from_("direct:in")
             .route_id("pay")
-            .error_handler(
-                dead_letter_channel("mock:dlq", RedeliveryPolicy(2, redelivery_delay=0.1))
-            )
+            .error_handler(handler)
             .set_body(constant("changed by the route"))
             .process(flaky)
         )
@@ -108,7 +122,7 @@ async def test_dead_letter_channel_gets_the_original_message_with_failure_header
 
     assert exchange.exception is None  # dead-lettered counts as handled
     [letter] = mock(engine, "mock:dlq").received
-    assert letter.body == "original"
+    assert letter.body == body
     assert letter.headers["orderId"] == "o-1"
     assert letter.headers[headers.EXCEPTION_TYPE] == "builtins.TimeoutError"
     assert letter.headers[headers.EXCEPTION_MESSAGE] == "failure 3"
@@ -225,16 +239,41 @@ async def test_the_nearest_exception_type_wins_and_route_level_beats_engine_leve
 
 
 async def test_jitter_draws_each_delay_below_the_exponential_bound() -> None:
-    policy = RedeliveryPolicy(6, redelivery_delay=1, backoff_multiplier=2, jitter=True)
+    policy = RedeliveryPolicy(
+        6, redelivery_delay=1, use_exponential_backoff=True, backoff_multiplier=2, jitter=True
+    )
     delays = [delay for delay, _ in zip(policy.delays(random.Random(7)), range(6), strict=False)]
     bounds = [1, 2, 4, 8, 16, 32]
     assert all(0 <= delay <= bound for delay, bound in zip(delays, bounds, strict=True))
     assert len(set(delays)) == 6
 
 
+def test_camels_defaults_wait_a_second_between_redeliveries_without_backing_off() -> None:
+    policy = RedeliveryPolicy(3)
+    assert list(itertools.islice(policy.delays(), 3)) == [1.0, 1.0, 1.0]
+    forever = RedeliveryPolicy(-1)
+    assert forever.should_redeliver(TimeoutError(), 10_000)
+    assert not RedeliveryPolicy(2).should_redeliver(TimeoutError(), 2)
+
+
+def test_collision_avoidance_moves_each_delay_within_its_factor_and_the_cap_holds() -> None:
+    policy = RedeliveryPolicy(
+        5,
+        redelivery_delay=1,
+        use_exponential_backoff=True,
+        maximum_redelivery_delay=4,
+        use_collision_avoidance=True,
+        collision_avoidance_factor=0.15,
+    )
+    delays = list(itertools.islice(policy.delays(random.Random(3)), 5))
+    bounds = [1, 2, 4, 4, 4]
+    assert all(b * 0.85 <= d <= min(b * 1.15, 4) for d, b in zip(delays, bounds, strict=True))
+    assert delays != [1, 2, 4, 4, 4]
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("maximum_redeliveries", -1), ("backoff_multiplier", 0.5), ("redelivery_delay", -1)],
+    [("maximum_redeliveries", -2), ("backoff_multiplier", 0.5), ("redelivery_delay", -1)],
 )
 def test_a_nonsensical_policy_is_refused(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=field.split("_")[0]):

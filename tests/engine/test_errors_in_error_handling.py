@@ -14,7 +14,7 @@ import pytest
 from endpoints.exchange import Exchange
 from routes.definition import dead_letter_channel
 from routes.dsl import RouteBuilder
-from routes.yaml_dsl import load_routes
+from routes.yaml import load_routes
 from tests.engine.support import StartRoutes, mock
 
 HANDLER_LOG = "routes.error_handling"
@@ -47,18 +47,23 @@ def python_route(policy_step: Raising) -> Callable[[RouteBuilder], object]:
 
 
 YAML_ROUTE = """
+- routeConfiguration:
+    id: guarded-errors
+    onException:
+      - onException:
+          exception: [builtins.ValueError]
+          steps: [{process: {ref: in-handler}}]
+      - onException:
+          exception: [builtins.KeyError]
+          handled: {constant: true}
+          steps: [{to: mock:key-error-policy}]
 - route:
     id: guarded
+    routeConfigurationId: guarded-errors
     from:
       uri: direct:in
       steps:
-        - process: fail
-    on-exception:
-      - exception: [builtins.ValueError]
-        steps: [{process: in-handler}]
-      - exception: [builtins.KeyError]
-        handled: true
-        steps: [{to: mock:key-error-policy}]
+        - process: {ref: fail}
 """
 
 

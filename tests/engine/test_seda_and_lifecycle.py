@@ -7,10 +7,18 @@ import asyncio
 import pytest
 
 from components.seda import SedaQueueFull
+from components.timer import (
+    TIMER_COUNTER,
+    TIMER_NAME,
+    TimerComponent,
+    TimerConsumer,
+    TimerEndpoint,
+)
 from endpoints.exchange import Exchange
 from routes.dsl import RouteBuilder
 from routes.engine import Engine, RouteStartError
 from tests.engine.support import StartRoutes, mock
+from tests.polling import eventually
 
 
 async def test_seda_consumers_process_concurrently(run: StartRoutes) -> None:
@@ -152,8 +160,57 @@ async def test_metrics_count_completed_failed_and_time(run: StartRoutes) -> None
 
 
 async def test_timer_ticks_until_stopped(run: StartRoutes) -> None:
-    engine = await run(lambda r: r.from_("timer:tick?period=0.01").route_id("t").to("mock:ticks"))
+    """Camel's timer: period in milliseconds, its counter and name as exchange properties
+    when asked for (includeMetadata)."""
+    engine = await run(
+        lambda r: (
+            r.from_("timer:tick?period=10&delay=0&includeMetadata=true")
+            .route_id("t")
+            .to("mock:ticks")
+        )
+    )
     ticks = await mock(engine, "mock:ticks").expect(3)
-    assert [exchange.headers["timer.counter"] for exchange in ticks[:3]] == [1, 2, 3]
+    assert [exchange.properties[TIMER_COUNTER] for exchange in ticks[:3]] == [1, 2, 3]
+    assert {exchange.properties[TIMER_NAME] for exchange in ticks} == {"tick"}
+    assert {exchange.body for exchange in ticks} == {None}
     await engine.stop()
     assert engine.route_status() == {"t": "Stopped"}
+
+
+async def test_a_timer_with_a_repeat_count_stops_after_it(run: StartRoutes) -> None:
+    engine = await run(
+        lambda r: r.from_("timer:three?period=1ms&delay=-1&repeatCount=3").to("mock:ticks")
+    )
+    consumer = next(iter(engine.routes.values())).consumer
+    assert isinstance(consumer, TimerConsumer)
+    await eventually(lambda: consumer.done)  # its ticks all fired: no more can come
+    ticks = mock(engine, "mock:ticks").received
+    assert len(ticks) == 3
+    assert all(TIMER_COUNTER not in tick.properties for tick in ticks)  # no includeMetadata
+
+
+@pytest.mark.parametrize(
+    ("given", "milliseconds"),
+    [
+        ("5000", 5000),
+        ("5s", 5000),
+        ("1m30s", 90_000),
+        ("500ms", 500),
+        ("2h", 7_200_000),
+        ("1d", 86_400_000),
+    ],
+)
+def test_a_timer_reads_durations_as_camel_does(given: str, milliseconds: float) -> None:
+    endpoint = TimerComponent().create_endpoint(f"timer:t?period={given}&delay={given}")
+    assert isinstance(endpoint, TimerEndpoint)
+    assert (endpoint.options.period, endpoint.options.delay) == (milliseconds, milliseconds)
+
+
+def test_a_timer_starts_one_second_after_its_route_by_default() -> None:
+    endpoint = TimerComponent().create_endpoint("timer:t")
+    assert isinstance(endpoint, TimerEndpoint)
+    assert (endpoint.options.period, endpoint.options.delay, endpoint.options.repeat_count) == (
+        1000,
+        1000,
+        0,
+    )

@@ -7,11 +7,14 @@ import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from endpoints.exchange import Exchange
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from routes.expressions import body, header
-from routes.yaml_dsl import load_routes
+from routes.simple import simple
+from routes.yaml import load_routes
 from tests.engine.support import StartRoutes, mock
 
 
@@ -47,7 +50,7 @@ async def test_parallel_items_run_at_once(run: StartRoutes) -> None:
         calls.append([exchange.body for exchange in exchanges])
 
     def routes(r: RouteBuilder) -> None:
-        r.from_("direct:in").split(body(), parallel=True).to("direct:store").end()
+        r.from_("direct:in").split(body(), parallel_processing=True).to("direct:store").end()
         r.from_("direct:store").batch(together, size=10, timeout=5)
 
     engine = await run(routes)
@@ -70,11 +73,34 @@ async def test_a_failed_item_fails_the_exchange_once_every_item_ran(run: StartRo
     assert mock(engine, "mock:items").bodies == [1, 3]
 
 
-async def test_what_is_no_list_fails_the_exchange_naming_its_type(run: StartRoutes) -> None:
-    engine = await run(lambda r: r.from_("direct:in").split(header("missing")).to("mock:x").end())
-    sent = await engine.send("direct:in", [1])
-    assert isinstance(sent.exception, TypeError)
-    assert str(sent.exception) == "split: the expression gave a NoneType, not a list"
+@pytest.mark.parametrize(
+    ("value", "delimiter", "parts"),
+    [
+        (None, ",", []),
+        ("a,b,,c", ",", ["a", "b", "c"]),
+        ("a;b", ";", ["a", "b"]),
+        ("a,b", "false", ["a,b"]),
+        ([1, 2], "single", [[1, 2]]),
+        (7, ",", [7]),
+    ],
+    ids=["nothing", "a text at commas", "another delimiter", "false", "single", "one value"],
+)
+async def test_a_split_iterates_what_it_is_given_as_camels_splitter_does(
+    run: StartRoutes, value: object, delimiter: str, parts: list[object]
+) -> None:
+    engine = await run(
+        lambda r: (
+            r.from_("direct:in")
+            .split(header("items"), delimiter=delimiter)
+            .to("mock:parts")
+            .end()
+            .to("mock:after")
+        )
+    )
+    sent = await engine.send("direct:in", "whole", {"items": value})
+    assert sent.exception is None
+    assert mock(engine, "mock:parts").bodies == parts
+    assert mock(engine, "mock:after").bodies == ["whole"]
 
 
 def test_a_split_in_yaml_builds_its_python_twin_and_is_drawn_with_its_block(
@@ -88,13 +114,18 @@ def test_a_split_in_yaml_builds_its_python_twin_and_is_drawn_with_its_block(
         "      uri: direct:in\n"
         "      steps:\n"
         "        - split:\n"
-        "            body: ''\n"
-        "            parallel: true\n"
+        "            simple: ${body}\n"
+        "            parallelProcessing: true\n"
         "            steps:\n"
         "              - to: direct:each\n"
     )
     twin = RouteBuilder()
-    twin.from_("direct:in").route_id("fan-out").split(body(), parallel=True).to("direct:each")
+    (
+        twin.from_("direct:in")
+        .route_id("fan-out")
+        .split(simple("${body}"), parallel_processing=True)
+        .to("direct:each")
+    )
     assert load_routes(path).routes == twin.routes
 
     engine = Engine()

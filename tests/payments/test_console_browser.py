@@ -144,7 +144,7 @@ async def test_operators_follow_orders_and_routes_in_the_console(
     )
     kinds = await heartbeat.locator(".box").evaluate_all("boxes => boxes.map(b => b.dataset.kind)")
     assert kinds == [
-        "from", "set-body", "log", "filter", "choice", "when", "to", "otherwise", "to",
+        "from", "setBody", "log", "filter", "choice", "when", "to", "otherwise", "to",
         "dead-letter",
     ]  # fmt: skip
     # Markup in a route's label is shown as text, never run.

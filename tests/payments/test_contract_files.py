@@ -29,7 +29,8 @@ def test_the_committed_file_is_what_the_models_generate(name: str) -> None:
 
 
 def test_schemas_holds_no_file_the_models_do_not_generate() -> None:
-    committed = {path.name for path in SCHEMAS_DIR.iterdir()}
+    # Its files; schemas/routes/ is the route files' schema, routes.yaml.schema's own.
+    committed = {path.name for path in SCHEMAS_DIR.iterdir() if path.is_file()}
     assert committed - set(RENDERED) == set(), f"run `{REGENERATE}` to remove them"
 
 

@@ -133,11 +133,11 @@ async def test_exhausted_retries_fail_the_order_and_dead_letter_the_command(
 
 # Headers named like the engine's and the lifecycle's own, as any client may send them.
 FORGED_HEADERS = {
-    "x-redelivery-counter": "abc",
-    "x-redelivered": "true",
+    "CamelRedeliveryCounter": "abc",
+    "camelredelivered": "true",
     "x-attempts": "zz",
     "x-exception-type": "Forged",
-    "x-duplicate-message": "true",
+    "CamelDuplicateMessage": "true",
     "kafka.key": "someone-else",
     "paymentNext": "pay",
     "paymentOrderId": "someone-else",

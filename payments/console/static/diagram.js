@@ -9,12 +9,15 @@ const ROW = 40;
 const BOX = 28;
 const INDENT = 26;
 const BOX_CLASS = {
-  "from": "from", "to": "endpoint", "wire-tap": "endpoint", "process": "process",
+  "from": "from", "to": "endpoint", "toD": "endpoint", "wireTap": "endpoint",
+  "enrich": "endpoint", "recipientList": "endpoint", "process": "process",
   "filter": "branch", "choice": "branch", "when": "branch", "otherwise": "branch",
-  "idempotent-consumer": "branch", "on-exception": "error", "dead-letter": "error",
+  "split": "branch", "multicast": "branch", "loop": "branch", "aggregate": "branch",
+  "doTry": "branch", "doCatch": "branch", "doFinally": "branch",
+  "idempotentConsumer": "branch", "on-exception": "error", "dead-letter": "error",
   "error-handler": "error",
 };
-const BRANCHES = new Set(["when", "otherwise"]);
+const BRANCHES = new Set(["when", "otherwise", "doCatch", "doFinally"]);
 const METRIC_LINES = [
   [["status", ""], ["completed", "completed"], ["failed", "failed"], ["in_flight", "in flight"]],
   [["mean_ms", "mean ms"], ["redelivered", "redelivered"], ["dead_lettered", "dead-lettered"]],
