@@ -25,8 +25,9 @@ class OnException:
     Neither: run ``steps``, then fail the exchange, so its source redelivers it (a
     Kafka record is read again, an HTTP caller gets an error), and log the failure at
     ``log_level`` (Camel's retriesExhaustedLogLevel: INFO, say, for a client's bad
-    request that the HTTP answer already reports). The dead-letter channel is for
-    errors no ``on_exception`` names.
+    request that the HTTP answer already reports). As in Camel, a policy without
+    steps under a dead-letter channel leaves the error to the channel once its own
+    redeliveries are spent: the channel takes every error no policy's steps have.
     """
 
     exceptions: list[type[BaseException]]

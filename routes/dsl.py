@@ -113,7 +113,8 @@ class RouteDsl(Steps, ErrorHandling):
 
 
 class RouteBuilder(ErrorHandling):
-    """Collects routes and the engine-wide error handling that applies to all of them."""
+    """Collects routes, the route configurations they name, and the error handling for
+    every route that names none (Camel's route configuration without an id)."""
 
     def __init__(self) -> None:
         self.routes: list[RouteDefinition] = []

@@ -99,23 +99,21 @@ class Engine:
         self, definition: RouteDefinition
     ) -> tuple[ErrorHandler, list[OnException]]:
         """The route's error handler and its exception policies, nearest first: its own,
-        then those of the route configurations it names, then those for every route."""
+        then those of the route configurations it names or, as in Camel, when it names
+        none, those for every route."""
         missing = [n for n in definition.route_configuration_ids if n not in self._configurations]
         if missing:
             known = ", ".join(sorted(self._configurations)) or "none"
             raise ValueError(f"no routeConfiguration with id {missing[0]!r} (known: {known})")
         named = [self._configurations[name] for name in definition.route_configuration_ids]
-        handler = (
-            definition.error_handler
-            or next((c.error_handler for c in named if c.error_handler), None)
-            or self._error_handler
-        )
-        policies = [
-            *definition.on_exceptions,
-            *(policy for configuration in named for policy in configuration.on_exceptions),
-            *self._on_exceptions,
-        ]
-        return handler, policies
+        shared_handler: ErrorHandler | None
+        if named:
+            shared_handler = next((c.error_handler for c in named if c.error_handler), None)
+            shared_policies = [policy for c in named for policy in c.on_exceptions]
+        else:  # the configuration without an id: for the routes that name none
+            shared_handler, shared_policies = self._error_handler, self._on_exceptions
+        handler = definition.error_handler or shared_handler or default_error_handler()
+        return handler, [*definition.on_exceptions, *shared_policies]
 
     # -- lookups used while building -------------------------------------------------------
     def resolve(self, reference: Ref) -> Any:

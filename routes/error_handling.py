@@ -162,7 +162,9 @@ class RedeliveryErrorHandler:
     ) -> None:
         attempts = redeliveries + 1
         exchange.properties[headers.EXCEPTION_CAUGHT] = error
-        if policy is not None:
+        # A policy without steps leaves the error to the dead-letter channel, if any, once
+        # its own redeliveries are spent (Camel's failure processor falls back to it).
+        if policy is not None and (policy.steps or self.dead_letter is None):
             definition = policy.definition
             handled = await _flag(definition.handled, exchange)
             continued = not handled and await _flag(definition.continued, exchange)
@@ -179,7 +181,7 @@ class RedeliveryErrorHandler:
                 return
             if continued:
                 return
-            exchange.exception = error  # the policy owns this error: no dead letter
+            exchange.exception = error  # the policy's steps had it: no dead letter
             self._log_failure(error, attempts, definition.log_level)
             return
         _mark_redeliveries(exchange.message, redeliveries, self.dead_letter is not None)

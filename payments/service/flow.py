@@ -246,9 +246,13 @@ def processor_routes(
                 dead_letter_handle_new_exception=False,
             )
         )
+        # These fail the exchange, so Kafka brings the command back later: a policy with
+        # a step of its own does (one without would leave it to the dead-letter channel).
         .on_exception(StoreUnavailable, redelivery=OUTAGE_RETRY)
+        .log("the store is unavailable: the command is read again later", "DEBUG")
         .end()
         .on_exception(EventInFlight, redelivery=EVENT_WAIT)
+        .log("another worker publishes the event: the command is read again later", "DEBUG")
         .end()
         .process(execution.begin)
         .batch(execution.claim_all, **STORE_BATCH)

@@ -77,7 +77,7 @@ def test_the_graph_nests_branches_and_names_every_endpoint() -> None:
             0,
             (StepNode("setBody", "rejected: ${exception.message}"),),
         ),
-        ExceptionNode(("TimeoutError",), "failed", 2),  # declared for all routes
+        ExceptionNode(("TimeoutError",), "failed", 2),  # of the configuration it names
     )
     assert graph.maximum_redeliveries == 3
     assert graph.dead_letter_uri == "mock:dlq"

@@ -302,16 +302,18 @@ async def test_an_on_exception_logs_the_failure_at_its_log_level(
     ]
 
 
-async def test_an_error_an_on_exception_names_fails_the_exchange_instead_of_dead_lettering(
+async def test_an_on_exception_with_steps_fails_the_exchange_instead_of_dead_lettering(
     run: StartRoutes, sleeper: RecordingSleeper
 ) -> None:
-    """E.g. a store outage: the source must redeliver later, not bury the message."""
+    """E.g. a store outage: the source must redeliver later, not bury the message (Camel:
+    a not handled onException with outputs replaces the dead-letter channel)."""
     flaky = Flaky(failures=10, error=ConnectionRefusedError)
     engine = await run(
         lambda r: (
             r.from_("direct:in")
             .error_handler(dead_letter_channel("mock:dlq"))
             .on_exception(ConnectionError, redelivery=RedeliveryPolicy(2, redelivery_delay=0.1))
+            .to("mock:policy")
             .end()
             .process(flaky)
         )
@@ -320,3 +322,32 @@ async def test_an_error_an_on_exception_names_fails_the_exchange_instead_of_dead
     assert isinstance(exchange.exception, ConnectionRefusedError)
     assert flaky.calls == 3
     assert mock(engine, "mock:dlq").received == []
+    [seen] = mock(engine, "mock:policy").received
+    assert (seen.headers[headers.REDELIVERED], seen.headers[headers.REDELIVERY_COUNTER]) == (
+        True,
+        2,
+    )
+
+
+async def test_an_on_exception_without_steps_leaves_the_error_to_the_dead_letter_channel(
+    run: StartRoutes, sleeper: RecordingSleeper
+) -> None:
+    """As Camel's failure processor falls back to the channel: after the policy's own
+    redeliveries, the channel takes the message and the exchange counts as handled."""
+    flaky = Flaky(failures=10, error=ConnectionRefusedError)
+    engine = await run(
+        lambda r: (
+            r.from_("direct:in")
+            .error_handler(dead_letter_channel("mock:dlq"))
+            .on_exception(ConnectionError, redelivery=RedeliveryPolicy(2, redelivery_delay=0.1))
+            .handled(False)  # no effect under a dead-letter channel, as in Camel
+            .end()
+            .process(flaky)
+        )
+    )
+    exchange = await engine.send("direct:in", "x")
+    assert exchange.exception is None
+    assert flaky.calls == 3
+    [letter] = mock(engine, "mock:dlq").received
+    assert headers.REDELIVERED not in letter.headers  # handled: the traces are removed
+    assert letter.headers[headers.ATTEMPTS] == 3

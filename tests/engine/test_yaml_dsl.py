@@ -21,13 +21,14 @@ HERE = Path(__file__).parent
 
 def python_twin() -> RouteBuilder:
     builder = RouteBuilder()
-    builder.on_exception(
-        TimeoutError, redelivery=RedeliveryPolicy(2, redelivery_delay=0.25), log_level="ERROR"
-    )
     (
         builder.route_configuration("rejections")
         .on_exception(KeyError, LookupError, handled=True)
         .set_body(simple("rejected: ${exception.message}"))
+        .end()
+        .on_exception(
+            TimeoutError, redelivery=RedeliveryPolicy(2, redelivery_delay=0.25), log_level="ERROR"
+        )
     )
     (
         builder.from_("direct:orders")
