@@ -235,8 +235,10 @@ class RouteStepsBuilder:
                     correlation=self.expression(correlation) if correlation else None,
                 )
                 return Throttler(resolved).__call__
-            case EnrichStep(expression, strategy):
-                return self._enrich(self.expression(expression), self.strategy(strategy))
+            case EnrichStep(expression, strategy, aggregate_on_exception):
+                return self._enrich(
+                    self.expression(expression), self.strategy(strategy), aggregate_on_exception
+                )
             case RecipientListStep():
                 return self.blocks.recipient_list(definition)
             case AggregateStep():
@@ -305,12 +307,33 @@ class RouteStepsBuilder:
 
         return delay
 
-    def _enrich(self, uri_of: Expression, strategy: AggregationStrategy | None) -> Step:
+    def _enrich(
+        self, uri_of: Expression, strategy: AggregationStrategy | None, on_exception: bool
+    ) -> Step:
+        """Camel's Enricher. A failure of the resource (its URI, its endpoint, the call)
+        fails the step; with ``on_exception`` (Camel's aggregateOnException) it is the
+        resource exchange's ``exception`` for the strategy instead, and the step fails
+        with what the exchange the strategy answers still carries. Without a strategy the
+        resource's failure stays, as Camel's default strategy copies it over."""
+
         async def enrich(exchange: Exchange) -> None:
-            producer = await self.context.started_producer(str(await call(uri_of, exchange)))
-            resource = exchange.copy()
-            await producer.process(resource)
+            resource: Exchange | None = None
+            try:
+                producer = await self.context.started_producer(str(await call(uri_of, exchange)))
+                resource = exchange.copy()
+                await producer.process(resource)
+            except Exception as error:
+                if not on_exception:
+                    raise
+                if resource is None:  # no endpoint to call: the failure is the strategy's too
+                    resource = exchange.copy()
+                resource.exception = error
             merged = strategy(exchange, resource) if strategy is not None else resource
+            failure = merged.exception
+            if failure is not None:
+                if merged is exchange:  # raised from here, as any failing step's error
+                    exchange.exception = None
+                raise failure
             exchange.message = merged.message
 
         return enrich

@@ -181,10 +181,15 @@ class ThrottleStep(StepDefinition):
 @dataclass
 class EnrichStep(StepDefinition):
     """Sends a copy of the exchange to the endpoint ``expression`` names and merges the
-    reply with ``aggregation_strategy`` (by default the reply replaces the message)."""
+    reply with ``aggregation_strategy`` (by default the reply replaces the message).
+    When the endpoint fails, the step fails and the strategy is not called; with
+    ``aggregate_on_exception`` the strategy is called with the failure on the resource
+    exchange, and may clear it or put another in its place: the step fails with what
+    the exchange it answers still carries."""
 
     expression: Expression
     aggregation_strategy: Strategy | None = None
+    aggregate_on_exception: bool = False
 
 
 @dataclass

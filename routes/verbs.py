@@ -172,8 +172,16 @@ class Steps:
             ThrottleStep(_expression(maximum), mode, time_period, reject_execution, correlation)
         )
 
-    def enrich(self, uri: Any, aggregation_strategy: Strategy | None = None) -> Self:
-        return self._add(EnrichStep(_expression(uri), aggregation_strategy))
+    def enrich(
+        self,
+        uri: Any,
+        aggregation_strategy: Strategy | None = None,
+        *,
+        aggregate_on_exception: bool = False,
+    ) -> Self:
+        """Merge the reply of the endpoint ``uri`` names into the message; with
+        ``aggregate_on_exception`` the strategy also sees the endpoint's failure."""
+        return self._add(EnrichStep(_expression(uri), aggregation_strategy, aggregate_on_exception))
 
     def recipient_list(
         self,

@@ -128,7 +128,7 @@ class ThrottleSpec(ExpressionAware):
 
 
 class EnrichSpec(ExpressionAware, Gathering):
-    pass
+    aggregate_on_exception: bool = False
 
 
 class RecipientListSpec(ExpressionAware, Gathering):

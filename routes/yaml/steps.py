@@ -197,7 +197,7 @@ EIPS: dict[str, Eip] = {
     ),
     "enrich": Eip(
         EnrichSpec,
-        lambda s, p, at: EnrichStep(s.build_expression(), s.strategy()),
+        lambda s, p, at: EnrichStep(s.build_expression(), s.strategy(), s.aggregate_on_exception),
     ),
     "setHeaders": Eip(SetHeadersSpec, _set_headers),
     "recipientList": Eip(
