@@ -1,4 +1,4 @@
-"""Entry point: ``python app.py [all|ingest|process|gateway]``, or
+"""Entry point: ``python app.py [all|ingest|process|gateway|screening]``, or
 ``python app.py create-client <id> [--operator]`` to make an API key, or
 ``python app.py dead-letters list|show|redrive …`` (``payments.operations.dead_letters``), or
 ``python app.py reconcile …`` (``payments.operations.reconciliation``).
@@ -6,8 +6,9 @@
 ``all`` (the default) runs the API and the processor in one process, on the embedded
 defaults unless ``KAFKA_BOOTSTRAP_SERVERS`` and ``MONGO_URI`` point at real servers.
 ``ingest`` and ``process`` run the two services apart; ``gateway`` runs the simulated
-bank. SIGTERM or Ctrl-C stops gracefully: in-flight orders finish first; SIGHUP
-reads ``API_CLIENTS_FILE`` again (new and revoked keys, without a restart).
+bank, ``screening`` the simulated sanctions screening (``payments.screening``). SIGTERM
+or Ctrl-C stops gracefully: in-flight orders finish first; SIGHUP reads
+``API_CLIENTS_FILE`` again (new and revoked keys, without a restart).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import gc
 import signal
 import sys
+from collections.abc import Callable
 from typing import get_args
 
 from aiohttp import web
@@ -28,10 +30,17 @@ from observability.tracing import configure_tracing
 from payments.api.clients import print_new_client
 from payments.bank import create_bank_app, load_bank_settings
 from payments.operations import dead_letters, reconciliation
+from payments.screening import create_screening_app, load_screening_settings
 from payments.service.build import Mode, build_service
 from payments.service.errors import ConfigurationError, ServerUnreachable
+from routes.yaml import RouteConfigError
 
-MODES = (*get_args(Mode), "gateway")
+# The simulated services, each an app of its own on HTTP_HOST:HTTP_PORT, by mode.
+SIMULATED: dict[str, Callable[[], web.Application]] = {
+    "gateway": lambda: create_bank_app(load_bank_settings().bank()),
+    "screening": lambda: create_screening_app(load_screening_settings()),
+}
+MODES = (*get_args(Mode), *SIMULATED)
 # Commands an operator runs beside the services: each takes the settings and its arguments.
 OPERATOR_TOOLS = {"dead-letters": dead_letters.run, "reconcile": reconciliation.run}
 
@@ -41,8 +50,8 @@ async def serve(mode: str, settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if mode == "gateway":
-        runner = web.AppRunner(create_bank_app(load_bank_settings().bank()))
+    if mode in SIMULATED:
+        runner = web.AppRunner(SIMULATED[mode]())
         await runner.setup()
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         _settle()
@@ -101,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidSettings as error:
         print(f"app.py: invalid settings:\n{error}", file=sys.stderr)
         return 2
-    except ConfigurationError as error:
+    except (ConfigurationError, RouteConfigError) as error:
         print(f"app.py: {error}", file=sys.stderr)
         return 2
     except ServerUnreachable as error:

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 # For a failure that cannot say more without saying too much (a bug, an outage inside).
 UNEXPLAINED = "payment could not be executed"
+# The characters of a counterpart's own reason (the bank's, the sanctions screening's)
+# that a client reads.
+REASON_SHOWN = 200
 
 
 class PaymentFailure(Exception):
@@ -28,3 +31,13 @@ def failure_reason(error: BaseException | None, attempts: int) -> str:
 
 def attempts_text(attempts: int) -> str:
     return f"{attempts} attempt{'' if attempts == 1 else 's'}"
+
+
+def shown_reason(reason: str) -> str:
+    """A counterpart's own reason as a client reads it: printable, on one line, at most
+    ``REASON_SHOWN`` characters (a cut one ends with "…"); "" when nothing of it shows."""
+    printable = "".join(c if c.isprintable() else " " for c in reason)
+    shown = " ".join(printable.split())  # on one line, without control characters
+    if len(shown) > REASON_SHOWN:
+        shown = shown[: REASON_SHOWN - 1] + "…"
+    return shown

@@ -6,10 +6,7 @@ client reads of it (``payments.domain.failures``); its message is for operators.
 from __future__ import annotations
 
 from endpoints.redelivery_policy import NonRetryable
-from payments.domain.failures import PaymentFailure, attempts_text
-
-# The characters of the bank's own reason that a client reads.
-_REASON_SHOWN = 200
+from payments.domain.failures import PaymentFailure, attempts_text, shown_reason
 
 
 class GatewayError(PaymentFailure):
@@ -45,12 +42,9 @@ class PaymentRejected(GatewayError, NonRetryable):
         self.reason = reason
 
     def in_payment_terms(self, attempts: int) -> str:
-        printable = "".join(c if c.isprintable() else " " for c in self.reason)
-        shown = " ".join(printable.split())  # on one line, without control characters
+        shown = shown_reason(self.reason)
         if not shown:
             return "rejected by the bank (no reason given)"
-        if len(shown) > _REASON_SHOWN:
-            shown = shown[: _REASON_SHOWN - 1] + "…"
         return f"rejected by the bank: {shown}"
 
 
