@@ -43,6 +43,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError
 
+from endpoints.uri import mask_credentials
 from routes.definition import OnException, RouteConfiguration, RouteDefinition
 from routes.dsl import RouteBuilder
 from routes.yaml.beans import bean
@@ -237,7 +238,9 @@ def load_routes(
     for index, raw in enumerate(document):
         reading.entry(raw, (index,))
     if reading.problems.found:
-        lines = [f"{where(at)}: {reason}" for at, reason in reading.problems.found]
+        lines = [
+            f"{where(at)}: {mask_credentials(reason)}" for at, reason in reading.problems.found
+        ]
         count = len(lines)
         raise RouteConfigError(
             f"{path}: {count} problem{'s' if count > 1 else ''}:\n  " + "\n  ".join(lines)

@@ -179,6 +179,17 @@ def test_a_mistake_names_the_file_the_route_and_the_key(
     assert expected in str(raised.value)
 
 
+def test_a_mistake_quoting_a_uri_does_not_show_its_credentials(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(
+        "- from:\n    uri: direct:a\n    steps: [{wireTap: 'http://payer:s3cret@127.0.0.1:9/x'}]\n"
+    )
+    with pytest.raises(RouteConfigError) as raised:
+        load_routes(path)
+    assert "s3cret" not in str(raised.value)
+    assert "http://***@127.0.0.1:9/x" in str(raised.value)
+
+
 def test_every_mistake_of_a_file_is_listed(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(
