@@ -113,7 +113,7 @@ def _limits(limits: dict[str, Any]) -> str:
 
 
 def _step_name(label: str) -> str:
-    """``batch Ingestion.create_all`` → ``create_all``."""
+    """``batch createOrders`` → ``createOrders``."""
     return label.removeprefix("batch ").rsplit(".", 1)[-1]
 
 

@@ -9,14 +9,18 @@ no setting (a misspelt one would otherwise be a setting silently left at its def
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_FILE = Path(".env")
+PrefixedSettings = TypeVar("PrefixedSettings", bound=BaseSettings)
+# The payment flow as shipped, in Camel 4's YAML (ROUTES_DIR's default).
+SHIPPED_ROUTES = Path(__file__).resolve().parent / "routes"
 
 
 class InvalidSettings(ValueError):
@@ -140,8 +144,16 @@ class Settings(BaseSettings):
         description="Seconds between the ingestion service's reconciliations with the bank; "
         "unset: none.",
     )
+    reconcile_ledgers: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="More banks whose ledgers the reconciliation reads beside GATEWAY_URL's, "
+        "comma-separated URLs: for a flow that pays through more than one bank.",
+    )
     routes_dir: Path = Field(
-        default=Path("config/routes"), description="YAML routes loaded at start."
+        default=SHIPPED_ROUTES,
+        description="The route files: the payment flow's folders (`ingest/`, `process/`, "
+        "`reconcile/`) and routes of your own beside them; by default those shipped in "
+        "`config/routes`.",
     )
     api_clients_file: Path | None = Field(
         default=None,
@@ -160,6 +172,30 @@ class Settings(BaseSettings):
     api_rate_burst: int = Field(
         default=40, ge=1, description="Requests a client may send at once, unless its entry says."
     )
+
+    @field_validator("reconcile_ledgers", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(url.strip() for url in value.split(",") if url.strip())
+        return value
+
+
+def load_prefixed(
+    model: type[PrefixedSettings], prefix: str, also: Collection[str] = ()
+) -> PrefixedSettings:
+    """``model`` (whose variables start with ``prefix``) from the environment;
+    InvalidSettings names every ``prefix`` variable that is wrong or that neither it nor
+    ``also`` (read by another service of the same environment) reads."""
+    known = {prefix + name.upper() for name in model.model_fields} | set(also)
+    problems = unknown_variables(prefix, known, os.environ)
+    try:
+        settings = model()
+    except ValidationError as error:
+        problems += str(InvalidSettings.of(error, prefix)).splitlines()
+    if problems:
+        raise InvalidSettings(problems)
+    return settings
 
 
 def load_settings() -> Settings:

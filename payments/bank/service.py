@@ -12,7 +12,6 @@ outcome for Prometheus.
 from __future__ import annotations
 
 import logging
-import os
 import re
 import sys
 from http import HTTPStatus
@@ -20,14 +19,14 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from components.http.codec import JSON
 from components.http.consumer import check_media_type
 from components.http.problem import FieldError, ProblemError, problem_middleware
 from components.http.server import plain_answers, single_query_middleware
-from config.settings import InvalidSettings, Settings, unknown_variables
+from config.settings import InvalidSettings, Settings, load_prefixed
 from endpoints.json_codec import decode_json, encode_json
 from observability.metrics import metrics_handler
 from payments.bank.simulated import SimulatedBank
@@ -82,15 +81,7 @@ def load_bank_settings() -> BankSettings:
     that is wrong or that neither the bank nor the services read (one environment
     often serves both: the services' ``GATEWAY_URL`` is no mistake here)."""
     of_services = {name.upper() for name in Settings.model_fields if name.startswith("gateway_")}
-    known = {_PREFIX + name.upper() for name in BankSettings.model_fields} | of_services
-    problems = unknown_variables(_PREFIX, known, os.environ)
-    try:
-        settings = BankSettings()
-    except ValidationError as error:
-        problems += str(InvalidSettings.of(error, _PREFIX)).splitlines()
-    if problems:
-        raise InvalidSettings(problems)
-    return settings
+    return load_prefixed(BankSettings, _PREFIX, of_services)
 
 
 def create_bank_app(bank: SimulatedBank) -> web.Application:

@@ -5,6 +5,8 @@ does; ``payments.contracts.files`` writes it beside the messages' JSON Schemas."
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from importlib.metadata import version
 from typing import Any, Literal, NamedTuple
 
@@ -89,12 +91,15 @@ def _message(model: type[Message], title: str, summary: str, header_schema: str)
 
 class Channel(NamedTuple):
     address: str
-    message_id: str  # its one message, in components/messages
+    message_id: str | None  # its one message, in components/messages; None: not described
     description: str
 
 
+Action = Literal["send", "receive"]
+
+
 class Operation(NamedTuple):
-    action: Literal["send", "receive"]
+    action: Action
     channel_id: str
     service: str  # a tag: which service does it
     summary: str
@@ -147,14 +152,71 @@ OPERATIONS = {
 }
 
 
+class TopicUse(NamedTuple):
+    """A loaded route that sends to or receives from a topic (its name without
+    KAFKA_TOPIC_PREFIX), run by ``service`` (ingestion, processor, every service)."""
+
+    topic: str
+    action: Action
+    route_id: str
+    service: str
+
+
+def _derived(
+    uses: Sequence[TopicUse], known: dict[str, Channel]
+) -> tuple[dict[str, Channel], dict[str, Operation]]:
+    """The channels and operations of what the routes use: the flow's own topics as
+    described above, any other as a topic of those routes, its messages undescribed."""
+    channels: dict[str, Channel] = {}
+    operations: dict[str, Operation] = {}
+    by_address = {channel.address: channel_id for channel_id, channel in known.items()}
+    for (topic, action), found in _grouped(uses).items():
+        routes = ", ".join(sorted({use.route_id for use in found}))
+        channel_id = by_address.get(topic) or _camel(topic)
+        own = [
+            (operation_id, operation)
+            for operation_id, operation in OPERATIONS.items()
+            if operation.channel_id == channel_id and operation.action == action
+        ]
+        if own and channel_id in known:
+            channels[channel_id] = known[channel_id]
+            operations.update(own)
+            continue
+        channels.setdefault(
+            channel_id,
+            Channel(topic, None, "A topic of the edited flow; its messages are what it sends."),
+        )
+        services = sorted({use.service for use in found})
+        verb = "Send to" if action == "send" else "Receive from"
+        operations[f"{action}{channel_id[0].upper()}{channel_id[1:]}"] = Operation(
+            action, channel_id, ", ".join(services), f"{verb} it: route {routes}."
+        )
+    return channels, operations
+
+
+def _grouped(uses: Sequence[TopicUse]) -> dict[tuple[str, Action], list[TopicUse]]:
+    grouped: dict[tuple[str, Action], list[TopicUse]] = {}
+    for use in uses:
+        grouped.setdefault((use.topic, use.action), []).append(use)
+    return grouped
+
+
+def _camel(topic: str) -> str:
+    """``payment.audit`` → ``paymentAudit``: a channel id of the topic's name."""
+    words = [word for word in re.split(r"[^A-Za-z0-9]+", topic) if word]
+    return words[0].lower() + "".join(word[:1].upper() + word[1:] for word in words[1:])
+
+
 def _operation(operation: Operation, channel: Channel) -> dict[str, Any]:
     described: dict[str, Any] = {
         "action": operation.action,
         "channel": _ref("channels", operation.channel_id),
-        "messages": [_ref("channels", operation.channel_id, "messages", channel.message_id)],
         "summary": operation.summary,
         "tags": [{"name": operation.service}],
     }
+    if channel.message_id is not None:
+        messages = [_ref("channels", operation.channel_id, "messages", channel.message_id)]
+        described["messages"] = messages
     if operation.action == "receive":
         group = {"type": "string", "enum": [PROCESSOR_GROUP]}
         described["bindings"] = {
@@ -163,8 +225,20 @@ def _operation(operation: Operation, channel: Channel) -> dict[str, Any]:
     return described
 
 
-def document() -> dict[str, Any]:
-    channels = _channels()
+def _channel(channel: Channel) -> dict[str, Any]:
+    described: dict[str, Any] = {"address": channel.address, "description": channel.description}
+    if channel.message_id is not None:
+        message = _ref("components", "messages", channel.message_id)
+        described["messages"] = {channel.message_id: message}
+    return described
+
+
+def document(uses: Sequence[TopicUse] | None = None) -> dict[str, Any]:
+    """The document of the payment flow's topics, or of those ``uses`` names: what a
+    service's loaded routes send to and receive from, its flow as edited."""
+    channels, operations = _channels(), OPERATIONS
+    if uses is not None:
+        channels, operations = _derived(uses, channels)
     messages = {
         "executePaymentCommand": _message(
             ExecutePaymentCommand,
@@ -198,19 +272,10 @@ def document() -> dict[str, Any]:
             ),
         },
         "defaultContentType": "application/json",
-        "channels": {
-            channel_id: {
-                "address": channel.address,
-                "description": channel.description,
-                "messages": {
-                    channel.message_id: _ref("components", "messages", channel.message_id)
-                },
-            }
-            for channel_id, channel in channels.items()
-        },
+        "channels": {channel_id: _channel(channel) for channel_id, channel in channels.items()},
         "operations": {
             operation_id: _operation(operation, channels[operation.channel_id])
-            for operation_id, operation in OPERATIONS.items()
+            for operation_id, operation in operations.items()
         },
         "components": {
             "messages": messages,

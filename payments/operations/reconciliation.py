@@ -23,6 +23,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, S
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -212,6 +213,21 @@ async def statement_pages(path: Path) -> AsyncIterator[Sequence[Booking]]:
 BookingSource = Callable[[], AsyncIterator[Sequence[Booking]]]
 
 
+def banks_ledgers(gateway_url: str, more: Sequence[str] = ()) -> BookingSource:
+    """The ledgers of the bank at ``gateway_url`` and of ``more`` banks (RECONCILE_LEDGERS),
+    one after the other: the bookings of a flow that pays through all of them."""
+    return chained(partial(bank_ledger, gateway_url), *(partial(bank_ledger, url) for url in more))
+
+
+def chained(*sources: BookingSource) -> BookingSource:
+    async def every() -> AsyncIterator[Sequence[Booking]]:
+        for source in sources:
+            async for page in source():
+                yield page
+
+    return every
+
+
 class Reconciler:
     """The check as a route's processor: each run's report becomes the exchange's body
     and ``last``, and the gauge holds its mismatches by kind."""
@@ -245,7 +261,7 @@ async def run(settings: Settings, argv: Sequence[str]) -> int:
         if args.statement is not None:
             bookings = statement_pages(args.statement)
         elif settings.gateway_url:
-            bookings = bank_ledger(settings.gateway_url)
+            bookings = banks_ledgers(settings.gateway_url, settings.reconcile_ledgers)()
         else:
             raise StatementError("no bank to compare with: set GATEWAY_URL or give --statement")
         store = store_for(settings)

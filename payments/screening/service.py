@@ -23,7 +23,6 @@ so is an empty entry (a trailing ``;``). Anything else stops the start, naming t
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -37,7 +36,7 @@ from components.http.codec import JSON
 from components.http.consumer import check_media_type, repeated_member_problem
 from components.http.problem import ProblemError, problem_middleware, validation_problem
 from components.http.server import plain_answers, single_query_middleware
-from config.settings import InvalidSettings, unknown_variables
+from config.settings import load_prefixed
 from endpoints.json_codec import RepeatedMember, decode_json, encode_json
 from payments.domain.accounts import normalize_account
 from payments.domain.failures import REASON_SHOWN
@@ -108,15 +107,7 @@ class ScreeningSettings(BaseSettings):
 def load_screening_settings() -> ScreeningSettings:
     """The screening service's settings; InvalidSettings names every ``SCREENING_*``
     variable that is wrong or that it does not read."""
-    known = {_PREFIX + name.upper() for name in ScreeningSettings.model_fields}
-    problems = unknown_variables(_PREFIX, known, os.environ)
-    try:
-        settings = ScreeningSettings()
-    except ValidationError as error:
-        problems += str(InvalidSettings.of(error, _PREFIX)).splitlines()
-    if problems:
-        raise InvalidSettings(problems)
-    return settings
+    return load_prefixed(ScreeningSettings, _PREFIX)
 
 
 def create_screening_app(settings: ScreeningSettings) -> web.Application:

@@ -6,7 +6,8 @@
 - ``/console``: an operator's key once operators are configured; with clients but no
   operators it is closed (it shows every client's orders). Browsers send the key as
   HTTP Basic credentials (any user name), so the refusal asks for those.
-- ``/metrics``: an operator's key once operators are configured, else open.
+- ``/metrics`` and ``/asyncapi.json`` (the topics and the routes that use them): an
+  operator's key once operators are configured, else open.
 - ``/health/*`` and ``/openapi.json``: always open (probes and tooling).
 
 A refusal never tells whether a key exists: a wrong key and a missing one answer
@@ -39,6 +40,7 @@ from payments.service.errors import ConfigurationError
 logger = logging.getLogger(__name__)
 
 METRICS_PATH = "/metrics"
+ASYNCAPI_PATH = "/asyncapi.json"
 API_KEY_HEADER = "X-API-Key"
 _CLIENT_CHALLENGE = 'Bearer realm="payment-orders"'
 _OPERATOR_CHALLENGE = 'Basic realm="operators", charset="UTF-8"'
@@ -137,11 +139,16 @@ class AccessPolicy:
             raise _unauthorized(_OPERATOR_CHALLENGE, "an operator")
         return operator.id
 
-    async def metrics(self, request: web.Request) -> str:
+    async def operator_if_any(self, request: web.Request) -> str:
         return await self.operator(request) if self.registry.operators else ANONYMOUS_CLIENT
 
     def checks(self) -> Mapping[str, Check]:
-        return {ORDERS_PATH: self.client, CONSOLE_PATH: self.operator, METRICS_PATH: self.metrics}
+        return {
+            ORDERS_PATH: self.client,
+            CONSOLE_PATH: self.operator,
+            METRICS_PATH: self.operator_if_any,
+            ASYNCAPI_PATH: self.operator_if_any,
+        }
 
     def install(self, app: web.Application) -> None:
         app.middlewares.append(access_middleware(self.checks()))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 from aiohttp import web
 
@@ -26,6 +26,8 @@ from observability.metrics import metrics_handler, service_registry
 from payments.bank import SimulatedBank
 from payments.console import add_console
 from payments.console.api import DeadLetterSource
+from payments.contracts.asyncapi import TopicUse
+from payments.contracts.asyncapi import document as asyncapi_document
 from payments.contracts.openapi import openapi_document
 from payments.domain.store import OrderStore, StoreUnavailable
 from payments.domain.topics import PROCESSOR_GROUP, TopicNames
@@ -33,25 +35,25 @@ from payments.gateway import GatewayComponent
 from payments.lifecycle.execution import Execution
 from payments.lifecycle.ingestion import Ingestion
 from payments.operations.dead_letters import latest_dead_letters
-from payments.operations.reconciliation import BookingSource, Reconciler, bank_ledger, ledger_pages
-from payments.operations.statements import Booking, ledger_bookings
-from payments.service.access import METRICS_PATH, AccessPolicy, access_policy
-from payments.service.errors import ConfigurationError, ServerUnreachable
-from payments.service.flow import (
-    EXECUTE_ROUTE,
-    Topology,
-    gateway_retry_policy,
-    ingestion_routes,
-    processor_routes,
-    reconciliation_route,
+from payments.operations.reconciliation import (
+    BookingSource,
+    Reconciler,
+    banks_ledgers,
+    ledger_pages,
 )
+from payments.operations.statements import Booking, ledger_bookings
+from payments.service.access import ASYNCAPI_PATH, METRICS_PATH, AccessPolicy, access_policy
+from payments.service.beans import execution_beans, ingestion_beans, reconciliation_beans
+from payments.service.errors import ConfigurationError, ServerUnreachable
+from payments.service.flow import EXECUTE_ROUTE, Topology, load_flow, topic_uses
 from payments.service.metrics import PaymentMetrics
 from payments.service.observed_store import ObservedOrderStore
+from payments.service.safety import check_flow
 from payments.service.topics import ensure_topics
 from payments.stores import store_for
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
-from routes.yaml import load_route_directory, settings_properties
+from routes.yaml import settings_properties
 
 logger = logging.getLogger(__name__)
 
@@ -178,36 +180,32 @@ def build_service(
         )
     )
     observed = ObservedOrderStore(store, metrics)
-    builder = RouteBuilder()
+    folders: list[str] = []
+    beans: dict[str, Any] = {}
     if mode in ("all", "ingest"):
-        ingestion_routes(
-            builder,
-            Ingestion(observed),
-            topology,
-            settings.recovery_period,
-            settings.recovery_after,
-        )
+        folders.append("ingest")
+        beans |= ingestion_beans(Ingestion(observed), settings.recovery_after)
     if mode in ("all", "ingest") and settings.reconcile_period is not None:
         reconciler = Reconciler(
             store, _bookings(settings, bank, mode), metrics.reconciliation_mismatches
         )
-        reconciliation_route(builder, reconciler, settings.reconcile_period)
+        folders.append("reconcile")
+        beans |= reconciliation_beans(reconciler)
     else:
         reconciler = None
     if mode in ("all", "process"):
-        retry = gateway_retry_policy(
-            settings.gateway_max_redeliveries,
-            settings.gateway_redelivery_delay,
-            settings.gateway_backoff_multiplier,
-            settings.gateway_max_redelivery_delay,
-        )
-        processor_routes(builder, Execution(observed), topology, retry)
-    if settings.routes_dir.is_dir():
-        properties = settings_properties(settings.model_dump())  # {{gateway.url}} …
-        load_route_directory(settings.routes_dir, builder, properties=properties)
+        folders.append("process")
+        beans |= execution_beans(Execution(observed))
+    for name, bound in beans.items():
+        engine.bind(name, bound)
+    builder = RouteBuilder()
+    properties = settings_properties(settings.model_dump())  # {{gateway.url}} …
+    load_flow(settings.routes_dir, folders, builder, properties | topology.properties())
+    check_flow(builder.routes, topology, "ingest" in folders, "process" in folders)
+    uses = topic_uses(builder, settings.kafka_topic_prefix) if kafka is not None else None
     engine.add_routes(builder)
     service = PaymentService(mode, settings, engine, http, store, metrics, access, kafka, bank)
-    _add_service_endpoints(http.app, service, openapi=mode != "process")
+    _add_service_endpoints(http.app, service, openapi=mode != "process", topics=uses)
     if mode != "process":
         letters: DeadLetterSource | None = None
         if settings.kafka_bootstrap_servers:
@@ -223,11 +221,11 @@ def build_service(
 
 
 def _bookings(settings: Settings, bank: SimulatedBank | None, mode: Mode) -> BookingSource:
-    """Where the reconciliation reads the bookings: the bank of GATEWAY_URL, or the
-    in-process bank that ``all`` pays through."""
+    """Where the reconciliation reads the bookings: the bank of GATEWAY_URL (and those of
+    RECONCILE_LEDGERS), or the in-process bank that ``all`` pays through."""
     url = settings.gateway_url
     if url:
-        return partial(bank_ledger, url)
+        return banks_ledgers(url, settings.reconcile_ledgers)
     if mode == "ingest" or bank is None:
         raise ConfigurationError(
             "RECONCILE_PERIOD needs GATEWAY_URL: the ingestion service pays through no bank"
@@ -242,8 +240,14 @@ def _bookings(settings: Settings, bank: SimulatedBank | None, mode: Mode) -> Boo
     return partial(ledger_pages, in_process)
 
 
-def _add_service_endpoints(app: web.Application, service: PaymentService, openapi: bool) -> None:
-    """Health for every mode; the API's OpenAPI document where the API is served.
+def _add_service_endpoints(
+    app: web.Application,
+    service: PaymentService,
+    openapi: bool,
+    topics: list[TopicUse] | None,
+) -> None:
+    """Health for every mode; the API's OpenAPI document where the API is served; the
+    AsyncAPI document of the topics its routes use, as loaded, where they are Kafka's.
     Readiness answers 503 naming what is down, in ``down`` and in its check."""
 
     async def live(_: web.Request) -> web.Response:
@@ -267,3 +271,10 @@ def _add_service_endpoints(app: web.Application, service: PaymentService, openap
             return web.json_response(document)
 
         app.router.add_get("/openapi.json", describe)
+    if topics is not None:
+        asyncapi = asyncapi_document(topics)
+
+        async def describe_topics(_: web.Request) -> web.Response:
+            return web.json_response(asyncapi)
+
+        app.router.add_get(ASYNCAPI_PATH, describe_topics)

@@ -1,96 +1,39 @@
-"""The payment routes: the HTTP API, the lifecycle up to the execution command, the
-execution itself and the recovery sweep, written in the engine's DSL.
+"""The payment flow a service runs: the route files of ``ROUTES_DIR`` (``config/routes``)
+in Camel 4's YAML, bound to the lifecycle's processors by name (``beans``), checked for
+the flow's promises before anything starts (``safety``).
 
-Where commands and events travel is a ``Topology`` of endpoint URIs: Kafka topics
-with real servers, ``seda:`` queues when embedded. The routes are the same, but for
-when an order's command is settled: once on Kafka, or, on an in-process queue that a
-restart empties, once the order ended. Every store write is a batch step, so the
-orders that reach it together share one store call (``STORE_BATCH``).
+Each service loads its folders, then the files at the folder's top, which every service
+runs: ``ingest/`` the API and the lifecycle up to the execution command, ``process/``
+the execution, ``reconcile/`` the reconciliation with the bank (when
+``RECONCILE_PERIOD`` is set). Where commands and events travel is a ``Topology`` of
+endpoint URIs, which the files read as placeholders (``{{payment.commands}}`` …):
+Kafka topics with real servers, ``seda:`` queues when embedded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from functools import partial
-from typing import TypedDict
+from pathlib import Path
 
-from pydantic import ValidationError
-
-from components.http import ProblemError
-from endpoints.exchange import Exchange
-from endpoints.headers import CORRELATION_ID, HTTP_PRINCIPAL, KAFKA_KEY, TRACE_CONTEXT
-from endpoints.redelivery_policy import RedeliveryPolicy
-from payments.api import answers
-from payments.api.answers import ORDERS_PATH
-from payments.api.queries import OrderQueries
-from payments.domain.rejections import Rejected
-from payments.domain.store import StoreUnavailable
+from payments.contracts.asyncapi import Action, TopicUse
 from payments.domain.topics import TopicNames
-from payments.gateway import TransientGatewayError
-from payments.lifecycle.execution import EventInFlight, Execution
-from payments.lifecycle.ingestion import Ingestion
-from payments.lifecycle.keys import CLIENT_ID, NEXT, ORDER_CREATED, ORDER_ID, Next
-from payments.operations.reconciliation import Reconciler
-from routes.definition import dead_letter_channel, default_error_handler
-from routes.dsl import RouteBuilder, RouteDsl
-from routes.expressions import body, exchange_property, header
-from routes.simple import Simple, simple
+from routes.dsl import RouteBuilder
+from routes.walk import targets, walk
+from routes.yaml import RouteConfigError, load_route_directory, load_routes
 
 # The ids of the routes that others look up (readiness, the console).
-CREATE_ROUTE = "create-payment-order"
 EXECUTE_ROUTE = "execute-payment-order"
-FAIL_ROUTE = "fail-payment-order"
-RECOVER_ROUTE = "recover-payment-orders"
-RECONCILE_ROUTE = "reconcile-payment-orders"
-
-LIFECYCLE_QUEUE = "seda:payment-lifecycle?concurrentConsumers=256&size=10000"
-ADVANCE = "direct:advance-payment-order"
-# Where a command whose retries ran out goes: its order is failed there, its event
-# published and the command dead-lettered.
-FAIL = "direct:fail-payment-order"
-
-
-class BatchRules(TypedDict):
-    size: int
-    timeout: float
-
 
 # The group commit of every store write: up to this many orders in one call, none of
-# them waiting more than this many seconds for the others.
-STORE_BATCH = BatchRules(size=256, timeout=0.005)
+# them waiting more than this for the others ({{payment.batch.size}}, …timeout}}).
+BATCH_SIZE = 256
+BATCH_TIMEOUT = "5ms"
 
 # A worker takes what Kafka fetched (what arrives within POLL_TIMEOUT more) as one
 # batch, and works on up to BATCHES_IN_FLIGHT at once: a batch holds its place until
 # its last event is marked, so a few in flight keep a trickle of orders from queueing.
 POLL_TIMEOUT = 0.002
 BATCHES_IN_FLIGHT = 4
-
-# Seconds between two folds of the store's recent writes into what its listings and
-# counts read (``OrderStore.summarise``).
-SUMMARY_PERIOD = 1.0
-
-# A store or broker outage: retry a little, then fail the exchange so its source
-# (a Kafka record, the recovery sweep) brings it back later. Never dead-lettered.
-OUTAGE_RETRY = RedeliveryPolicy(
-    maximum_redeliveries=3,
-    redelivery_delay=0.2,
-    use_exponential_backoff=True,
-    backoff_multiplier=2,
-    maximum_redelivery_delay=2,
-)
-
-
-# Waiting for the worker that just ended an order to mark its event published: long
-# enough to outlast ``Execution.event_grace`` (about 8 s in all), then the exchange fails
-# and Kafka brings the command back.
-EVENT_WAIT = RedeliveryPolicy(
-    maximum_redeliveries=6,
-    redelivery_delay=0.25,
-    use_exponential_backoff=True,
-    backoff_multiplier=2,
-    maximum_redelivery_delay=2,
-)
 
 
 @dataclass(frozen=True)
@@ -134,187 +77,67 @@ class Topology:
             gateway=gateway,
         )
 
+    def properties(self) -> dict[str, str]:
+        """What the route files read of it, and of the group commit."""
+        return {
+            "payment.commands": self.commands,
+            "payment.commands.consumer": self.commands_in,
+            "payment.commands.durable": str(self.durable).lower(),
+            "payment.commands.inProcess": str(not self.durable).lower(),
+            "payment.deadLetter": self.dead_letter,
+            "payment.executed": self.executed,
+            "payment.failed": self.failed,
+            "payment.gateway": self.gateway,
+            "payment.batch.size": str(BATCH_SIZE),
+            "payment.batch.timeout": BATCH_TIMEOUT,
+        }
 
-def _api(builder: RouteBuilder, method: str, path: str, route_id: str) -> RouteDsl:
-    return (
-        builder.from_(f"http:{path}?method={method}&maxBodySize=16384")
-        .route_id(route_id)
-        .on_exception(StoreUnavailable)
-        .process(answers.store_unavailable)
-        .end()
-        .on_exception(Rejected, log_level="INFO")
-        .process(answers.refused)
-        .end()
-        # What the client got wrong: its answer says so, and the access log has it.
-        .on_exception(ProblemError, ValidationError, log_level="INFO")
-        .end()
-    )
 
-
-def ingestion_routes(
-    builder: RouteBuilder,
-    lifecycle: Ingestion,
-    topology: Topology,
-    recovery_period: float,
-    recovery_after: float,
+def load_flow(
+    routes_dir: Path, folders: list[str], builder: RouteBuilder, properties: dict[str, str]
 ) -> None:
-    """The API, and the lifecycle up to the execution command. An order is stored
-    PENDING before the API answers; the rest runs after, so a crash in between leaves
-    a PENDING order that the recovery sweep finishes."""
-    (
-        _api(builder, "POST", ORDERS_PATH, CREATE_ROUTE)
-        .set_header(CLIENT_ID, header(HTTP_PRINCIPAL))
-        .process(lifecycle.receive)
-        .batch(lifecycle.create_all, **STORE_BATCH)
-        .process(answers.placed)
-        .filter(exchange_property(ORDER_CREATED))
-        .to(LIFECYCLE_QUEUE)
-    )
-    queries = OrderQueries(lifecycle.store)
-    _api(builder, "GET", f"{ORDERS_PATH}/{{id}}", "get-payment-order").process(queries.get)
-    _api(builder, "GET", f"{ORDERS_PATH}/{{id}}/history", "get-payment-order-history").process(
-        queries.history
-    )
-    _api(builder, "GET", ORDERS_PATH, "list-payment-orders").process(queries.list_orders)
-    (
-        builder.from_(LIFECYCLE_QUEUE)
-        .route_id("queue-payment-order")
-        # The request ends here: its headers go no further but its correlation and trace.
-        .remove_headers("*", CORRELATION_ID, *TRACE_CONTEXT)
-        .to(ADVANCE)
-    )
-    advance = (
-        builder.from_(ADVANCE)
-        .route_id("advance-payment-order")
-        .error_handler(default_error_handler(OUTAGE_RETRY))
-        .batch(lifecycle.advance_all, **STORE_BATCH)
-        .set_header(KAFKA_KEY, exchange_property(ORDER_ID))
-        .to(topology.commands)
-    )
-    if topology.durable:
-        advance.batch(lifecycle.settle_all, **STORE_BATCH)
-    (
-        builder.from_(f"timer:payment-recovery?period={_ms(recovery_period)}&delay=0")
-        .route_id(RECOVER_ROUTE)
-        .process(partial(lifecycle.unfinished, older_than=timedelta(seconds=recovery_after)))
-        # All at once, so that the advance writes them together.
-        .split(body(), parallel_processing=True)
-        .to(ADVANCE)
-        .end()
-    )
-
-    async def summarise(exchange: Exchange) -> None:
-        await lifecycle.store.summarise()
-
-    (
-        builder.from_(f"timer:payment-summary?period={_ms(SUMMARY_PERIOD)}&delay=0")
-        .route_id("summarise-payment-orders")
-        .on_exception(StoreUnavailable, log_level="DEBUG")  # readiness says the store is down
-        .end()
-        .process(summarise)
-    )
-
-
-def next_is(step: Next) -> Simple:
-    """Whether the execution decided ``step`` for this command (``payments.lifecycle.keys``)."""
-    return simple(f"${{exchangeProperty.{NEXT}}} == '{step}'")
-
-
-def processor_routes(
-    builder: RouteBuilder,
-    execution: Execution,
-    topology: Topology,
-    gateway_retry: RedeliveryPolicy,
-) -> None:
-    """Execute each command once, on what the execution decides for it (``Next``): pay
-    the order, then publish its event; publish the event a crash left owed; or nothing,
-    for a duplicate. Transient gateway errors are retried with backoff; what still fails
-    goes to ``FAIL``; an outage of the store fails the exchange so the command is read
-    again later; an event another worker may be publishing right now is waited for. The
-    event of an ended order is marked published once on Kafka."""
-    execute = (
-        builder.from_(topology.commands_in)
-        .route_id(EXECUTE_ROUTE)
-        # A failure to fail the order (the store is down) fails the exchange, so Kafka
-        # brings the command back: never a command counted as handled with its order
-        # left EXECUTING.
-        .error_handler(
-            dead_letter_channel(
-                FAIL,
-                gateway_retry,
-                use_original_message=True,  # the command as it arrived, for a re-drive
-                dead_letter_handle_new_exception=False,
+    """Each of ``folders`` of ``routes_dir``, then its top: RouteConfigError when a
+    folder the service runs is missing or empty, or a file is wrong."""
+    for name in folders:
+        folder = routes_dir / name
+        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+        if not files:
+            raise RouteConfigError(
+                f"{folder}: no route files; the service runs the routes of {name}/ "
+                f"(copy them from config/routes/{name}/)"
             )
-        )
-        # These fail the exchange, so Kafka brings the command back later: a policy with
-        # a step of its own does (one without would leave it to the dead-letter channel).
-        .on_exception(StoreUnavailable, redelivery=OUTAGE_RETRY)
-        .log("the store is unavailable: the command is read again later", "DEBUG")
-        .end()
-        .on_exception(EventInFlight, redelivery=EVENT_WAIT)
-        .log("another worker publishes the event: the command is read again later", "DEBUG")
-        .end()
-        .process(execution.begin)
-        .batch(execution.claim_all, **STORE_BATCH)
-        .process(execution.decide)
-        .filter(next_is(Next.PAY))
-        .to(topology.gateway)
-        .batch(execution.complete_all, **STORE_BATCH)
-        .process(execution.decide)  # another worker ended the order first
-        .end()
-        .set_header(KAFKA_KEY, exchange_property(ORDER_ID))
-        .choice()
-        .when(next_is(Next.PUBLISH_EXECUTED))
-        .to(topology.executed)
-        .batch(execution.events_published_all, **STORE_BATCH)
-        .when(next_is(Next.PUBLISH_FAILED))
-        .to(topology.failed)
-        .batch(execution.events_published_all, **STORE_BATCH)
-        .end()
-    )
-    # The command as it arrived goes to the dead-letter topic first, so that a crash
-    # in what follows repeats all of it rather than losing the record; an order that
-    # FAILED has its dead letter already.
-    fail = (
-        builder.from_(FAIL)
-        .route_id(FAIL_ROUTE)
-        .error_handler(default_error_handler(OUTAGE_RETRY))
-        .to(topology.dead_letter)
-        .process(execution.fail)
-        .filter(next_is(Next.PUBLISH_FAILED))
-        .set_header(KAFKA_KEY, exchange_property(ORDER_ID))
-        .to(topology.failed)
-        .batch(execution.events_published_all, **STORE_BATCH)
-        .end()
-    )
-    if not topology.durable:  # the order ended: a restart has nothing left to resend
-        execute.batch(execution.settle_all, **STORE_BATCH)
-        fail.batch(execution.settle_all, **STORE_BATCH)
+        for path in files:
+            load_routes(path, builder, properties=properties)
+    load_route_directory(routes_dir, builder, properties=properties)
 
 
-def reconciliation_route(builder: RouteBuilder, reconciler: Reconciler, period: float) -> None:
-    """The orders against the bank's bookings every ``period`` seconds (RECONCILE_PERIOD)."""
-    (
-        builder.from_(f"timer:payment-reconciliation?period={_ms(period)}&delay=0")
-        .route_id(RECONCILE_ROUTE)
-        .process(reconciler)
-    )
+# The service each folder of the flow is run by, as the AsyncAPI document tags it.
+_SERVICES = {"ingest": "ingestion", "reconcile": "ingestion", "process": "processor"}
 
 
-def _ms(seconds: float) -> int:
-    """A timer's period (milliseconds, as Camel's) from the settings' seconds."""
-    return max(1, round(seconds * 1000))
-
-
-def gateway_retry_policy(
-    maximum_redeliveries: int, delay: float, multiplier: float, maximum_delay: float
-) -> RedeliveryPolicy:
-    return RedeliveryPolicy(
-        maximum_redeliveries=maximum_redeliveries,
-        redelivery_delay=delay,
-        use_exponential_backoff=True,
-        backoff_multiplier=multiplier,
-        maximum_redelivery_delay=maximum_delay,
-        jitter=True,
-        retry_on=lambda error: isinstance(error, TransientGatewayError),
-    )
+def topic_uses(builder: RouteBuilder, prefix: str) -> list[TopicUse]:
+    """The Kafka topics the loaded routes receive from and send to (their steps, their
+    onException steps, their dead-letter channels), without the topic prefix: what the
+    AsyncAPI document of this flow, as edited, describes."""
+    configurations = {c.id: c for c in builder.route_configurations}
+    uses: list[TopicUse] = []
+    for route in builder.routes:
+        if route.route_configuration_ids:  # those it names, as the engine takes them
+            ids = route.route_configuration_ids  # one unknown is the engine's to report
+            named = [configurations[i] for i in ids if i in configurations]
+            policies = [p for c in named for p in c.on_exceptions]
+            handlers = [route.error_handler, *(c.error_handler for c in named)]
+        else:  # those for every route that names none
+            policies = builder.on_exceptions
+            handlers = [route.error_handler, builder.default_error_handler]
+        found: list[tuple[Action, str]] = [("receive", route.from_uri)]
+        for steps in (route.steps, *(policy.steps for policy in policies)):
+            found += [("send", uri) for p in walk(route, steps) for uri in targets(p.step)]
+        found += [("send", h.dead_letter_uri) for h in handlers if h and h.dead_letter_uri]
+        service = _SERVICES.get(Path(route.source).parent.name, "every service")
+        for action, uri in found:
+            scheme, _, address = uri.partition("?")[0].partition(":")
+            if scheme == "kafka":
+                topic = address.removeprefix(prefix)
+                uses.append(TopicUse(topic, action, route.route_id or route.from_uri, service))
+    return uses

@@ -1,13 +1,16 @@
 """A start that cannot go on says why in one line and exits non-zero: a ``.env`` key
-that is no setting (2), a server the settings name that does not answer (1)."""
+that is no setting (2), a route file with a mistake or a flow that would break its
+promises (2), a server the settings name that does not answer (1)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from config.settings import SHIPPED_ROUTES
 from infra.server import free_port
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -95,3 +98,43 @@ def test_the_simulated_bank_refuses_a_gateway_variable_no_setting_reads(tmp_path
     ]
     assert lines[2].startswith("GATEWAY_SEED: Input should be a valid integer")
     assert len(lines) == 3
+
+
+def edited_flow(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    """A copy of the shipped flow with one edit in ``file``; the copy's folder."""
+    routes = tmp_path / "routes"
+    shutil.copytree(SHIPPED_ROUTES, routes, ignore=shutil.ignore_patterns("examples"))
+    edited = routes / file
+    text = edited.read_text()
+    assert text.count(old) == 1
+    edited.write_text(text.replace(old, new))
+    return routes
+
+
+def test_a_mistake_in_an_edited_route_file_stops_the_start_naming_file_route_and_key(
+    tmp_path: Path,
+) -> None:
+    routes = edited_flow(tmp_path, "ingest/api.yaml", "- setHeader: {name:", "- set-header: {name:")
+    result = start(tmp_path, ROUTES_DIR=str(routes))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.splitlines()[-2:] == [
+        f"app.py: {routes / 'ingest' / 'api.yaml'}: 1 problem:",
+        "  route 'create-payment-order': from.steps[0].set-header: unknown step 'set-header'; "
+        "write 'setHeader': Camel 4 keys are camelCase (kebab-case went in 4.13)",
+    ]
+
+
+def test_a_flow_that_would_pay_before_claiming_refuses_to_start(tmp_path: Path) -> None:
+    claim = "        - process: {ref: readCommand}\n"
+    routes = edited_flow(
+        tmp_path, "process/execution.yaml", claim, claim + '        - to: "{{payment.gateway}}"\n'
+    )
+    result = start(tmp_path, ROUTES_DIR=str(routes))
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-2:] == [
+        "app.py: the payment flow would break its promises:",
+        f"  {routes / 'process' / 'execution.yaml'}: route 'execute-payment-order': a payment is "
+        "claimed before the bank is called: to gateway:simulated before claimPayments and "
+        "decidePayment",
+    ]

@@ -11,8 +11,8 @@ from prometheus_client.metrics_core import HistogramMetricFamily, Metric
 from bench.batches import between, parse
 from routes.batch import SIZE_BUCKETS
 
-CREATE = ("create-payment-order", "batch Ingestion.create_all")
-CLAIM = ("execute-payment-order", "batch Execution.claim_all")
+CREATE = ("create-payment-order", "batch createOrders")
+CLAIM = ("execute-payment-order", "batch claimPayments")
 
 
 def _metrics(groups: dict[tuple[str, str], list[int]]) -> str:

@@ -12,14 +12,14 @@ from bench.report import Level, percentile, summarise, write_reports
 BATCH_SIZES = [
     {
         "route": "create-payment-order",
-        "step": "batch Ingestion.create_all",
+        "step": "batch createOrders",
         "groups": 2,
         "mean": 2.0,
         "histogram": {"1": 1, "2": 0, "4": 1},
     },
     {
         "route": "advance-payment-order",
-        "step": "batch Ingestion.advance_all",
+        "step": "batch advanceOrders",
         "groups": 1,
         "mean": 4.0,
         "histogram": {"1": 0, "2": 0, "4": 1},
@@ -98,7 +98,7 @@ def test_summary_and_reports_of_a_kafka_run(tmp_path: Path) -> None:
         "the idle services and Kafka used 2.7% of the CPU"
     ) in table
     assert "| closed c=2 | 4 | 2.0 | 2.7 | 8.0 | 34% |" in table
-    assert "- closed c=2: create_all 2.0, advance_all 4.0\n" in table
+    assert "- closed c=2: createOrders 2.0, advanceOrders 4.0\n" in table
     assert figures["setup"]["store"] == "FerretDB v1.24.2 on PostgreSQL 15"
     assert figures["levels"][0]["not_executed"] == 1
     assert figures["levels"][0]["batch_sizes"] == BATCH_SIZES
@@ -145,6 +145,6 @@ def test_an_embedded_run_has_no_store_limit(tmp_path: Path) -> None:
     ) in table
     assert "Raw limits" not in table
     assert "| closed c=2 | 4 | 2.0 | 2.7 | — | — |" in table
-    assert "- closed c=2: create_all 2.0, advance_all 4.0\n" in table
+    assert "- closed c=2: createOrders 2.0, advanceOrders 4.0\n" in table
     assert figures["levels"][0]["store_limit_per_s"] is None
     assert figures["levels"][0]["of_store_limit"] is None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
@@ -57,20 +56,8 @@ def test_the_documented_examples_are_twins(tmp_path: Path) -> None:
     assert python_example().routes == yaml_example(tmp_path).routes
 
 
-async def test_the_readmes_route_logs_large_orders_only(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    path = tmp_path / "large-orders.yaml"
-    path.write_text(doc_block("yaml", ROOT / "README.md"))
-    engine = Engine()
-    engine.add_routes(load_routes(path))
-    await engine.start()
-    try:
-        with caplog.at_level(logging.WARNING, logger="large"):
-            await engine.send("direct:orders", {"amount": 25_000})
-            await engine.send("direct:orders", {"amount": 70})
-    finally:
-        await engine.stop()
-    assert [r.getMessage() for r in caplog.records if r.name == "large"] == [
-        "Exchange[BodyType: dict, Body: {'amount': 25000}]"
-    ]
+def test_the_readmes_route_is_the_shipped_audit_edit_as_written() -> None:
+    """The README starts from the shipped flow: its excerpt is the audit example's."""
+    excerpt = doc_block("yaml", ROOT / "README.md")
+    audit = ROOT / "config" / "routes" / "examples" / "flow" / "audit" / "process"
+    assert excerpt in (audit / "execution.yaml").read_text()

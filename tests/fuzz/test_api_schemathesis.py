@@ -154,7 +154,6 @@ async def test_the_api_survives_schemathesis(
         "MONGO_DATABASE": tenant,
         "KAFKA_TOPIC_PREFIX": f"{tenant}.",
         "API_CLIENTS_FILE": str(clients),
-        "ROUTES_DIR": str(tmp_path / "no-routes"),
     }
     tally: Counter[str] = Counter()
     async with service_processes(tmp_path) as processes:

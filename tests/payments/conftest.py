@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -11,14 +12,16 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
-from config.settings import Settings
+from config.settings import SHIPPED_ROUTES, Settings
 from infra.server import free_port
 from payments.api.clients import digest
 from payments.bank import SimulatedBank
 from payments.service.build import Mode, PaymentService, build_service
 
 StartService = Callable[..., Awaitable[PaymentService]]
+ServeApp = Callable[[web.Application], Awaitable[str]]
 STOP_BOUND = 60.0  # seconds a service may take to stop
 
 # A payment order every rule accepts; tests change one field at a time.
@@ -28,6 +31,15 @@ VALID_ORDER = {
     "amount": "125.50",
     "currency": "EUR",
 }
+
+
+def routes_beside_the_flow(folder: Path, *files: Path) -> Path:
+    """A routes folder of the shipped payment flow and ``files`` at its top."""
+    for name in ("ingest", "process", "reconcile"):
+        shutil.copytree(SHIPPED_ROUTES / name, folder / name)
+    for file in files:
+        shutil.copy(file, folder / file.name)
+    return folder
 
 
 @pytest.fixture
@@ -60,7 +72,6 @@ async def start_service(
             "processor_concurrency": 8,
             "gateway_redelivery_delay": 0.01,
             "gateway_max_redelivery_delay": 0.05,
-            "routes_dir": tmp_path / "no-routes",
         }
         values.update(overrides)
         service = build_service(Settings(**values), mode, bank=bank)
@@ -117,3 +128,21 @@ def clients_file(tmp_path: Path) -> Path:
     path = tmp_path / "clients.yaml"
     path.write_text(CLIENTS)
     return path
+
+
+@pytest.fixture
+async def serve_app() -> AsyncIterator[ServeApp]:
+    """Serve an app (a simulated bank, a screening service) on a free port of 127.0.0.1;
+    its base URL is returned."""
+    runners: list[web.AppRunner] = []
+
+    async def serve(app: web.Application) -> str:
+        runner = web.AppRunner(app, shutdown_timeout=5)
+        await runner.setup()
+        runners.append(runner)
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        return f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+    yield serve
+    for runner in runners:
+        await runner.cleanup()

@@ -137,14 +137,21 @@ async def test_a_client_over_its_rate_is_answered_429_with_retry_after(
         await answer(response, 200)
 
 
-async def test_health_and_the_api_document_stay_open_and_metrics_and_console_need_operators(
+async def test_health_and_the_api_document_stay_open_and_metrics_topics_and_console_need_operators(
     service: PaymentService, client: aiohttp.ClientSession
 ) -> None:
     url = service.http.url
     for path in ["/health/live", "/health/ready", "/openapi.json"]:
         async with client.get(url + path) as response:
             assert response.status == 200, path
-    for path in ["/metrics", "/console", "/console/api/orders", "/console/api/counts"]:
+    guarded = [
+        "/metrics",
+        "/asyncapi.json",
+        "/console",
+        "/console/api/orders",
+        "/console/api/counts",
+    ]
+    for path in guarded:
         for request_headers in [{}, bearer(KEY_A), basic(KEY_A)]:
             async with client.get(url + path, headers=request_headers) as response:
                 await answer(response, 401)
@@ -175,7 +182,7 @@ async def test_operators_read_every_clients_orders_in_the_console(
         assert [e["field"] for e in (await answer(response, 400))["errors"]] == ["limit"]
 
 
-async def test_clients_without_operators_close_the_console_and_leave_metrics_open(
+async def test_clients_without_operators_close_the_console_and_leave_metrics_and_topics_open(
     start_service: StartService, client: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     path = tmp_path / "only-clients.yaml"
@@ -184,8 +191,9 @@ async def test_clients_without_operators_close_the_console_and_leave_metrics_ope
 
     async with client.get(f"{service.http.url}/console/api/orders") as response:
         await answer(response, 401)
-    async with client.get(f"{service.http.url}/metrics") as response:
-        assert response.status == 200
+    for guarded in ["/metrics", "/asyncapi.json"]:
+        async with client.get(f"{service.http.url}{guarded}") as response:
+            assert response.status == 200, guarded
 
 
 async def test_a_key_made_by_create_client_calls_the_api(

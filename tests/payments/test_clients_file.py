@@ -18,7 +18,6 @@ DIGEST_A, DIGEST_B = digest("key-a"), digest("key-b")
 def settings(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "store_path": tmp_path / "orders.sqlite3",
-        "routes_dir": tmp_path / "no-routes",
         "http_port": 0,
     }
     values.update(overrides)

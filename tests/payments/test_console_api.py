@@ -11,12 +11,12 @@ import pytest
 
 from payments.domain.model import OrderStatus
 from payments.service.build import PaymentService
-from tests.payments.conftest import VALID_ORDER, StartService
+from tests.payments.conftest import VALID_ORDER, StartService, routes_beside_the_flow
 from tests.polling import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 
-CONSOLE_ROUTES = Path(__file__).parent / "routes"
+HEARTBEAT = Path(__file__).parent / "routes" / "heartbeat.yaml"
 PAYMENT_ROUTES = {
     "create-payment-order",
     "get-payment-order",
@@ -85,10 +85,11 @@ async def test_counts_name_every_state(
     assert len(page["items"]) == 2  # an open API: the console needs no operator
 
 
-async def test_the_route_map_draws_python_and_yaml_routes_with_live_metrics(
-    start_service: StartService, client: aiohttp.ClientSession
+async def test_the_route_map_draws_the_flow_and_routes_beside_it_with_live_metrics(
+    start_service: StartService, client: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    service: PaymentService = await start_service("all", routes_dir=CONSOLE_ROUTES)
+    routes = routes_beside_the_flow(tmp_path / "routes", HEARTBEAT)
+    service: PaymentService = await start_service("all", routes_dir=routes)
     url = f"{service.http.url}/console/api"
     route_map = await get_json(client, f"{url}/routes")
     sources = {graph["route_id"]: graph["source"] for graph in route_map["routes"]}

@@ -30,8 +30,9 @@ from tests.payments.conftest import (
     StartService,
     basic,
     bearer,
+    routes_beside_the_flow,
 )
-from tests.payments.test_console_api import CONSOLE_ROUTES
+from tests.payments.test_console_api import HEARTBEAT
 from tests.payments.wire import produce
 from tests.polling import eventually
 
@@ -88,8 +89,10 @@ async def test_operators_follow_orders_and_routes_in_the_console(
     clients_file: Path,
     kafka_bootstrap: str,
     tenant: str,
+    tmp_path: Path,
 ) -> None:
-    service = await start_service("all", routes_dir=CONSOLE_ROUTES, api_clients_file=clients_file)
+    routes = routes_beside_the_flow(tmp_path / "routes", HEARTBEAT)
+    service = await start_service("all", routes_dir=routes, api_clients_file=clients_file)
     ids = []
     for key in (KEY_A, KEY_B, KEY_A):  # the console shows every client's orders
         async with client.post(

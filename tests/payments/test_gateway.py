@@ -36,6 +36,7 @@ from payments.gateway import (
 from payments.operations.reconciliation import bank_ledger
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
+from tests.payments.conftest import ServeApp
 
 # Seeds whose first draws are known: with a transient rate of 0.5, seed 9 fails three
 # times and then pays; with a permanent rate of 0.5, seed 13 rejects once, then pays.
@@ -65,20 +66,9 @@ async def pay(bank: SimulatedBank, key: str = "order-1", amount: str = "125.50")
 
 
 @pytest.fixture
-async def serve_bank() -> AsyncIterator[ServeBank]:
+def serve_bank(serve_app: ServeApp) -> ServeBank:
     """Serve a bank on a free port of 127.0.0.1; the base URL is returned."""
-    runners: list[web.AppRunner] = []
-
-    async def serve(bank: SimulatedBank) -> str:
-        runner = web.AppRunner(create_bank_app(bank), shutdown_timeout=5)
-        await runner.setup()
-        runners.append(runner)
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        return f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-    yield serve
-    for runner in runners:
-        await runner.cleanup()
+    return lambda bank: serve_app(create_bank_app(bank))
 
 
 # -- the bank ----------------------------------------------------------------------------

@@ -201,7 +201,7 @@ async def test_a_poison_record_in_a_batch_is_dead_lettered_alone_and_the_rest_ex
     assert all(len(bank.entries_for(order.id)) == 1 for order in orders)
     route = worker.engine.routes["execute-payment-order"]
     taken = route.metrics.batch_sizes[SOURCE_BATCHES]
-    claimed = route.metrics.batch_sizes["batch Execution.claim_all"]
+    claimed = route.metrics.batch_sizes["batch claimPayments"]
     assert taken.total == 5
     assert claimed.total == 4
     # The poison splits no group: at most one for each batch taken (batches taken

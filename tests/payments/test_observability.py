@@ -80,11 +80,11 @@ async def test_metrics_count_five_orders_through_every_step(
         assert metrics.value("route_processing_seconds_sum", route=route) > 0
         assert metrics.value("route_started", route=route) == 1
     # Each POST's create was a group of one; the worker's groups held all five orders.
-    created = {"route": "create-payment-order", "step": "batch Ingestion.create_all"}
+    created = {"route": "create-payment-order", "step": "batch createOrders"}
     assert metrics.value("route_batch_size_count", **created) == 5
     assert metrics.value("route_batch_size_sum", **created) == 5
     assert metrics.value("route_batch_size_bucket", **created, le="1") == 5
-    ended = {"route": EXECUTE, "step": "batch Execution.complete_all"}
+    ended = {"route": EXECUTE, "step": "batch completePayments"}
     assert metrics.value("route_batch_size_sum", **ended) == 5
     assert metrics.value("route_exchanges_in_flight", route=EXECUTE) == 0
     assert metrics.value("route_redeliveries_total", route=EXECUTE) == 0

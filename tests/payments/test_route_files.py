@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from payments.service.build import PaymentService
-from tests.payments.conftest import StartService
+from tests.payments.conftest import StartService, routes_beside_the_flow
 
 ROUTE = """\
 - route:
@@ -23,9 +23,8 @@ ROUTE = """\
 async def test_a_route_file_reads_the_settings_through_placeholders(
     start_service: StartService, tmp_path: Path
 ) -> None:
-    routes = tmp_path / "routes"
-    routes.mkdir()
-    (routes / "placeholders.yaml").write_text(ROUTE)
+    (tmp_path / "placeholders.yaml").write_text(ROUTE)
+    routes = routes_beside_the_flow(tmp_path / "routes", tmp_path / "placeholders.yaml")
     service: PaymentService = await start_service("all", routes_dir=routes)
     described = {graph.route_id: graph for graph in service.engine.describe().routes}
     graph = described["settings-placeholder"]

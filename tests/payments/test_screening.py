@@ -4,9 +4,6 @@ strategy on exchanges, in payment terms; the list's settings; ``app.py screening
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +24,6 @@ from config.settings import InvalidSettings
 from endpoints import headers
 from endpoints.exchange import Exchange
 from endpoints.redelivery_policy import NonRetryable, RedeliveryPolicy
-from infra.server import free_port
 from infra.services import service_processes
 from payments.domain.failures import REASON_SHOWN, failure_reason
 from payments.domain.messages import ExecutePaymentCommand
@@ -46,6 +42,8 @@ from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from routes.yaml.beans import bean
 from routes.yaml.loader import load_routes
+from tests.app.test_start_up_errors import start
+from tests.payments.conftest import ServeApp
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
@@ -70,22 +68,12 @@ def command(debtor: str = CLEAN_DEBTOR, creditor: str = CLEAN_CREDITOR) -> Execu
 
 
 @pytest.fixture
-async def serve_screening() -> AsyncIterator[ServeScreening]:
+def serve_screening(serve_app: ServeApp) -> ServeScreening:
     """Serve the screening service, its list ``listed``, on a free port of 127.0.0.1;
     the base URL is returned."""
-    runners: list[web.AppRunner] = []
-
-    async def serve(listed: str) -> str:
-        app = create_screening_app(ScreeningSettings.model_validate({"listed": listed}))
-        runner = web.AppRunner(app, shutdown_timeout=5)
-        await runner.setup()
-        runners.append(runner)
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        return f"http://127.0.0.1:{runner.addresses[0][1]}"
-
-    yield serve
-    for runner in runners:
-        await runner.cleanup()
+    return lambda listed: serve_app(
+        create_screening_app(ScreeningSettings.model_validate({"listed": listed}))
+    )
 
 
 @pytest.fixture
@@ -541,16 +529,7 @@ def test_a_screening_variable_no_setting_reads_is_a_settings_error(
 
 # -- python app.py screening -------------------------------------------------------------------
 def test_app_screening_with_a_bad_list_stops_naming_the_entry(tmp_path: Path) -> None:
-    env = {**os.environ, "HTTP_PORT": str(free_port()), "SCREENING_LISTED": "NOPE"}
-    result = subprocess.run(
-        [sys.executable, str(APP), "screening"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = start(tmp_path, "screening", SCREENING_LISTED="NOPE")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stderr.splitlines() == [

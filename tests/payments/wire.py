@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import warnings
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -62,6 +63,15 @@ async def produce(
 def asyncapi_document() -> dict[str, Any]:
     document: dict[str, Any] = yaml.safe_load((SCHEMAS_DIR / ASYNCAPI_FILE).read_text())
     return document
+
+
+def validate_asyncapi(document: dict[str, Any]) -> None:
+    """Raises on a misspelt or misplaced field of an AsyncAPI 3 document."""
+    with warnings.catch_warnings():  # its models shadow a BaseModel attribute: harmless here
+        warnings.simplefilter("ignore", UserWarning)
+        from asyncapi3 import AsyncAPI3
+
+    AsyncAPI3.model_validate(document)
 
 
 def schema_at(path: str) -> dict[str, Any]:
