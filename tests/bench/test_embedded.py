@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.__main__ import embedded_system
 from bench.load import closed_loop
+from bench.systems import embedded_system
 
 
 async def test_orders_are_timed_and_verified_from_the_service_itself(
