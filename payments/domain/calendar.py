@@ -1,10 +1,11 @@
 """On which day an order is paid: business days, the cut-off, how far ahead.
 
-Banks execute on business days, before a cut-off. An order names the day it is to be
-paid (ISO 20022's requested execution date), or none for as soon as possible; it is
-paid on that day if it is a business day, else on the next one, and an order for today
-received after the cut-off on the next business day too. Which days are business days
-is a calendar (``BUSINESS_CALENDAR``):
+Banks execute on business days, before a cut-off. An order may name the day it is to
+be paid (ISO 20022's requested execution date); it is paid on that day if it is a
+business day, else on the next one, and an order for today received after the cut-off
+on the next business day too. An order that names no day is paid as soon as possible:
+at once, as the gateway pays any day. Which days are business days is a calendar
+(``BUSINESS_CALENDAR``):
 
 - ``TARGET``: Monday to Friday but the TARGET2 closing days the ECB publishes (New
   Year's Day, Good Friday, Easter Monday, 1 May, 25 and 26 December), from the
@@ -72,18 +73,20 @@ class ExecutionRules:
         return None
 
     def execution_day(self, requested: date | None, received: datetime) -> ExecutionDay:
-        """The business day an order asking for ``requested`` (None: as soon as possible),
-        received at ``received``, is paid on; ExecutionDateRefused for a day in the past
-        or beyond the horizon."""
+        """The business day an order asking for ``requested`` (None: as soon as possible,
+        which is today), received at ``received``, is paid on; ExecutionDateRefused for a
+        day in the past or beyond the horizon."""
         local = received.astimezone(self.zone)
         today = local.date()
-        if requested is not None and requested < today:
+        if requested is None:
+            return ExecutionDay(today)
+        if requested < today:
             raise ExecutionDateRefused(f"{requested} is in the past (today is {today})")
-        if requested is not None and requested > today + timedelta(days=self.horizon_days):
+        if requested > today + timedelta(days=self.horizon_days):
             raise ExecutionDateRefused(
                 f"{requested} is more than {self.horizon_days} days ahead (today is {today})"
             )
-        day = requested or today
+        day = requested
         reasons: list[str] = []
         if day == today and self.cutoff is not None and local.time() > self.cutoff:
             reasons.append(f"received after the {self.cutoff:%H:%M} cut-off")

@@ -67,23 +67,28 @@ def test_christmas_and_the_weekend_after_it_are_skipped_with_each_reason() -> No
 
 def test_an_order_for_today_after_the_cut_off_is_paid_on_the_next_business_day() -> None:
     late = datetime(2026, 12, 11, 15, 30, tzinfo=UTC)  # Friday 16:30 in Berlin
-    assert RULES.execution_day(None, late) == ExecutionDay(
+    assert on("2026-12-11", received=late) == ExecutionDay(
         date(2026, 12, 14),
         "received after the 16:00 cut-off; 2026-12-12 is a weekend; 2026-12-13 is a weekend",
     )
     on_the_dot = datetime(2026, 12, 11, 15, 0, tzinfo=UTC)  # 16:00: not after it
-    assert RULES.execution_day(None, on_the_dot) == ExecutionDay(date(2026, 12, 11))
+    assert on("2026-12-11", received=on_the_dot) == ExecutionDay(date(2026, 12, 11))
     # An order for a later day is not moved by today's cut-off.
     assert on("2026-12-14", received=late) == ExecutionDay(date(2026, 12, 14))
+
+
+def test_an_order_without_a_day_is_paid_at_once_whatever_the_day_or_hour() -> None:
+    saturday_night = datetime(2026, 12, 12, 22, 0, tzinfo=UTC)
+    assert RULES.execution_day(None, saturday_night) == ExecutionDay(date(2026, 12, 12))
 
 
 def test_the_cut_off_is_local_time_summer_or_winter() -> None:
     summer = datetime(2026, 7, 1, 14, 30, tzinfo=UTC)  # 16:30 in Berlin (UTC+2)
     winter = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)  # 15:30 in Berlin (UTC+1)
-    assert RULES.execution_day(None, summer).day == date(2026, 7, 2)
-    assert RULES.execution_day(None, winter).day == date(2026, 12, 1)
+    assert on("2026-07-01", received=summer).day == date(2026, 7, 2)
+    assert on("2026-12-01", received=winter).day == date(2026, 12, 1)
     new_york = ExecutionRules(zone=ZoneInfo("America/New_York"))
-    assert new_york.execution_day(None, winter).day == date(2026, 12, 1)  # 09:30 there
+    assert on("2026-12-01", new_york, winter).day == date(2026, 12, 1)  # 09:30 there
 
 
 def test_a_leap_day_is_a_day_like_another() -> None:
@@ -116,10 +121,10 @@ def test_weekends_only_and_every_day_calendars() -> None:
     assert on("2026-12-26", weekends).day == date(2026, 12, 28)
     every_day = ExecutionRules(calendar=BusinessCalendar.NONE, cutoff=None)
     late_saturday = datetime(2026, 12, 12, 22, 0, tzinfo=UTC)  # 23:00 in Berlin
-    assert every_day.execution_day(None, late_saturday) == ExecutionDay(date(2026, 12, 12))
+    assert on("2026-12-12", every_day, late_saturday) == ExecutionDay(date(2026, 12, 12))
     assert every_day.closed(date(2026, 12, 25)) is None
 
 
 def test_the_cut_off_can_be_another_time() -> None:
     early = ExecutionRules(cutoff=time(11, 0))
-    assert early.execution_day(None, MONDAY_NOON).day == date(2026, 12, 8)
+    assert on("2026-12-07", early).day == date(2026, 12, 8)
