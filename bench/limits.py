@@ -16,11 +16,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from config.event_loop import to_completion
 from payments.domain.model import OrderStatus, PaymentOrder, Transition
 from payments.domain.store import Move, OrderRef, OrderStore, StatusChange
-from payments.lifecycle.ingestion import changes_from
+from payments.lifecycle.ingestion import changes_for
 from payments.stores import MongoOrderStore
-
-# The three transitions up to EXECUTING, which ingestion writes at once.
-BEFORE_COMMAND = changes_from(OrderStatus.PENDING)
 
 
 async def kafka_rate(bootstrap: str, messages: int, partitions: int) -> float:
@@ -80,7 +77,9 @@ async def write_orders(ingestion: OrderStore, worker: OrderStore, count: int) ->
     results = await ingestion.create_all([new_order() for _ in range(count)])
     orders = [result[0] for result in results if isinstance(result, tuple)]
     now = datetime.now(UTC)
-    await ingestion.move_all([Move(OrderRef.of(order), BEFORE_COMMAND, now) for order in orders])
+    # The three transitions up to EXECUTING, which ingestion writes at once.
+    before_command = changes_for(orders[0], now.date())
+    await ingestion.move_all([Move(OrderRef.of(order), before_command, now) for order in orders])
     ids = [order.id for order in orders]
     await ingestion.settle(ids)
     await worker.claim_payments(ids)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Collection, Mapping, Sequence
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_FILE = Path(".env")
@@ -47,6 +49,18 @@ def unknown_variables(prefix: str, known: Collection[str], environ: Mapping[str,
         hint = f"did you mean {close[0]}?" if close else f"accepted: {', '.join(sorted(known))}"
         problems.append(f"{name}: no setting of this service reads it ({hint})")
     return problems
+
+
+def _none_or_time(value: object) -> object:
+    return None if isinstance(value, str) and value.strip().lower() == "none" else value
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is no IANA time zone (e.g. Europe/Berlin)") from None
+    return name
 
 
 class Settings(BaseSettings):
@@ -143,6 +157,27 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between the ingestion service's reconciliations with the bank; "
         "unset: none.",
+    )
+    business_calendar: Literal["TARGET", "weekends", "none"] = Field(
+        default="TARGET",
+        description="The business days an order for a day is paid on: `TARGET` (weekends "
+        "and the ECB's TARGET2 closing days), `weekends`, or `none` (every day).",
+    )
+    execution_cutoff: Annotated[time | None, BeforeValidator(_none_or_time)] = Field(
+        default=time(16, 0),
+        description="Local time after which an order for today is paid on the next business "
+        "day; `none`: no cut-off.",
+    )
+    execution_timezone: Annotated[str, AfterValidator(_timezone)] = Field(
+        default="Europe/Berlin", description="The IANA time zone of the days and the cut-off."
+    )
+    execution_horizon_days: int = Field(
+        default=365, ge=1, description="How many days ahead an order may be for."
+    )
+    release_period: float = Field(
+        default=1.0,
+        gt=0,
+        description="Seconds between two releases of the scheduled orders that became due.",
     )
     reconcile_ledgers: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),

@@ -7,7 +7,7 @@ appended to the order's history. Terminal states never change again.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -22,6 +22,7 @@ class OrderStatus(StrEnum):
     PENDING = "PENDING"
     VALIDATED = "VALIDATED"
     ACCEPTED = "ACCEPTED"
+    SCHEDULED = "SCHEDULED"  # waits for its execution day
     EXECUTING = "EXECUTING"
     EXECUTED = "EXECUTED"
     FAILED = "FAILED"
@@ -36,7 +37,10 @@ TERMINAL = frozenset({OrderStatus.EXECUTED, OrderStatus.FAILED})
 ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING: frozenset({OrderStatus.VALIDATED, OrderStatus.FAILED}),
     OrderStatus.VALIDATED: frozenset({OrderStatus.ACCEPTED, OrderStatus.FAILED}),
-    OrderStatus.ACCEPTED: frozenset({OrderStatus.EXECUTING, OrderStatus.FAILED}),
+    OrderStatus.ACCEPTED: frozenset(
+        {OrderStatus.SCHEDULED, OrderStatus.EXECUTING, OrderStatus.FAILED}
+    ),
+    OrderStatus.SCHEDULED: frozenset({OrderStatus.EXECUTING, OrderStatus.FAILED}),
     OrderStatus.EXECUTING: frozenset({OrderStatus.EXECUTED, OrderStatus.FAILED}),
     OrderStatus.EXECUTED: frozenset(),
     OrderStatus.FAILED: frozenset(),
@@ -77,6 +81,10 @@ class PaymentOrder(CamelModel):
     created_at: datetime
     updated_at: datetime
     history: tuple[Transition, ...] = ()
+    # The day the client asked it to be paid on (None: as soon as possible), and the
+    # business day it is paid on (``payments.domain.calendar``), which waits SCHEDULED.
+    requested_execution_date: date | None = None
+    execution_date: date | None = None
     attempts: int = 0
     failure_reason: str | None = None
     gateway_reference: str | None = None  # the bank's reference of an executed payment

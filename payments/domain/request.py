@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -64,6 +65,28 @@ Amount = Annotated[
 ]
 
 
+_DAY_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _day(value: Any) -> date:
+    """Accept ``YYYY-MM-DD`` and nothing else (no timestamps, no times, no numbers)."""
+    if not isinstance(value, str) or not _DAY_TEXT.match(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value} is no day of the calendar") from None
+
+
+Day = Annotated[
+    date,
+    BeforeValidator(_day),
+    WithJsonSchema(
+        {"type": "string", "format": "date", "examples": ["2027-01-15"]}, mode="validation"
+    ),
+]
+
+
 class CreatePaymentOrder(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True)
 
@@ -78,6 +101,10 @@ class CreatePaymentOrder(BaseModel):
             json_schema_extra={"enum": CURRENCIES},
         ),
     ]
+    requested_execution_date: Annotated[
+        Day | None,
+        Field(description="The day to pay it on; absent: as soon as possible."),
+    ] = None
 
     def problems(self) -> list[FieldProblem]:
         """The rules that need more than one field or a lookup; empty when all hold."""
@@ -115,14 +142,15 @@ class CreatePaymentOrder(BaseModel):
     def fingerprint(self) -> str:
         """Identifies the request's meaning, so a replayed idempotency key can be checked
         (accounts in electronic form: a print-form spelling is the same request)."""
-        canonical = "|".join(
-            (
-                self.debtor_account,
-                self.creditor_account,
-                str(self.normalized_amount()),
-                self.currency,
-            )
-        )
+        fields = [
+            self.debtor_account,
+            self.creditor_account,
+            str(self.normalized_amount()),
+            self.currency,
+        ]
+        if self.requested_execution_date is not None:  # a request without one hashes as before
+            fields.append(self.requested_execution_date.isoformat())
+        canonical = "|".join(fields)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from payments.domain.model import OrderStatus, PaymentOrder
@@ -132,6 +132,22 @@ class OrderStore(Protocol):
         """Orders that still owe their execution command and were last changed before
         ``before``, oldest first: for the recovery sweep, which finishes what a crash
         interrupted. One that ended meanwhile is settled here and left out."""
+
+    async def schedule(self, due: Mapping[str, date]) -> None:
+        """Note these orders due on these days (a second note of an order changes
+        nothing): before their move to SCHEDULED, so that a crash between the two leaves
+        a note that ``due`` finds, never a SCHEDULED order nothing finds."""
+
+    async def due(self, day: date, limit: int) -> Sequence[PaymentOrder]:
+        """Up to ``limit`` orders noted due on or before ``day``, earliest day first:
+        SCHEDULED ones to release, and any whose release a crash interrupted before its
+        command was sent (``unschedule``). The note of an order that ended is dropped
+        here and the order left out. Served by an index: the cost does not grow with
+        the orders due later."""
+
+    async def unschedule(self, order_ids: Sequence[str]) -> None:
+        """The commands of these released orders are sent (or the orders ended): their
+        notes go."""
 
     async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
         """Outbox mark: the terminal events of these orders reached the broker (the

@@ -15,9 +15,10 @@ import itertools
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from endpoints.exchange import Exchange, utcnow
+from payments.domain.calendar import ExecutionDateRefused, ExecutionRules
 from payments.domain.messages import ExecutePaymentCommand
 from payments.domain.model import OrderStatus, PaymentOrder, Transition
 from payments.domain.rejections import (
@@ -29,18 +30,21 @@ from payments.domain.rejections import (
 from payments.domain.request import CreatePaymentOrder
 from payments.domain.store import IdempotencyConflict, Move, OrderRef, OrderStore, StatusChange
 from payments.domain.transitions import moved
-from payments.lifecycle.keys import CLIENT_ID, IDEMPOTENCY_KEY, ORDER_CREATED, ORDER_ID
+from payments.lifecycle.keys import CLIENT_ID, IDEMPOTENCY_KEY, ORDER_CREATED, ORDER_ID, RELEASED
 from payments.lifecycle.orders import Clock, require
 
 logger = logging.getLogger(__name__)
 
-# The way an order goes before its execution command is sent.
+# The ways an order goes before its execution command is sent: at once, or to wait
+# SCHEDULED for its execution day, and from there once the day came.
 _ADVANCE = (
     OrderStatus.PENDING,
     OrderStatus.VALIDATED,
     OrderStatus.ACCEPTED,
     OrderStatus.EXECUTING,
 )
+_TO_SCHEDULED = (*_ADVANCE[:-1], OrderStatus.SCHEDULED)
+_RELEASE = (OrderStatus.SCHEDULED, OrderStatus.EXECUTING)
 _REASONS = {
     OrderStatus.PENDING: "order received",
     OrderStatus.VALIDATED: "request validated",
@@ -53,9 +57,14 @@ _ADVANCE_ROUNDS = 3
 
 
 class Ingestion:
-    def __init__(self, store: OrderStore, clock: Clock = utcnow) -> None:
+    """``rules``: on which day an order for a day is paid (``payments.domain.calendar``)."""
+
+    def __init__(
+        self, store: OrderStore, clock: Clock = utcnow, rules: ExecutionRules | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.rules = rules or ExecutionRules()
 
     def receive(self, exchange: Exchange) -> None:
         """Validate the request; the body becomes the new PENDING order (not stored yet)
@@ -64,6 +73,13 @@ class Ingestion:
             raise MalformedRequest("the request body must be a JSON object")
         request = CreatePaymentOrder.model_validate(exchange.body)
         problems = request.problems()
+        now = self.clock()
+        requested, execution = request.requested_execution_date, None
+        if requested is not None:  # else it is paid at once
+            try:
+                execution = self.rules.execution_day(requested, now)
+            except ExecutionDateRefused as refused:
+                problems.append(FieldProblem("requestedExecutionDate", str(refused)))
         if problems:
             raise InvalidOrder("the payment order is not valid", problems)
         key = exchange.headers.get(IDEMPOTENCY_KEY)
@@ -76,7 +92,11 @@ class Ingestion:
         client = exchange.headers.get(CLIENT_ID)
         if not isinstance(client, str):
             raise RuntimeError(f"no {CLIENT_ID} on the exchange: does the route set it?")
-        now = self.clock()
+        received = _REASONS[OrderStatus.PENDING]
+        if execution is not None:
+            received += f", to be paid on {execution.day}"
+            if execution.reason is not None:
+                received += f" ({execution.reason})"
         exchange.body = PaymentOrder(
             id=str(uuid.uuid4()),
             debtor_account=request.debtor_account,
@@ -86,11 +106,9 @@ class Ingestion:
             status=OrderStatus.PENDING,
             created_at=now,
             updated_at=now,
-            history=(
-                Transition(
-                    status=OrderStatus.PENDING, at=now, reason=_REASONS[OrderStatus.PENDING]
-                ),
-            ),
+            history=(Transition(status=OrderStatus.PENDING, at=now, reason=received),),
+            requested_execution_date=requested,
+            execution_date=execution.day if execution is not None else None,
             client_id=client,
             idempotency_key=key,
             request_hash=request.fingerprint(),
@@ -117,31 +135,61 @@ class Ingestion:
 
     async def advance_all(self, exchanges: Sequence[Exchange]) -> None:
         """PENDING → VALIDATED → ACCEPTED → EXECUTING, from wherever each order is now, in
-        one write per order; then each body becomes its execution command. An order
-        someone else moved meanwhile is read again and moved on from there."""
+        one write per order; then each body becomes its execution command. An order for
+        a later day goes to SCHEDULED instead, noted due on its day first
+        (``OrderStore.schedule``); it owes no command until ``release_due`` brings it
+        back, and its exchange stops here. An order someone else moved meanwhile is read
+        again and moved on from there."""
         orders = await asyncio.gather(*map(self._current, exchanges))
         for _ in range(_ADVANCE_ROUNDS):
-            due = [index for index, order in enumerate(orders) if changes_from(order.status)]
+            now = self.clock()
+            today = self.rules.today(now)
+            due = [index for index, order in enumerate(orders) if changes_for(order, today)]
             if not due:
                 break
-            now = self.clock()
-            moves = [_advance(orders[index], now) for index in due]
+            moves = [_advance(orders[index], now, today) for index in due]
+            waiting = {
+                move.order_id: day
+                for index, move in zip(due, moves, strict=True)
+                if move.changes[-1].target is OrderStatus.SCHEDULED
+                and (day := orders[index].execution_date) is not None
+            }
+            if waiting:  # noted before the move, so that a crash leaves a note
+                await self.store.schedule(waiting)
             done = await self.store.move_all(moves)
             for index, move, applied in zip(due, moves, done, strict=True):
                 after = moved(orders[index], move) if applied else None
                 orders[index] = after or await require(self.store, move.order_id)
+        today = self.rules.today(self.clock())
+        scheduled = []
         for exchange, order in zip(exchanges, orders, strict=True):
             exchange.properties[ORDER_ID] = order.id
             if order.status.terminal:
                 exchange.stopped = True
-            elif changes_from(order.status):
+            elif changes_for(order, today):
                 exchange.exception = LookupError(f"order {order.id} keeps being moved by others")
+            elif order.status is OrderStatus.SCHEDULED:  # waits for its day
+                scheduled.append(order.id)
+                exchange.stopped = True
             else:
+                exchange.properties[RELEASED] = order.execution_date is not None
                 exchange.body = ExecutePaymentCommand.for_order(order)
+        if scheduled:  # their notes stand for them now
+            await self.store.settle(scheduled)
 
     async def settle_all(self, exchanges: Sequence[Exchange]) -> None:
-        """The orders' commands are delivered (or, on in-process queues, executed)."""
+        """The orders' commands are delivered (or, on in-process queues, executed); those
+        of released orders, their due notes too."""
         await self.store.settle([exchange.properties[ORDER_ID] for exchange in exchanges])
+        released = [e.properties[ORDER_ID] for e in exchanges if e.properties.get(RELEASED)]
+        if released:
+            await self.store.unschedule(released)
+
+    async def release_due(self, exchange: Exchange) -> None:
+        """The body becomes the orders due today (up to 500, earliest day first): the
+        SCHEDULED ones, and any whose release a crash interrupted, for the advance to send
+        their commands."""
+        exchange.body = await self.store.due(self.rules.today(self.clock()), limit=500)
 
     async def _current(self, exchange: Exchange) -> PaymentOrder:
         """The order as the body carries it (its compare-and-set catches a stale copy),
@@ -160,14 +208,28 @@ class Ingestion:
         exchange.body = stuck
 
 
-def changes_from(status: OrderStatus) -> Sequence[StatusChange]:
-    """The transitions from ``status`` up to EXECUTING (none from EXECUTING on)."""
-    path = _ADVANCE[_ADVANCE.index(status) :] if status in _ADVANCE else ()
+def changes_for(order: PaymentOrder, today: date) -> Sequence[StatusChange]:
+    """The transitions the order makes next: up to EXECUTING, or to SCHEDULED for an
+    order whose execution day is after ``today`` (none while it waits, none from
+    EXECUTING on)."""
+    waits = order.execution_date is not None and order.execution_date > today
+    path: tuple[OrderStatus, ...]
+    if order.status is OrderStatus.SCHEDULED:
+        path = () if waits else _RELEASE
+    else:
+        path = _TO_SCHEDULED if waits else _ADVANCE
+    path = path[path.index(order.status) :] if order.status in path else ()
     return [
-        StatusChange(expected, target, _REASONS[target])
+        StatusChange(expected, target, _reason(target, order))
         for expected, target in itertools.pairwise(path)
     ]
 
 
-def _advance(order: PaymentOrder, at: datetime) -> Move:
-    return Move(OrderRef.of(order), changes_from(order.status), at)
+def _reason(status: OrderStatus, order: PaymentOrder) -> str:
+    if status is OrderStatus.SCHEDULED:
+        return f"scheduled for {order.execution_date}"
+    return _REASONS[status]
+
+
+def _advance(order: PaymentOrder, at: datetime, today: date) -> Move:
+    return Move(OrderRef.of(order), changes_for(order, today), at)

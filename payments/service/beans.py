@@ -37,6 +37,7 @@ def ingestion_beans(lifecycle: Ingestion, recovery_after: float) -> dict[str, An
         "listOrders": queries.list_orders,
         "advanceOrders": lifecycle.advance_all,
         "settleSentCommands": lifecycle.settle_all,
+        "releaseDueOrders": lifecycle.release_due,
         "unfinishedOrders": partial(
             lifecycle.unfinished, older_than=timedelta(seconds=recovery_after)
         ),

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -21,6 +22,7 @@ from components.http import HttpComponent
 from components.kafka import KafkaComponent, KafkaUnavailable
 from config.settings import Settings
 from endpoints.base import PartitionedConsumer
+from endpoints.exchange import utcnow
 from endpoints.uri import mask_credentials
 from observability.metrics import metrics_handler, service_registry
 from payments.bank import SimulatedBank
@@ -29,11 +31,13 @@ from payments.console.api import DeadLetterSource
 from payments.contracts.asyncapi import TopicUse
 from payments.contracts.asyncapi import document as asyncapi_document
 from payments.contracts.openapi import openapi_document
+from payments.domain.calendar import BusinessCalendar, ExecutionRules
 from payments.domain.store import OrderStore, StoreUnavailable
 from payments.domain.topics import PROCESSOR_GROUP, TopicNames
 from payments.gateway import GatewayComponent
 from payments.lifecycle.execution import Execution
 from payments.lifecycle.ingestion import Ingestion
+from payments.lifecycle.orders import Clock
 from payments.operations.dead_letters import latest_dead_letters
 from payments.operations.reconciliation import (
     BookingSource,
@@ -138,8 +142,13 @@ class PaymentService:
 
 
 def build_service(
-    settings: Settings, mode: Mode, *, bank: SimulatedBank | None = None
+    settings: Settings,
+    mode: Mode,
+    *,
+    bank: SimulatedBank | None = None,
+    clock: Clock = utcnow,
 ) -> PaymentService:
+    """``clock``: what the lifecycle reads the time from (tests move it on)."""
     embedded = not settings.kafka_bootstrap_servers
     if mode != "all" and (embedded or not settings.mongo_uri):
         raise ConfigurationError(
@@ -184,7 +193,14 @@ def build_service(
     beans: dict[str, Any] = {}
     if mode in ("all", "ingest"):
         folders.append("ingest")
-        beans |= ingestion_beans(Ingestion(observed), settings.recovery_after)
+        rules = ExecutionRules(
+            BusinessCalendar(settings.business_calendar),
+            settings.execution_cutoff,
+            ZoneInfo(settings.execution_timezone),
+            settings.execution_horizon_days,
+        )
+        lifecycle = Ingestion(observed, clock, rules)
+        beans |= ingestion_beans(lifecycle, settings.recovery_after)
     if mode in ("all", "ingest") and settings.reconcile_period is not None:
         reconciler = Reconciler(
             store, _bookings(settings, bank, mode), metrics.reconciliation_mismatches
@@ -195,7 +211,7 @@ def build_service(
         reconciler = None
     if mode in ("all", "process"):
         folders.append("process")
-        beans |= execution_beans(Execution(observed))
+        beans |= execution_beans(Execution(observed, clock))
     for name, bound in beans.items():
         engine.bind(name, bound)
     builder = RouteBuilder()

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from payments.domain.model import OrderStatus, PaymentOrder
 from payments.domain.store import Created, Move, OrderStore, StoreUnavailable
@@ -111,6 +111,18 @@ class ObservedOrderStore:
     async def owing(self, before: datetime, limit: int) -> Sequence[PaymentOrder]:
         with self._timed("owing"):
             return await self.store.owing(before, limit)
+
+    async def schedule(self, due: Mapping[str, date]) -> None:
+        with self._timed("schedule"):
+            await self.store.schedule(due)
+
+    async def due(self, day: date, limit: int) -> Sequence[PaymentOrder]:
+        with self._timed("due"):
+            return await self.store.due(day, limit)
+
+    async def unschedule(self, order_ids: Sequence[str]) -> None:
+        with self._timed("unschedule"):
+            await self.store.unschedule(order_ids)
 
     async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
         with self._timed("mark_events_published"):

@@ -4,8 +4,9 @@ them starts: whatever an integrator edits, no order is lost or paid twice.
 - **An order is stored before the API answers**: the route of ``POST /payment-orders``
   runs ``receiveOrder``, ``createOrders``, ``answerPlaced`` in this order.
 - **A command is owed until it is sent**: ``advanceOrders``, then the send to
-  ``{{payment.commands}}``, then (on Kafka) ``settleSentCommands``; and a recovery
-  sweep (``unfinishedOrders``) finds what a crash left owing.
+  ``{{payment.commands}}``, then (on Kafka) ``settleSentCommands``; a recovery sweep
+  (``unfinishedOrders``) finds what a crash left owing, and a release
+  (``releaseDueOrders``) the scheduled orders whose day came.
 - **A payment is claimed before the bank is called**: the route of the commands runs
   ``readCommand``, ``claimPayments``, ``decidePayment``; the bank (a ``gateway:``
   endpoint) is called with ``to`` only where that decision is to pay (the filter or
@@ -129,6 +130,8 @@ def _owed_until_sent(flow: _Flow, topology: Topology) -> None:
         flow.missing(promise, "advances orders to their command (batch advanceOrders)")
     if not flow.calling("unfinishedOrders"):
         flow.missing(promise, "sweeps up what a crash left owing (process unfinishedOrders)")
+    if not flow.calling("releaseDueOrders"):
+        flow.missing(promise, "releases the orders whose day came (process releaseDueOrders)")
     settles = flow.calling("settleSentCommands")
     for advance in advances:
         route = advance.route

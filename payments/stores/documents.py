@@ -15,7 +15,7 @@ exactly as ``create_all`` returns it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from payments.domain.model import PaymentOrder
@@ -24,6 +24,7 @@ from payments.domain.transitions import store_time
 
 Change = Callable[[PaymentOrder], PaymentOrder | None]
 _OUTBOX_TIMES = ("event_published_at", "event_claimed_at")
+_DAYS = ("requestedExecutionDate", "executionDate")
 
 
 class _StoredOrder(PaymentOrder):
@@ -67,7 +68,11 @@ def to_document(order: PaymentOrder, mode: Literal["python", "json"]) -> dict[st
     The order is valid already: constructing its stored twin unvalidated is a third of
     the cost of validating it again, on the path of every write."""
     stored = _StoredOrder.model_construct(**{name: getattr(order, name) for name in _FIELDS})
-    return stored.model_dump(mode=mode, by_alias=True, exclude_none=True)
+    document = stored.model_dump(mode=mode, by_alias=True, exclude_none=True)
+    for name in _DAYS:  # BSON has no date without a time: the ISO text, as in JSON
+        if isinstance(day := document.get(name), date):
+            document[name] = day.isoformat()
+    return document
 
 
 def from_document(document: dict[str, Any]) -> PaymentOrder:

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bson.binary import UuidRepresentation
 from bson.codec_options import CodecOptions
@@ -50,6 +50,8 @@ from payments.stores.mongo_listing import Listing
 from payments.stores.mongo_migration import migrate
 from payments.stores.mongo_revisions import (
     CLAIMED,
+    DAY,
+    DUE,
     ORDER,
     OWED,
     PUBLISHED,
@@ -125,6 +127,7 @@ class MongoOrderStore:
                 SCOPED_KEY, unique=True, sparse=True, name=f"{SCOPED_KEY}_unique"
             )
             await self.revisions.create_index(KIND)
+            await self.revisions.create_index([(DAY, 1), ("_id", 1)], sparse=True)
             await migrate(self.revisions.database, self.revisions, first_revision)
 
     async def stop(self) -> None:
@@ -236,6 +239,40 @@ class MongoOrderStore:
         if order_ids:
             self._owed[owed_id] = set(order_ids)
             self._owed_by.update(dict.fromkeys(order_ids, owed_id))
+
+    async def schedule(self, due: Mapping[str, date]) -> None:
+        # A note inserted again is refused: the first day stays.
+        await self._insert(
+            [
+                {"_id": f"{order_id}#{DUE}", KIND: DUE, ORDER: order_id, DAY: day.isoformat()}
+                for order_id, day in due.items()
+            ]
+        )
+
+    async def due(self, day: date, limit: int) -> Sequence[PaymentOrder]:
+        with _reachable():
+            notes = (
+                await self.revisions.find({DAY: {"$lte": day.isoformat()}})
+                .sort([(DAY, 1), ("_id", 1)])
+                .limit(page_size(limit))
+                .to_list()
+            )
+        orders = await asyncio.gather(*(self.get(note[ORDER]) for note in notes))
+        gone = [
+            note["_id"]
+            for note, order in zip(notes, orders, strict=True)
+            if order is None or order.status.terminal
+        ]
+        if gone:
+            with _reachable():
+                await self.revisions.delete_many({"_id": {"$in": gone}})
+        return [order for order in orders if order is not None and not order.status.terminal]
+
+    async def unschedule(self, order_ids: Sequence[str]) -> None:
+        if order_ids:
+            notes = [f"{order_id}#{DUE}" for order_id in order_ids]
+            with _reachable():
+                await self.revisions.delete_many({"_id": {"$in": notes}})
 
     async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
         at = store_time(at)

@@ -5,7 +5,8 @@ version order when the order is read.
 - revision 0 (``_id`` ``<id>#0``) is the order as created, whole;
 - revision n (``<id>#<n>``) is what the n-th write changed: the status, the time, the
   history entries it adds and the fields it sets;
-- ``<id>#pay`` is the first claim of its payment; ``<id>#event`` marks its terminal
+- ``<id>#pay`` is the first claim of its payment; ``<id>#due`` the day it is due on,
+  while it is scheduled; ``<id>#event`` marks its terminal
   event published, ``<id>#claim<n>`` the n-th take-over of an event a dead worker left
   unpublished.
 
@@ -28,6 +29,9 @@ REVISIONS = "order_revisions"
 ORDER = "orderId"
 SCOPED_KEY = "clientIdempotencyKey"
 OWED = "owed"  # the kind of a document of orders that owe their commands
+# ``<id>#due``, the kind of a note of an order due on a day (``OrderStore.schedule``),
+# and the field of that day: only these notes have it.
+DUE, DAY = "due", "dueDay"
 PUBLISHED, CLAIMED = "eventPublishedAt", "eventClaimedAt"
 # What a later revision may set, beside the history entries it adds.
 _CHANGED = ("status", "updatedAt", "attempts", "failureReason", "gatewayReference")

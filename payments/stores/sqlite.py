@@ -16,11 +16,11 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from payments.domain.model import OrderStatus, PaymentOrder
+from payments.domain.model import TERMINAL, OrderStatus, PaymentOrder
 from payments.domain.store import Created, Move, OrderIdTaken, StoreUnavailable
 from payments.domain.transitions import checked, claimable, moved, store_time
 from payments.stores.documents import Change, page_size, replay, storable
@@ -29,6 +29,7 @@ from payments.stores.sqlite_schema import (
     COLUMNS,
     COUNT,
     COUNTS,
+    DUE,
     ENDED,
     OWED,
     PUBLISHED,
@@ -49,6 +50,10 @@ MEMORY = ":memory:"
 
 def _marks(count: int) -> str:
     return ", ".join("?" * count)
+
+
+# The note of an order in none of these, or of none, is dropped by ``due``.
+_GONE = {None, *(status.value for status in TERMINAL)}
 
 
 def _transaction(work: Work[T]) -> Work[T]:
@@ -206,6 +211,30 @@ class SqliteOrderStore:
             ).fetchall()
 
         return orders_of(await self._run(_transaction(owing)))
+
+    async def schedule(self, due: Mapping[str, date]) -> None:
+        rows = [(order_id, day.isoformat()) for order_id, day in due.items()]
+        note = f"INSERT OR IGNORE INTO {DUE} VALUES (?, ?)"  # the first day stays
+        await self._run(_transaction(lambda db: db.executemany(note, rows)))
+
+    async def due(self, day: date, limit: int) -> Sequence[PaymentOrder]:
+        def due(db: sqlite3.Connection) -> list[tuple[str]]:
+            rows = db.execute(
+                f"SELECT order_id, status, document FROM {DUE} LEFT JOIN orders ON id = order_id"
+                " WHERE day <= ? ORDER BY day, order_id LIMIT ?",
+                (day.isoformat(), page_size(limit)),
+            ).fetchall()
+            live = [(document,) for _, status, document in rows if status not in _GONE]
+            gone = [(order_id,) for order_id, status, _ in rows if status in _GONE]
+            db.executemany(f"DELETE FROM {DUE} WHERE order_id = ?", gone)
+            return live
+
+        return orders_of(await self._run(_transaction(due)))
+
+    async def unschedule(self, order_ids: Sequence[str]) -> None:
+        if order_ids:
+            marks = _marks(len(order_ids))
+            await self._fetch(f"DELETE FROM {DUE} WHERE order_id IN ({marks})", order_ids)
 
     async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
         mark = f"INSERT OR IGNORE INTO {PUBLISHED} VALUES (?, ?)"  # the first time stays

@@ -18,6 +18,8 @@ from payments.stores.documents import scoped_key, to_document
 # marking one does not rewrite the order.
 CLAIMS = "payment_claims"
 PUBLISHED = "published_events"
+# The orders noted due on a day (``OrderStore.schedule``), until their release is over.
+DUE = "due_orders"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS orders (
     id TEXT PRIMARY KEY,
@@ -32,6 +34,8 @@ CREATE INDEX IF NOT EXISTS orders_status_created ON orders (status, created_at);
 CREATE INDEX IF NOT EXISTS orders_status_updated ON orders (status, updated_at);
 CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at);
 CREATE TABLE IF NOT EXISTS {CLAIMS} (order_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS {DUE} (order_id TEXT PRIMARY KEY, day TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS {DUE}_day ON {DUE} (day, order_id);
 CREATE TABLE IF NOT EXISTS {PUBLISHED} (order_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
 """
 # An order's document and the time its event was marked published, if it was.

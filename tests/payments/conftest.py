@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from config.settings import SHIPPED_ROUTES, Settings
+from endpoints.exchange import utcnow
 from infra.server import free_port
 from payments.api.clients import digest
 from payments.bank import SimulatedBank
@@ -73,8 +74,9 @@ async def start_service(
             "gateway_redelivery_delay": 0.01,
             "gateway_max_redelivery_delay": 0.05,
         }
+        clock = overrides.pop("clock", utcnow)
         values.update(overrides)
-        service = build_service(Settings(**values), mode, bank=bank)
+        service = build_service(Settings(**values), mode, bank=bank, clock=clock)
         await service.start()
         started.append(service)
         return service

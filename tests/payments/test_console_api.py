@@ -25,6 +25,7 @@ PAYMENT_ROUTES = {
     "queue-payment-order",
     "advance-payment-order",
     "recover-payment-orders",
+    "release-payment-orders",
     "summarise-payment-orders",
     "execute-payment-order",
     "fail-payment-order",
@@ -102,6 +103,7 @@ async def test_the_route_map_draws_the_flow_and_routes_beside_it_with_live_metri
         ("advance-payment-order", "execute-payment-order"),
         ("execute-payment-order", "fail-payment-order"),  # the dead letters' way
         ("recover-payment-orders", "advance-payment-order"),  # the sweep's sends
+        ("release-payment-orders", "advance-payment-order"),  # the scheduled orders' day
     } <= links
     graphs = {graph["route_id"]: graph for graph in route_map["routes"]}
     assert graphs["execute-payment-order"]["dead_letter_uri"] == "direct:fail-payment-order"

@@ -100,6 +100,12 @@ BREAKS = {
         "        - log: resting\n",
         "no route sweeps up what a crash left owing",
     ),
+    "no release of scheduled orders": (
+        "ingest/lifecycle.yaml",
+        "        - process: {ref: releaseDueOrders}\n",
+        "        - log: resting\n",
+        "no route releases the orders whose day came",
+    ),
     "paid without the decision to pay": (
         "process/execution.yaml",
         "        - filter:\n            simple: \"${exchangeProperty.paymentNext} == 'pay'\"",

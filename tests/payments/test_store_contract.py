@@ -7,7 +7,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -478,6 +478,37 @@ async def test_a_command_owed_by_an_order_that_ended_is_no_longer_owed(
     await transition(store, order.id, EXECUTING, FAILED, T0, "refused")
 
     assert await store.owing(T0 + timedelta(minutes=5), 10) == []
+
+
+async def test_an_order_for_a_day_reads_back_with_its_days(store: OrderStore) -> None:
+    order = new_order().model_copy(
+        update={"requested_execution_date": date(2026, 3, 7), "execution_date": date(2026, 3, 9)}
+    )
+    stored = await created(store, order)
+    assert stored == await store.get(order.id)
+    assert (stored.requested_execution_date, stored.execution_date) == (
+        date(2026, 3, 7),
+        date(2026, 3, 9),
+    )
+
+
+async def test_orders_noted_due_come_from_their_day_on_earliest_first(store: OrderStore) -> None:
+    """The release's view: a note per order (a second changes nothing), served up to a
+    day in pages; a note of an order that ended goes, ``unschedule`` takes the others."""
+    orders = [await created(store, new_order()) for _ in range(4)]
+    ids = [order.id for order in orders]
+    days = [date(2026, 3, day) for day in (9, 3, 5, 20)]
+    await store.schedule(dict(zip(ids, days, strict=True)))
+    await store.schedule({ids[0]: date(2026, 3, 1)})  # the first day stays
+
+    assert await store.due(date(2026, 3, 2), 10) == []
+    assert [o.id for o in await store.due(date(2026, 3, 9), 10)] == [ids[1], ids[2], ids[0]]
+    assert [o.id for o in await store.due(date(2026, 3, 9), 2)] == [ids[1], ids[2]]
+    await transition(store, ids[1], PENDING, FAILED, T0, "refused")
+    assert [o.id for o in await store.due(date(2026, 3, 9), 10)] == [ids[2], ids[0]]
+    await store.unschedule([ids[2]])
+    await store.unschedule([ids[2]])
+    assert await store.due(date(2026, 12, 31), 10) == [await store.get(i) for i in (ids[0], ids[3])]
 
 
 async def test_count_by_status_counts_each_order_in_its_current_status(

@@ -1,0 +1,179 @@
+"""Orders for a later day, on both stores: refused for a day in the past or too far
+ahead; SCHEDULED until their business day, then paid as any order; kept across a
+restart; never released early by the recovery sweep. The services read a clock the
+test moves on: no test waits for a day."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+
+from endpoints.exchange import utcnow
+from payments.bank import SimulatedBank
+from payments.service.build import PaymentService
+from tests.payments.conftest import VALID_ORDER, StartService
+from tests.payments.test_lifecycle import get, post, until_terminal
+from tests.polling import eventually
+
+# Monday 7 December 2026, 10:00 in Berlin: before the 16:00 cut-off.
+MONDAY = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+class MovedClock:
+    """The time as if it were ``start`` when the test began; ``move`` jumps ahead. It
+    runs on with the real time, so what waits for time to pass still sees it pass."""
+
+    def __init__(self, start: datetime) -> None:
+        self.offset = start - utcnow()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+    def move(self, by: timedelta) -> None:
+        self.offset += by
+
+
+@pytest.fixture(params=[False, True], ids=["kafka+ferretdb", "embedded+sqlite"])
+def embedded(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+async def scheduled(
+    client: aiohttp.ClientSession, service: PaymentService, order_id: str
+) -> dict[str, Any]:
+    async def there() -> dict[str, Any] | None:
+        _, order = await get(client, service, f"/payment-orders/{order_id}")
+        return dict(order) if order["status"] == "SCHEDULED" else None
+
+    found: dict[str, Any] = await eventually(there)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("day", "detail"),
+    [
+        ("2026-12-06", "2026-12-06 is in the past (today is 2026-12-07)"),
+        ("2027-12-08", "2027-12-08 is more than 365 days ahead (today is 2026-12-07)"),
+        ("2027-02-29", "2027-02-29 is no day of the calendar"),
+        ("7.12.2026", "must be a date written YYYY-MM-DD"),
+        (20261214, "must be a date written YYYY-MM-DD"),
+    ],
+)
+async def test_a_day_no_rule_can_pay_on_is_refused_naming_the_field(
+    start_service: StartService, client: aiohttp.ClientSession, day: Any, detail: str
+) -> None:
+    service = await start_service(embedded=True, clock=MovedClock(MONDAY))
+    status, problem, _ = await post(client, service, {**VALID_ORDER, "requestedExecutionDate": day})
+    assert status in (400, 422)
+    assert [(e["field"], detail in e["detail"]) for e in problem["errors"]] == [
+        ("requestedExecutionDate", True)
+    ]
+
+
+async def test_an_order_for_a_later_day_waits_scheduled_then_is_paid_on_that_day(
+    start_service: StartService, client: aiohttp.ClientSession, embedded: bool
+) -> None:
+    clock, bank = MovedClock(MONDAY), SimulatedBank()
+    service = await start_service(embedded=embedded, bank=bank, clock=clock, release_period=0.05)
+    status, created, _ = await post(
+        client, service, {**VALID_ORDER, "requestedExecutionDate": "2026-12-12"}
+    )
+    assert status == 201
+    assert (created["requestedExecutionDate"], created["executionDate"]) == (
+        "2026-12-12",
+        "2026-12-14",
+    )
+    waiting = await scheduled(client, service, created["id"])
+    assert [(step["status"], step["reason"]) for step in waiting["history"]] == [
+        (
+            "PENDING",
+            "order received, to be paid on 2026-12-14 "
+            "(2026-12-12 is a weekend; 2026-12-13 is a weekend)",
+        ),
+        ("VALIDATED", "request validated"),
+        ("ACCEPTED", "accepted for execution"),
+        ("SCHEDULED", "scheduled for 2026-12-14"),
+    ]
+    clock.move(timedelta(days=5))  # Saturday: not yet
+    for _ in range(3):  # a few releases later, still waiting
+        assert (await scheduled(client, service, created["id"]))["status"] == "SCHEDULED"
+    assert bank.entries_for(created["id"]) == []
+
+    clock.move(timedelta(days=2))  # Monday the 14th
+    paid = await until_terminal(client, service, created["id"])
+    assert paid["status"] == "EXECUTED"
+    assert [step["status"] for step in paid["history"]][-3:] == [
+        "SCHEDULED",
+        "EXECUTING",
+        "EXECUTED",
+    ]
+    assert len(bank.entries_for(created["id"])) == 1
+
+
+async def test_an_order_for_today_before_the_cut_off_is_paid_at_once(
+    start_service: StartService, client: aiohttp.ClientSession
+) -> None:
+    service = await start_service(embedded=True, clock=MovedClock(MONDAY))
+    _, created, _ = await post(
+        client, service, {**VALID_ORDER, "requestedExecutionDate": "2026-12-07"}
+    )
+    paid = await until_terminal(client, service, created["id"])
+    assert paid["status"] == "EXECUTED"
+    assert paid["executionDate"] == "2026-12-07"
+    assert "SCHEDULED" not in [step["status"] for step in paid["history"]]
+
+
+async def test_scheduled_orders_outlive_a_restart_and_the_recovery_sweep(
+    start_service: StartService, client: aiohttp.ClientSession, embedded: bool
+) -> None:
+    clock, bank = MovedClock(MONDAY), SimulatedBank()
+    settings: dict[str, Any] = {
+        "embedded": embedded,
+        "bank": bank,
+        "clock": clock,
+        "release_period": 0.05,
+        "recovery_period": 0.05,
+        "recovery_after": 0.01,
+    }
+    first = await start_service(**settings)
+    ids = []
+    for _ in range(3):
+        _, created, _ = await post(
+            client, first, {**VALID_ORDER, "requestedExecutionDate": "2026-12-08"}
+        )
+        ids.append(created["id"])
+    for order_id in ids:
+        await scheduled(client, first, order_id)
+    sweep = first.engine.routes["recover-payment-orders"].metrics
+
+    async def swept_twice() -> bool:
+        return sweep.completed >= 2
+
+    await eventually(swept_twice)
+    for order_id in ids:  # the sweep released none early
+        assert (await scheduled(client, first, order_id))["status"] == "SCHEDULED"
+    await first.stop()
+
+    clock.move(timedelta(days=1))
+    second = await start_service(**settings)
+    for order_id in ids:
+        assert (await until_terminal(client, second, order_id))["status"] == "EXECUTED"
+        assert len(bank.entries_for(order_id)) == 1
+
+
+async def test_the_day_is_part_of_the_idempotent_request(
+    start_service: StartService, client: aiohttp.ClientSession
+) -> None:
+    service = await start_service(embedded=True, clock=MovedClock(MONDAY))
+    body = {**VALID_ORDER, "requestedExecutionDate": "2026-12-10"}
+    first, created, _ = await post(client, service, body, key="k-1")
+    again, replayed, _ = await post(client, service, body, key="k-1")
+    other, problem, _ = await post(
+        client, service, {**body, "requestedExecutionDate": "2026-12-11"}, key="k-1"
+    )
+    assert (first, again, other) == (201, 200, 422)
+    assert replayed["id"] == created["id"]
+    assert [e["field"] for e in problem["errors"]] == ["Idempotency-Key"]
