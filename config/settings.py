@@ -175,7 +175,7 @@ class Settings(BaseSettings):
         default=365, ge=1, description="How many days ahead an order may be for."
     )
     release_period: float = Field(
-        default=1.0,
+        default=5.0,
         gt=0,
         description="Seconds between two releases of the scheduled orders that became due.",
     )

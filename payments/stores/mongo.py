@@ -119,6 +119,8 @@ class MongoOrderStore:
         # settled yet: the document goes once the last of them is.
         self._owed: dict[str, set[str]] = {}
         self._owed_by: dict[str, str] = {}
+        # The days with due notes, read at the first ``due``; None until then.
+        self._due_days: set[str] | None = None
 
     async def start(self) -> None:
         with _reachable():
@@ -127,7 +129,7 @@ class MongoOrderStore:
                 SCOPED_KEY, unique=True, sparse=True, name=f"{SCOPED_KEY}_unique"
             )
             await self.revisions.create_index(KIND)
-            await self.revisions.create_index([(DAY, 1), ("_id", 1)], sparse=True)
+            await self.revisions.create_index(DAY, sparse=True)
             await migrate(self.revisions.database, self.revisions, first_revision)
 
     async def stop(self) -> None:
@@ -241,6 +243,8 @@ class MongoOrderStore:
             self._owed_by.update(dict.fromkeys(order_ids, owed_id))
 
     async def schedule(self, due: Mapping[str, date]) -> None:
+        if self._due_days is not None:
+            self._due_days.update(day.isoformat() for day in due.values())
         # A note inserted again is refused: the first day stays.
         await self._insert(
             [
@@ -250,13 +254,27 @@ class MongoOrderStore:
         )
 
     async def due(self, day: date, limit: int) -> Sequence[PaymentOrder]:
+        """Day by day, each read by equality (which FerretDB hands to PostgreSQL, where a
+        range it would filter itself over the whole collection): today, and the earlier
+        days this store knows of notes on (read once, then kept as it notes them)."""
         with _reachable():
-            notes = (
-                await self.revisions.find({DAY: {"$lte": day.isoformat()}})
-                .sort([(DAY, 1), ("_id", 1)])
-                .limit(page_size(limit))
-                .to_list()
-            )
+            if self._due_days is None:
+                self._due_days = set(await self.revisions.distinct(DAY, {KIND: DUE}))
+        today = day.isoformat()
+        notes: list[Document] = []
+        for noted in sorted(d for d in {*self._due_days, today} if d <= today):
+            with _reachable():
+                found = (
+                    await self.revisions.find({DAY: noted})
+                    .sort("_id")
+                    .limit(page_size(limit) - len(notes))
+                    .to_list()
+                )
+            if not found:
+                self._due_days.discard(noted)
+            notes += found
+            if len(notes) >= limit:
+                break
         orders = await asyncio.gather(*(self.get(note[ORDER]) for note in notes))
         gone = [
             note["_id"]
