@@ -207,6 +207,9 @@ async def test_direct_returns_the_reply_of_the_called_route(run: StartRoutes) ->
 
 
 # -- enrich and aggregateOnException ------------------------------------------------------
+# Camel's enrich EIP page (eips/enrich-eip.adoc; its option table comes from
+# camel-core-model's enrich.json): off, a failure to get the resource skips the
+# strategy; on, the strategy is called and decides what the failure comes to.
 
 
 class RatesUnavailable(Exception):
