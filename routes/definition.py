@@ -25,7 +25,8 @@ class OnException:
     Neither: run ``steps``, then fail the exchange, so its source redelivers it (a
     Kafka record is read again, an HTTP caller gets an error), and log the failure at
     ``log_level`` (Camel's retriesExhaustedLogLevel: INFO, say, for a client's bad
-    request that the HTTP answer already reports). As in Camel, a policy without
+    request that the HTTP answer already reports); a handled one only with
+    ``log_handled`` (Camel's logHandled), at that level. As in Camel, a policy without
     steps under a dead-letter channel leaves the error to the channel once its own
     redeliveries are spent: the channel takes every error no policy's steps have.
     """
@@ -39,6 +40,7 @@ class OnException:
     on_when: Expression | None = None  # the policy applies only where this holds
     use_original_message: bool = False  # its steps get the message as it came
     use_original_body: bool = False  # … or the message now, with the body it came with
+    log_handled: bool = False  # Camel's logHandled: a handled error is logged too
 
     def __post_init__(self) -> None:
         self.check()

@@ -64,8 +64,16 @@ class ErrorHandling(ABC):
         handled: bool = False,
         continued: bool = False,
         log_level: LogLevel = "WARNING",
+        log_handled: bool = False,
     ) -> OnExceptionBlock[Self]:
-        policy = OnException(list(exceptions), redelivery, handled, continued, log_level=log_level)
+        policy = OnException(
+            list(exceptions),
+            redelivery,
+            handled,
+            continued,
+            log_level=log_level,
+            log_handled=log_handled,
+        )
         self._policies().append(policy)
         return OnExceptionBlock(self, policy)
 

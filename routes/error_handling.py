@@ -178,6 +178,8 @@ class RedeliveryErrorHandler:
                 return
             if handled:
                 exchange.stopped = True
+                if definition.log_handled:
+                    self._log_failure(error, attempts, definition.log_level)
                 return
             if continued:
                 return

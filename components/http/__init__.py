@@ -11,7 +11,7 @@ from components.http.errors import (
     HttpTimeout,
 )
 from components.http.headers import path_param
-from components.http.problem import FieldError, ProblemError
+from components.http.problem import FieldError, ProblemError, answer_problem
 from components.http.server import HeaderLimits
 
 __all__ = [
@@ -26,5 +26,6 @@ __all__ = [
     "HttpTimeout",
     "ProblemError",
     "access_middleware",
+    "answer_problem",
     "path_param",
 ]

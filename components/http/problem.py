@@ -21,6 +21,9 @@ from aiohttp.typedefs import Handler
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from components.http.headers import RESPONSE_HEADER_PREFIX
+from endpoints import headers
+from endpoints.exchange import Exchange
 from endpoints.json_codec import encode_json
 
 logger = logging.getLogger(__name__)
@@ -104,6 +107,18 @@ class ProblemError(Exception):
             raise ValueError(f"a problem has an error status (400-599), not {status}")
         super().__init__(f"{status} {title or _phrase(status)}: {detail}")
         self.problem = Problem(status, detail, title, type, tuple(errors), dict(headers or {}))
+
+
+def answer_problem(exchange: Exchange, error: ProblemError) -> None:
+    """Answer the route's request with ``error``'s problem instead of raising it: for an
+    ``onException`` that handles what failed (a step raising there is an error in the
+    error handling, which the engine logs as one)."""
+    problem = error.problem
+    exchange.body = problem.to_json(str(exchange.headers.get(headers.HTTP_PATH, "")))
+    exchange.headers[headers.HTTP_STATUS] = problem.status
+    exchange.headers[RESPONSE_HEADER_PREFIX + hdrs.CONTENT_TYPE] = PROBLEM_JSON
+    for name, value in problem.headers.items():
+        exchange.headers[RESPONSE_HEADER_PREFIX + name] = value
 
 
 def validation_problem(error: ValidationError) -> Problem:

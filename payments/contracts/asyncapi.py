@@ -124,6 +124,11 @@ def _channels() -> dict[str, Channel]:
         "paymentFailed": Channel(
             topics.failed, "paymentFailed", "Orders that failed; at least once per order."
         ),
+        "paymentCancelled": Channel(
+            topics.cancelled,
+            "paymentCancelled",
+            "Orders their clients cancelled before they were paid; at least once per order.",
+        ),
     }
 
 
@@ -148,6 +153,9 @@ OPERATIONS = {
     ),
     "publishPaymentFailed": Operation(
         "send", "paymentFailed", "processor", "Announce a failed order."
+    ),
+    "publishPaymentCancelled": Operation(
+        "send", "paymentCancelled", "ingestion", "Announce an order its client cancelled."
     ),
 }
 
@@ -257,6 +265,9 @@ def document(uses: Sequence[TopicUse] | None = None) -> dict[str, Any]:
         ),
         "paymentFailed": _message(
             PaymentEvent, "Payment failed", "The order is FAILED.", "recordHeaders"
+        ),
+        "paymentCancelled": _message(
+            PaymentEvent, "Payment cancelled", "The order is CANCELLED.", "recordHeaders"
         ),
     }
     return {

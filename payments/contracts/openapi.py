@@ -157,6 +157,19 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/payment-orders/{id}/cancel": {
+                "post": {
+                    "operationId": "cancelPaymentOrder",
+                    "description": "Takes back an order nothing has paid yet (PENDING, "
+                    "VALIDATED, ACCEPTED, SCHEDULED); cancelling a CANCELLED order "
+                    "answers it again.",
+                    "parameters": [_ORDER_ID],
+                    "responses": {
+                        "200": {"description": "the order, CANCELLED", **_json(PaymentOrder)},
+                        **_problems(404, 409, 503),
+                    },
+                }
+            },
             "/payment-orders/{id}/history": {
                 "get": {
                     "operationId": "getPaymentOrderHistory",

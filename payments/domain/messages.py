@@ -117,8 +117,9 @@ class ExecutePaymentCommand(Message):
 
 
 class PaymentEvent(Message):
-    """The event on ``payment.executed`` and ``payment.failed``, keyed by order id: the
-    order ended. Published at least once: consumers deduplicate by order id."""
+    """The event on ``payment.executed``, ``payment.failed`` and ``payment.cancelled``,
+    keyed by order id: the order ended. Published at least once: consumers deduplicate
+    by order id."""
 
     schema_name: ClassVar[str] = "payment-event"
 
@@ -127,7 +128,8 @@ class PaymentEvent(Message):
     order_id: str
     """The payment order's id, also the record key."""
     status: OrderStatus
-    """EXECUTED on ``payment.executed``, FAILED on ``payment.failed``."""
+    """EXECUTED on ``payment.executed``, FAILED on ``payment.failed``, CANCELLED on
+    ``payment.cancelled``."""
     at: datetime
     """When the order reached that status."""
     reason: str | None = None

@@ -26,24 +26,36 @@ class OrderStatus(StrEnum):
     EXECUTING = "EXECUTING"
     EXECUTED = "EXECUTED"
     FAILED = "FAILED"
+    CANCELLED = "CANCELLED"  # by its client before it was paid
 
     @property
     def terminal(self) -> bool:
         return self in TERMINAL
 
 
-TERMINAL = frozenset({OrderStatus.EXECUTED, OrderStatus.FAILED})
+TERMINAL = frozenset({OrderStatus.EXECUTED, OrderStatus.FAILED, OrderStatus.CANCELLED})
+# What a client may still cancel: nothing before EXECUTING is paid.
+CANCELLABLE = frozenset(
+    {OrderStatus.PENDING, OrderStatus.VALIDATED, OrderStatus.ACCEPTED, OrderStatus.SCHEDULED}
+)
 
 ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    OrderStatus.PENDING: frozenset({OrderStatus.VALIDATED, OrderStatus.FAILED}),
-    OrderStatus.VALIDATED: frozenset({OrderStatus.ACCEPTED, OrderStatus.FAILED}),
-    OrderStatus.ACCEPTED: frozenset(
-        {OrderStatus.SCHEDULED, OrderStatus.EXECUTING, OrderStatus.FAILED}
+    OrderStatus.PENDING: frozenset(
+        {OrderStatus.VALIDATED, OrderStatus.FAILED, OrderStatus.CANCELLED}
     ),
-    OrderStatus.SCHEDULED: frozenset({OrderStatus.EXECUTING, OrderStatus.FAILED}),
+    OrderStatus.VALIDATED: frozenset(
+        {OrderStatus.ACCEPTED, OrderStatus.FAILED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.ACCEPTED: frozenset(
+        {OrderStatus.SCHEDULED, OrderStatus.EXECUTING, OrderStatus.FAILED, OrderStatus.CANCELLED}
+    ),
+    OrderStatus.SCHEDULED: frozenset(
+        {OrderStatus.EXECUTING, OrderStatus.FAILED, OrderStatus.CANCELLED}
+    ),
     OrderStatus.EXECUTING: frozenset({OrderStatus.EXECUTED, OrderStatus.FAILED}),
     OrderStatus.EXECUTED: frozenset(),
     OrderStatus.FAILED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
 }
 
 

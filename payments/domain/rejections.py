@@ -41,3 +41,23 @@ class IdempotencyKeyReused(Rejected):
     """The client's idempotency key names an order placed with another request."""
 
     title = "Idempotency key reused"
+
+
+class NotCancellable(Rejected):
+    """The order is paid, or being paid, or ended otherwise: it can no longer be
+    cancelled. ``status``: what it is now."""
+
+    title = "Not cancellable"
+
+    def __init__(self, order_id: str, status: str) -> None:
+        super().__init__(f"payment order {order_id} is {status}: it can no longer be cancelled")
+        self.status = status
+
+
+class UnknownOrder(Rejected):
+    """No order of this id that the client may see (another client's answers the same)."""
+
+    title = "Unknown payment order"
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"no payment order {order_id}")

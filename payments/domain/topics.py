@@ -31,3 +31,7 @@ class TopicNames:
     @property
     def failed(self) -> str:
         return f"{self.prefix}payment.failed"
+
+    @property
+    def cancelled(self) -> str:
+        return f"{self.prefix}payment.cancelled"

@@ -53,6 +53,7 @@ GRACE = timedelta(minutes=5)  # how long an order may be in flight before it cou
 class Mismatch(StrEnum):
     UNKNOWN_BOOKING = "booked-without-order"  # no order has the booking's key
     BOOKED_BUT_FAILED = "booked-but-failed"
+    BOOKED_BUT_CANCELLED = "booked-but-cancelled"
     BOOKED_NOT_TERMINAL = "booked-not-terminal"  # booked, and the order not ended in time
     NOT_BOOKED = "executed-not-booked"
     BOOKED_TWICE = "booked-more-than-once"
@@ -129,7 +130,8 @@ def _check(report: Report, order: PaymentOrder, booked: Sequence[Booking], old: 
     def mismatch(kind: Mismatch, detail: str = "") -> None:
         report.mismatches.append(Finding(kind, order.id, references, detail))
 
-    settled = order.status.terminal or order.updated_at < old
+    waiting = order.status is OrderStatus.SCHEDULED and not booked  # for its day, as it should
+    settled = order.status.terminal or (order.updated_at < old and not waiting)
     if not settled:
         report.in_flight.append(order.id)
     elif not booked and order.status is OrderStatus.EXECUTED:
@@ -138,6 +140,8 @@ def _check(report: Report, order: PaymentOrder, booked: Sequence[Booking], old: 
         mismatch(Mismatch.STUCK, f"{order.status.value} since {order.updated_at.isoformat()}")
     elif booked and order.status is OrderStatus.FAILED:
         mismatch(Mismatch.BOOKED_BUT_FAILED)
+    elif booked and order.status is OrderStatus.CANCELLED:
+        mismatch(Mismatch.BOOKED_BUT_CANCELLED)
     elif booked and not order.status.terminal:
         mismatch(Mismatch.BOOKED_NOT_TERMINAL, f"{order.status.value}")
     if len(booked) > 1:

@@ -18,15 +18,19 @@ from endpoints.exchange import Exchange
 from payments.api import answers
 from payments.api.queries import OrderQueries
 from payments.domain.store import OrderStore
+from payments.lifecycle.cancellation import Cancellation
 from payments.lifecycle.execution import Execution
 from payments.lifecycle.ingestion import Ingestion
 from payments.operations.reconciliation import Reconciler
 
 
 def ingestion_beans(lifecycle: Ingestion, recovery_after: float) -> dict[str, Any]:
-    """The API's and the lifecycle's, up to the execution command."""
+    """The API's and the lifecycle's, up to the execution command, and cancelling."""
     queries = OrderQueries(lifecycle.store)
+    cancellation = Cancellation(lifecycle.store, lifecycle.clock)
     return {
+        "cancelOrder": cancellation.cancel,
+        "markCancellationsPublished": cancellation.events_published_all,
         "receiveOrder": lifecycle.receive,
         "createOrders": lifecycle.create_all,
         "answerPlaced": answers.placed,

@@ -43,6 +43,7 @@ class Topology:
     dead_letter: str
     executed: str
     failed: str
+    cancelled: str
     gateway: str
 
     @property
@@ -62,6 +63,7 @@ class Topology:
             dead_letter=f"kafka:{topics.dead_letter}",
             executed=f"kafka:{topics.executed}",
             failed=f"kafka:{topics.failed}",
+            cancelled=f"kafka:{topics.cancelled}",
             gateway=gateway,
         )
 
@@ -74,6 +76,7 @@ class Topology:
             dead_letter=f"log:{topics.dead_letter}?level=WARN&showHeaders=true",
             executed=f"log:{topics.executed}?level=DEBUG",
             failed=f"log:{topics.failed}?level=INFO",
+            cancelled=f"log:{topics.cancelled}?level=INFO",
             gateway=gateway,
         )
 
@@ -87,6 +90,7 @@ class Topology:
             "payment.deadLetter": self.dead_letter,
             "payment.executed": self.executed,
             "payment.failed": self.failed,
+            "payment.cancelled": self.cancelled,
             "payment.gateway": self.gateway,
             "payment.batch.size": str(BATCH_SIZE),
             "payment.batch.timeout": BATCH_TIMEOUT,

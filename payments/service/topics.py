@@ -24,6 +24,7 @@ async def ensure_topics(bootstrap_servers: str, topics: TopicNames, partitions: 
         topics.dead_letter: 1,
         topics.executed: partitions,
         topics.failed: partitions,
+        topics.cancelled: partitions,
     }
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
     try:

@@ -85,9 +85,11 @@ class RedeliveryPolicySpec(Spec):
 
 
 class ExhaustedRedeliverySpec(RedeliveryPolicySpec):
-    """An onException's policy: also the level its exhausted failures are logged at."""
+    """An onException's policy: also the level its exhausted failures are logged at,
+    and whether one it handles is logged too (Camel's logHandled, default false)."""
 
     retries_exhausted_log_level: CamelLevel = "WARN"
+    log_handled: bool = False
 
 
 class OnExceptionSpec(Spec):
@@ -113,6 +115,7 @@ class OnExceptionSpec(Spec):
             self.on_when.build() if self.on_when is not None else None,
             self.use_original_message,
             self.use_original_body,
+            policy.log_handled,
         )
 
 

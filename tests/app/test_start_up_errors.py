@@ -114,7 +114,11 @@ def edited_flow(tmp_path: Path, file: str, old: str, new: str) -> Path:
 def test_a_mistake_in_an_edited_route_file_stops_the_start_naming_file_route_and_key(
     tmp_path: Path,
 ) -> None:
-    routes = edited_flow(tmp_path, "ingest/api.yaml", "- setHeader: {name:", "- set-header: {name:")
+    create = '- setHeader: {name: payment.clientId, simple: "${header[http.principal]}"}\n'
+    create += "        - process: {ref: receiveOrder}"  # the create route's, not the cancel's
+    routes = edited_flow(
+        tmp_path, "ingest/api.yaml", create, create.replace("setHeader", "set-header", 1)
+    )
     result = start(tmp_path, ROUTES_DIR=str(routes))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout

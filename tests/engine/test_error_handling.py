@@ -302,6 +302,33 @@ async def test_an_on_exception_logs_the_failure_at_its_log_level(
     ]
 
 
+@pytest.mark.parametrize("log_handled", [False, True])
+async def test_a_handled_error_is_logged_only_with_log_handled(
+    run: StartRoutes, caplog: pytest.LogCaptureFixture, log_handled: bool
+) -> None:
+    """Camel's logHandled (redeliveryPolicy, default false): a handled error is logged
+    too, at the policy's retriesExhaustedLogLevel."""
+    caplog.set_level("DEBUG", logger="routes.error_handling")
+    engine = await run(
+        lambda r: (
+            r.from_("direct:in")
+            .route_id("api")
+            .on_exception(ValueError, log_level="INFO", log_handled=log_handled)
+            .handled()
+            .set_body(constant("refused"))
+            .end()
+            .process(Flaky(failures=1, error=ValueError))
+        )
+    )
+    exchange = await engine.send("direct:in", "x")
+
+    assert (exchange.exception, exchange.body) == (None, "refused")
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert logged == (
+        [("INFO", "route api: ValueError after 1 attempt(s): failure 1")] if log_handled else []
+    )
+
+
 async def test_an_on_exception_with_steps_fails_the_exchange_instead_of_dead_lettering(
     run: StartRoutes, sleeper: RecordingSleeper
 ) -> None:

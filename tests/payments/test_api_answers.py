@@ -4,9 +4,11 @@ and problem details."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import pytest
 
-from components.http import FieldError, ProblemError
+from components.http import FieldError
 from components.http.headers import RESPONSE_HEADER_PREFIX
 from endpoints import headers
 from endpoints.exchange import Exchange, Message
@@ -16,7 +18,9 @@ from payments.domain.rejections import (
     IdempotencyKeyReused,
     InvalidOrder,
     MalformedRequest,
+    NotCancellable,
     Rejected,
+    UnknownOrder,
 )
 from payments.lifecycle.keys import ORDER_CREATED
 from tests.payments.store_steps import new_order
@@ -49,15 +53,29 @@ def test_a_placed_order_answers_created_or_replayed_at_its_location(
             422,
             "Idempotency key reused",
         ),
+        (UnknownOrder("o-1"), 404, "Unknown payment order"),
+        (NotCancellable("o-1", "EXECUTING"), 409, "Not cancellable"),
     ],
 )
 def test_each_refusal_is_a_problem_naming_its_fields(
     refusal: Rejected, status: int, title: str
 ) -> None:
-    exchange = Exchange.of(ORDER)
-    exchange.exception = refusal
-    with pytest.raises(ProblemError) as raised:
-        answers.refused(exchange)
-    problem = raised.value.problem
-    assert (problem.status, problem.title, problem.detail) == (status, title, refusal.detail)
-    assert problem.errors == tuple(FieldError(p.field, p.detail) for p in refusal.problems)
+    """Answered on the exchange, for the handled policy: raising would be an error in
+    the error handling."""
+    exchange = Exchange.of(ORDER, {headers.HTTP_PATH: "/payment-orders"})
+    exchange.properties[headers.EXCEPTION_CAUGHT] = refusal
+    answers.refused(exchange)
+    assert exchange.headers[headers.HTTP_STATUS] == status
+    assert exchange.headers["http.response.Content-Type"] == "application/problem+json"
+    assert exchange.body == {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": refusal.detail,
+        "instance": "/payment-orders",
+        **(
+            {"errors": [FieldError(p.field, p.detail).to_json() for p in refusal.problems]}
+            if refusal.problems
+            else {}
+        ),
+    }

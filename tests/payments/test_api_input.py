@@ -285,6 +285,7 @@ async def test_the_openapi_document_describes_every_endpoint(
         "/payment-orders",
         "/payment-orders/{id}",
         "/payment-orders/{id}/history",
+        "/payment-orders/{id}/cancel",
     }
     create = document["components"]["schemas"]["CreatePaymentOrder"]
     assert set(create["required"]) == {"debtorAccount", "creditorAccount", "amount", "currency"}
@@ -297,11 +298,18 @@ async def test_a_clients_bad_request_is_logged_at_info_not_as_a_warning(
     caplog.set_level("INFO", logger="routes.error_handling")
     async with client.post(f"{service.http.url}/payment-orders", json={}) as response:
         assert response.status == 422
+    same = {**GOOD, "creditorAccount": GOOD["debtorAccount"]}  # refused by a rule, 422
+    async with client.post(f"{service.http.url}/payment-orders", json=same) as response:
+        assert response.status == 422
     async with client.get(f"{service.http.url}/payment-orders/no-such-order") as response:
+        assert response.status == 404
+    async with client.post(f"{service.http.url}/payment-orders/no-such-order/cancel") as response:
         assert response.status == 404
 
     failures = [r for r in caplog.records if r.name == "routes.error_handling"]
     assert [(r.levelname, r.getMessage().split(":")[0]) for r in failures] == [
         ("INFO", "route create-payment-order"),
+        ("INFO", "route create-payment-order"),
         ("INFO", "route get-payment-order"),
+        ("INFO", "route cancel-payment-order"),
     ]

@@ -21,6 +21,7 @@ PAYMENT_ROUTES = {
     "create-payment-order",
     "get-payment-order",
     "get-payment-order-history",
+    "cancel-payment-order",
     "list-payment-orders",
     "queue-payment-order",
     "advance-payment-order",

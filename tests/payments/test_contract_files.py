@@ -92,7 +92,13 @@ def test_the_channels_are_the_topics_the_services_use() -> None:
     topics = TopicNames()
     addresses = {channel["address"] for channel in asyncapi_document()["channels"].values()}
 
-    assert addresses == {topics.execute, topics.dead_letter, topics.executed, topics.failed}
+    assert addresses == {
+        topics.execute,
+        topics.dead_letter,
+        topics.executed,
+        topics.failed,
+        topics.cancelled,
+    }
 
 
 def test_every_operation_sends_or_receives_a_message_of_its_own_channel() -> None:

@@ -48,7 +48,7 @@ async def until_terminal(
 ) -> dict[str, Any]:
     async def terminal() -> dict[str, Any] | None:
         _, order = await get(client, service, f"/payment-orders/{order_id}")
-        return dict(order) if order["status"] in ("EXECUTED", "FAILED") else None
+        return dict(order) if order["status"] in ("EXECUTED", "FAILED", "CANCELLED") else None
 
     order: dict[str, Any] = await eventually(terminal, deadline)
     return order

@@ -5,7 +5,9 @@ test moves on: no test waits for a day."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -13,8 +15,13 @@ import pytest
 
 from endpoints.exchange import utcnow
 from payments.bank import SimulatedBank
+from payments.domain.model import OrderStatus, PaymentOrder
+from payments.operations.reconciliation import Mismatch, reconcile
+from payments.operations.statements import Booking
 from payments.service.build import PaymentService
+from payments.stores import SqliteOrderStore
 from tests.payments.conftest import VALID_ORDER, StartService
+from tests.payments.store_steps import new_order
 from tests.payments.test_lifecycle import get, post, until_terminal
 from tests.polling import eventually
 
@@ -177,3 +184,41 @@ async def test_the_day_is_part_of_the_idempotent_request(
     assert (first, again, other) == (201, 200, 422)
     assert replayed["id"] == created["id"]
     assert [e["field"] for e in problem["errors"]] == ["Idempotency-Key"]
+
+
+async def test_reconciliation_waits_for_a_scheduled_order_and_flags_a_cancelled_one_paid(
+    tmp_path: Path,
+) -> None:
+    """A SCHEDULED order without a booking is waiting, not stuck, however old; a booking
+    of a CANCELLED order is a mismatch, as is one of a SCHEDULED order (paid early)."""
+    old = MONDAY - timedelta(days=30)
+    waiting, cancelled, early = (
+        new_order(at=old).model_copy(update={"status": status})
+        for status in (OrderStatus.SCHEDULED, OrderStatus.CANCELLED, OrderStatus.SCHEDULED)
+    )
+
+    def booking(order: PaymentOrder) -> Booking:
+        return Booking(
+            f"ref-{order.id}", order.id, order.debtor_account, order.creditor_account,
+            order.amount, order.currency, old,
+        )  # fmt: skip
+
+    async def pages(*items: Any) -> AsyncIterator[Sequence[Any]]:
+        yield items
+
+    store = SqliteOrderStore(tmp_path / "orders.sqlite3")
+    await store.start()
+    try:
+        report = await reconcile(
+            pages(waiting, cancelled, early),
+            pages(booking(cancelled), booking(early)),
+            store,
+            now=MONDAY,
+        )
+    finally:
+        await store.stop()
+    assert report.in_flight == [waiting.id]
+    assert {(finding.kind, finding.order_id) for finding in report.mismatches} == {
+        (Mismatch.BOOKED_BUT_CANCELLED, cancelled.id),
+        (Mismatch.BOOKED_NOT_TERMINAL, early.id),
+    }

@@ -5,7 +5,9 @@
 // attribute values, never as markup.
 import { drawRoute, showMetrics } from "./diagram.js";
 
-const STATES = ["PENDING", "VALIDATED", "ACCEPTED", "SCHEDULED", "EXECUTING", "EXECUTED", "FAILED"];
+const STATES = [
+  "PENDING", "VALIDATED", "ACCEPTED", "SCHEDULED", "EXECUTING", "EXECUTED", "FAILED", "CANCELLED",
+];
 const TERMINAL = new Set(["EXECUTED", "FAILED"]);
 const REFRESH_MS = 2000;
 const PAGE_SIZE = 20;

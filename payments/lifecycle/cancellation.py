@@ -1,0 +1,73 @@
+"""Cancelling an order (the ingestion service's): a client takes back an order nothing
+has paid yet — PENDING, VALIDATED, ACCEPTED or SCHEDULED — and it ends CANCELLED.
+
+The move is a compare-and-set on the order's version, as every change of an order is:
+of a cancel and a release (or the advance) racing, one wins. A cancel that loses reads
+the order again: still cancellable, it tries again; paid or on its way to be, it is
+refused with the order's status (``NotCancellable``, answered 409). An order once
+CANCELLED stays so, and cancelling it again answers it again. Its ``payment.cancelled``
+event is owed until marked published: a cancel repeated after a failed publish
+publishes it then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from endpoints.exchange import Exchange, utcnow
+from payments.domain.messages import PaymentEvent
+from payments.domain.model import CANCELLABLE, OrderStatus, PaymentOrder
+from payments.domain.rejections import NotCancellable, UnknownOrder
+from payments.domain.store import Move, OrderRef, OrderStore, StatusChange
+from payments.domain.transitions import moved
+from payments.lifecycle.keys import CANCELLED_EVENT, CLIENT_ID, ORDER_ID, PAYMENT_ORDER
+from payments.lifecycle.orders import Clock
+
+# How often a cancel racing others' moves reads the order again before it gives up (the
+# request fails; the client may ask again).
+_ROUNDS = 5
+_REASON = "cancelled by the client"
+
+
+class Cancellation:
+    def __init__(self, store: OrderStore, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+
+    async def cancel(self, exchange: Exchange) -> None:
+        """Cancel the order ``ORDER_ID`` of the client ``CLIENT_ID``: the body and
+        ``PAYMENT_ORDER`` become the order as it is now, ``CANCELLED_EVENT`` its event
+        while that is owed.
+        UnknownOrder for an order the client does not have; NotCancellable for one that
+        can no longer be."""
+        order_id, client = exchange.properties[ORDER_ID], exchange.headers[CLIENT_ID]
+        for _ in range(_ROUNDS):
+            order = await self.store.get(order_id, client_id=client)
+            if order is None:
+                raise UnknownOrder(order_id)
+            if order.status in CANCELLABLE:
+                change = StatusChange(
+                    order.status, OrderStatus.CANCELLED, "cancelled by the client"
+                )
+                move = Move(OrderRef.of(order), [change], self.clock())
+                (applied,) = await self.store.move_all([move])
+                after = moved(order, move) if applied else None
+                if after is None:
+                    continue  # someone moved it first: read it again
+                order = after
+            if order.status is not OrderStatus.CANCELLED:
+                raise NotCancellable(order.id, order.status)
+            self._answer(exchange, order)
+            return
+        raise RuntimeError(f"order {order_id} keeps being moved by others; cancel it again")
+
+    async def events_published_all(self, exchanges: Sequence[Exchange]) -> None:
+        """The outbox mark: these cancelled orders' events reached their topic."""
+        ids = [exchange.properties[ORDER_ID] for exchange in exchanges]
+        await self.store.mark_events_published(ids, self.clock())
+
+    def _answer(self, exchange: Exchange, order: PaymentOrder) -> None:
+        exchange.body = order
+        exchange.properties[PAYMENT_ORDER] = order
+        if order.event_published_at is None:
+            exchange.properties[CANCELLED_EVENT] = PaymentEvent.of(order)
