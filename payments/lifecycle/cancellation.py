@@ -1,5 +1,6 @@
 """Cancelling an order (the ingestion service's): a client takes back an order nothing
-has paid yet — PENDING, VALIDATED, ACCEPTED or SCHEDULED — and it ends CANCELLED.
+has paid yet — PENDING, VALIDATED, ACCEPTED or SCHEDULED — and it ends CANCELLED. An
+operator (the principal ``operator:<id>``) may cancel any client's.
 
 The move is a compare-and-set on the order's version, as every change of an order is:
 of a cancel and a release (or the advance) racing, one wins. A cancel that loses reads
@@ -20,7 +21,13 @@ from payments.domain.model import CANCELLABLE, OrderStatus, PaymentOrder
 from payments.domain.rejections import NotCancellable, UnknownOrder
 from payments.domain.store import Move, OrderRef, OrderStore, StatusChange
 from payments.domain.transitions import moved
-from payments.lifecycle.keys import CANCELLED_EVENT, CLIENT_ID, ORDER_ID, PAYMENT_ORDER
+from payments.lifecycle.keys import (
+    CANCELLED_EVENT,
+    CLIENT_ID,
+    OPERATOR_PREFIX,
+    ORDER_ID,
+    PAYMENT_ORDER,
+)
 from payments.lifecycle.orders import Clock
 
 # How often a cancel racing others' moves reads the order again before it gives up (the
@@ -35,20 +42,21 @@ class Cancellation:
         self.clock = clock
 
     async def cancel(self, exchange: Exchange) -> None:
-        """Cancel the order ``ORDER_ID`` of the client ``CLIENT_ID``: the body and
-        ``PAYMENT_ORDER`` become the order as it is now, ``CANCELLED_EVENT`` its event
-        while that is owed.
-        UnknownOrder for an order the client does not have; NotCancellable for one that
-        can no longer be."""
+        """Cancel the order ``ORDER_ID`` of the client ``CLIENT_ID`` (an operator's: of
+        any client): the body and ``PAYMENT_ORDER`` become the order as it is now,
+        ``CANCELLED_EVENT`` its event while that is owed. UnknownOrder for an order the
+        client does not have; NotCancellable for one that can no longer be."""
         order_id, client = exchange.properties[ORDER_ID], exchange.headers[CLIENT_ID]
+        operator = (
+            client.removeprefix(OPERATOR_PREFIX) if client.startswith(OPERATOR_PREFIX) else None
+        )
+        reason = _REASON if operator is None else f"cancelled by the operator {operator}"
         for _ in range(_ROUNDS):
-            order = await self.store.get(order_id, client_id=client)
+            order = await self.store.get(order_id, client_id=None if operator else client)
             if order is None:
                 raise UnknownOrder(order_id)
             if order.status in CANCELLABLE:
-                change = StatusChange(
-                    order.status, OrderStatus.CANCELLED, "cancelled by the client"
-                )
+                change = StatusChange(order.status, OrderStatus.CANCELLED, reason)
                 move = Move(OrderRef.of(order), [change], self.clock())
                 (applied,) = await self.store.move_all([move])
                 after = moved(order, move) if applied else None

@@ -13,6 +13,11 @@ from enum import StrEnum
 CLIENT_ID = "payment.clientId"  # whose order it is: set by the route from who asked
 IDEMPOTENCY_KEY = "idempotency-key"  # the client's key for the request, if it gave one
 
+# The principal of an operator who acts on a client's order (client ids hold no colon).
+OPERATOR_PREFIX = "operator:"
+# The path a cancel is asked at, after the order's.
+CANCEL_SUFFIX = "/cancel"
+
 # Properties the lifecycle writes.
 ORDER_CREATED = "paymentCreated"  # True: a new order; False: the key's earlier order
 ORDER_ID = "paymentOrderId"

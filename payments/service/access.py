@@ -1,7 +1,8 @@
 """Who may call what: the checks the service puts in front of its paths.
 
 - ``/payment-orders``: a client's key (``Authorization: Bearer <key>`` or
-  ``X-API-Key: <key>``) once any client is configured, then the client's rate limit.
+  ``X-API-Key: <key>``) once any client is configured, then the client's rate limit;
+  a cancel, an operator's key too (the principal ``operator:<id>``, any client's order).
   With none configured the API runs open, every request as the anonymous client.
 - ``/console``: an operator's key once operators are configured; with clients but no
   operators it is closed (it shows every client's orders). Browsers send the key as
@@ -35,6 +36,7 @@ from payments.api.clients import InvalidClientsFile, RateLimit, Registry, load_c
 from payments.api.rate_limit import RateLimiter
 from payments.console import CONSOLE_PATH
 from payments.domain.model import ANONYMOUS_CLIENT
+from payments.lifecycle.keys import CANCEL_SUFFIX, OPERATOR_PREFIX
 from payments.service.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -117,6 +119,10 @@ class AccessPolicy:
             return ANONYMOUS_CLIENT
         key = presented_key(request)
         client = None if key is None else self.registry.client(key)
+        if client is None and key is not None and _cancels(request):
+            operator = self.registry.operator(key)
+            if operator is not None:  # an operator may cancel any client's order
+                return OPERATOR_PREFIX + operator.id
         if client is None:
             raise _unauthorized(_CLIENT_CHALLENGE, "a client")
         wait = self.limiter.take(client.id)
@@ -152,6 +158,11 @@ class AccessPolicy:
 
     def install(self, app: web.Application) -> None:
         app.middlewares.append(access_middleware(self.checks()))
+
+
+def _cancels(request: web.Request) -> bool:
+    """``POST /payment-orders/{id}/cancel``."""
+    return request.method == "POST" and request.path.endswith(CANCEL_SUFFIX)
 
 
 def access_policy(settings: Settings, mode: Literal["all", "ingest", "process"]) -> AccessPolicy:

@@ -17,7 +17,7 @@ from payments.bank import SimulatedBank
 from payments.domain.topics import TopicNames
 from payments.service.build import PaymentService
 from tests.faults.topics import read_topic
-from tests.payments.conftest import KEY_A, KEY_B, VALID_ORDER, StartService, bearer
+from tests.payments.conftest import KEY_A, KEY_B, KEY_OPS, VALID_ORDER, StartService, bearer
 from tests.payments.test_lifecycle import get, post, until_terminal
 from tests.payments.test_scheduled_orders import MONDAY, MovedClock, scheduled
 from tests.polling import eventually
@@ -34,6 +34,19 @@ async def cancel(
     url = f"{service.http.url}/payment-orders/{order_id}/cancel"
     async with client.post(url, headers=headers or {}) as response:
         return response.status, await response.json(content_type=None)
+
+
+async def scheduled_as(
+    client: aiohttp.ClientSession, service: PaymentService, order_id: str, key: dict[str, str]
+) -> None:
+    """Once the client's order waits SCHEDULED."""
+
+    async def there() -> bool:
+        url = f"{service.http.url}/payment-orders/{order_id}"
+        async with client.get(url, headers=key) as response:
+            return bool((await response.json())["status"] == "SCHEDULED")
+
+    await eventually(there)
 
 
 @pytest.fixture(params=[False, True], ids=["kafka+ferretdb", "embedded+sqlite"])
@@ -107,6 +120,27 @@ async def test_another_client_s_order_is_unknown_to_a_cancel(
     assert status == 404
     status, order = await cancel(client, service, order_id, bearer(KEY_A))
     assert (status, order["status"]) == (200, "CANCELLED")
+
+
+async def test_an_operator_cancels_any_client_s_order_and_nothing_else(
+    start_service: StartService, client: aiohttp.ClientSession, clients_file: Path
+) -> None:
+    service = await start_service(
+        embedded=True, api_clients_file=clients_file, clock=MovedClock(MONDAY)
+    )
+    async with client.post(
+        f"{service.http.url}/payment-orders", json=LATER, headers=bearer(KEY_A)
+    ) as response:
+        order_id = (await response.json())["id"]
+    await scheduled_as(client, service, order_id, bearer(KEY_A))
+
+    status, order = await cancel(client, service, order_id, bearer(KEY_OPS))
+    assert (status, order["status"]) == (200, "CANCELLED")
+    assert order["history"][-1]["reason"] == "cancelled by the operator ops"
+    async with client.get(
+        f"{service.http.url}/payment-orders/{order_id}", headers=bearer(KEY_OPS)
+    ) as response:
+        assert response.status == 401  # an operator reads orders in the console, not here
 
 
 async def test_cancels_racing_the_release_never_leave_an_order_cancelled_and_paid(
