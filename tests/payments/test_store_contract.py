@@ -511,6 +511,24 @@ async def test_orders_noted_due_come_from_their_day_on_earliest_first(store: Ord
     assert await store.due(date(2026, 12, 31), 10) == [await store.get(i) for i in (ids[0], ids[3])]
 
 
+async def test_many_orders_due_at_once_come_a_bounded_page_at_a_time(store: OrderStore) -> None:
+    """What the release relies on for many orders due at once (it asks 500 a page):
+    each call gives at most ``limit``, earliest day first; once a page is released the
+    next comes, and every order comes once."""
+    results = await store.create_all([new_order() for _ in range(120)])
+    ids = sorted(result[0].id for result in results if isinstance(result, tuple))
+    await store.schedule({order_id: date(2026, 3, 9) for order_id in ids[:70]})
+    await store.schedule({order_id: date(2026, 3, 10) for order_id in ids[70:]})
+    released: list[str] = []
+    for _ in range(4):
+        page = await store.due(date(2026, 3, 10), 50)
+        assert len(page) <= 50
+        released += [order.id for order in page]
+        await store.unschedule([order.id for order in page])
+    assert sorted(released[:70]) == ids[:70]  # the earlier day first
+    assert sorted(released) == ids
+
+
 async def test_count_by_status_counts_each_order_in_its_current_status(
     store: OrderStore,
 ) -> None:
