@@ -13,8 +13,6 @@ publishes it then.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from endpoints.exchange import Exchange, utcnow
 from payments.domain.messages import PaymentEvent
 from payments.domain.model import CANCELLABLE, OrderStatus, PaymentOrder
@@ -68,11 +66,6 @@ class Cancellation:
             self._answer(exchange, order)
             return
         raise RuntimeError(f"order {order_id} keeps being moved by others; cancel it again")
-
-    async def events_published_all(self, exchanges: Sequence[Exchange]) -> None:
-        """The outbox mark: these cancelled orders' events reached their topic."""
-        ids = [exchange.properties[ORDER_ID] for exchange in exchanges]
-        await self.store.mark_events_published(ids, self.clock())
 
     def _answer(self, exchange: Exchange, order: PaymentOrder) -> None:
         exchange.body = order

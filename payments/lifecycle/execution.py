@@ -29,7 +29,7 @@ from payments.domain.model import OrderStatus, PaymentOrder
 from payments.domain.store import Move, OrderRef, OrderStore, StatusChange
 from payments.domain.transitions import moved
 from payments.lifecycle.keys import NEXT, ORDER_ID, ORDER_REF, Next
-from payments.lifecycle.orders import Clock, require
+from payments.lifecycle.orders import Clock, mark_events_published, require
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +136,7 @@ class Execution:
 
     async def events_published_all(self, exchanges: Sequence[Exchange]) -> None:
         """The outbox mark: these orders' events reached their topic."""
-        ids = [exchange.properties[ORDER_ID] for exchange in exchanges]
-        await self.store.mark_events_published(ids, self.clock())
+        await mark_events_published(self.store, self.clock, exchanges)
 
     async def settle_all(self, exchanges: Sequence[Exchange]) -> None:
         """The orders ended: a command on an in-process queue, lost with the process,

@@ -21,6 +21,7 @@ from payments.domain.store import OrderStore
 from payments.lifecycle.cancellation import Cancellation
 from payments.lifecycle.execution import Execution
 from payments.lifecycle.ingestion import Ingestion
+from payments.lifecycle.orders import mark_events_published
 from payments.operations.reconciliation import Reconciler
 
 
@@ -30,7 +31,9 @@ def ingestion_beans(lifecycle: Ingestion, recovery_after: float) -> dict[str, An
     cancellation = Cancellation(lifecycle.store, lifecycle.clock)
     return {
         "cancelOrder": cancellation.cancel,
-        "markCancellationsPublished": cancellation.events_published_all,
+        "markCancellationsPublished": partial(
+            mark_events_published, lifecycle.store, lifecycle.clock
+        ),
         "receiveOrder": lifecycle.receive,
         "createOrders": lifecycle.create_all,
         "answerPlaced": answers.placed,

@@ -19,7 +19,7 @@ from payments.contracts.asyncapi import Action, TopicUse
 from payments.domain.topics import TopicNames
 from routes.dsl import RouteBuilder
 from routes.walk import targets, walk
-from routes.yaml import RouteConfigError, load_route_directory, load_routes
+from routes.yaml import RouteConfigError, load_route_directory, route_files
 
 # The ids of the routes that others look up (readiness, the console).
 EXECUTE_ROUTE = "execute-payment-order"
@@ -104,14 +104,12 @@ def load_flow(
     folder the service runs is missing or empty, or a file is wrong."""
     for name in folders:
         folder = routes_dir / name
-        files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
-        if not files:
+        if not route_files(folder):
             raise RouteConfigError(
                 f"{folder}: no route files; the service runs the routes of {name}/ "
                 f"(copy them from config/routes/{name}/)"
             )
-        for path in files:
-            load_routes(path, builder, properties=properties)
+        load_route_directory(folder, builder, properties=properties)
     load_route_directory(routes_dir, builder, properties=properties)
 
 

@@ -254,10 +254,14 @@ def load_route_directory(
     *,
     properties: Mapping[str, str] | None = None,
 ) -> RouteBuilder:
-    """Load every ``*.yaml`` / ``*.yml`` file of a folder (not its subfolders), in name
-    order."""
+    """Load every route file of a folder (``route_files``)."""
     builder = into or RouteBuilder()
-    folder = FilePath(directory)
-    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+    for path in route_files(directory):
         load_routes(path, builder, properties=properties)
     return builder
+
+
+def route_files(directory: FilePath | str) -> list[FilePath]:
+    """The ``*.yaml`` / ``*.yml`` files of a folder (not its subfolders), in name order."""
+    folder = FilePath(directory)
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])

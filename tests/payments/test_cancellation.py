@@ -36,19 +36,6 @@ async def cancel(
         return response.status, await response.json(content_type=None)
 
 
-async def scheduled_as(
-    client: aiohttp.ClientSession, service: PaymentService, order_id: str, key: dict[str, str]
-) -> None:
-    """Once the client's order waits SCHEDULED."""
-
-    async def there() -> bool:
-        url = f"{service.http.url}/payment-orders/{order_id}"
-        async with client.get(url, headers=key) as response:
-            return bool((await response.json())["status"] == "SCHEDULED")
-
-    await eventually(there)
-
-
 @pytest.fixture(params=[False, True], ids=["kafka+ferretdb", "embedded+sqlite"])
 def embedded(request: pytest.FixtureRequest) -> bool:
     return bool(request.param)
@@ -105,9 +92,11 @@ async def test_an_order_paid_or_unknown_cannot_be_cancelled(
     assert (status, problem["detail"]) == (404, "no payment order no-such-order")
 
 
-async def test_another_client_s_order_is_unknown_to_a_cancel(
+async def placed_by_shop_a(
     start_service: StartService, client: aiohttp.ClientSession, clients_file: Path
-) -> None:
+) -> tuple[PaymentService, str]:
+    """A service with clients and operators, and shop A's order for a later day, once
+    SCHEDULED."""
     service = await start_service(
         embedded=True, api_clients_file=clients_file, clock=MovedClock(MONDAY)
     )
@@ -115,6 +104,14 @@ async def test_another_client_s_order_is_unknown_to_a_cancel(
         f"{service.http.url}/payment-orders", json=LATER, headers=bearer(KEY_A)
     ) as response:
         order_id = (await response.json())["id"]
+    await scheduled(client, service, order_id, bearer(KEY_A))
+    return service, order_id
+
+
+async def test_another_client_s_order_is_unknown_to_a_cancel(
+    start_service: StartService, client: aiohttp.ClientSession, clients_file: Path
+) -> None:
+    service, order_id = await placed_by_shop_a(start_service, client, clients_file)
 
     status, _ = await cancel(client, service, order_id, bearer(KEY_B))
     assert status == 404
@@ -125,14 +122,7 @@ async def test_another_client_s_order_is_unknown_to_a_cancel(
 async def test_an_operator_cancels_any_client_s_order_and_nothing_else(
     start_service: StartService, client: aiohttp.ClientSession, clients_file: Path
 ) -> None:
-    service = await start_service(
-        embedded=True, api_clients_file=clients_file, clock=MovedClock(MONDAY)
-    )
-    async with client.post(
-        f"{service.http.url}/payment-orders", json=LATER, headers=bearer(KEY_A)
-    ) as response:
-        order_id = (await response.json())["id"]
-    await scheduled_as(client, service, order_id, bearer(KEY_A))
+    service, order_id = await placed_by_shop_a(start_service, client, clients_file)
 
     status, order = await cancel(client, service, order_id, bearer(KEY_OPS))
     assert (status, order["status"]) == (200, "CANCELLED")

@@ -22,7 +22,7 @@ from payments.service.build import PaymentService
 from payments.stores import SqliteOrderStore
 from tests.payments.conftest import VALID_ORDER, StartService
 from tests.payments.store_steps import new_order
-from tests.payments.test_lifecycle import get, post, until_terminal
+from tests.payments.test_lifecycle import post, until_terminal
 from tests.polling import eventually
 
 # Monday 7 December 2026, 10:00 in Berlin: before the 16:00 cut-off.
@@ -49,10 +49,17 @@ def embedded(request: pytest.FixtureRequest) -> bool:
 
 
 async def scheduled(
-    client: aiohttp.ClientSession, service: PaymentService, order_id: str
+    client: aiohttp.ClientSession,
+    service: PaymentService,
+    order_id: str,
+    key: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The order once it waits SCHEDULED (read with the client's ``key``, if any)."""
+
     async def there() -> dict[str, Any] | None:
-        _, order = await get(client, service, f"/payment-orders/{order_id}")
+        url = f"{service.http.url}/payment-orders/{order_id}"
+        async with client.get(url, headers=key or {}) as response:
+            order = await response.json()
         return dict(order) if order["status"] == "SCHEDULED" else None
 
     found: dict[str, Any] = await eventually(there)
