@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import statistics
 import sys
@@ -29,6 +28,7 @@ from typing import Any
 import aiohttp
 
 from bench.limits import new_order, write_orders
+from bench.report import write_json
 from config import event_loop
 from endpoints.exchange import utcnow
 from infra import Stack
@@ -188,8 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench-results/queries.json"))
     args = parser.parse_args(argv)
     result = event_loop.run(measure(args))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
+    write_json(result, args.out)
     for size, queries in result["orders"].items():
         for name, figures in queries.items():
             p50, p95 = figures["p50"], figures["p95"]

@@ -194,8 +194,13 @@ def plot(result: dict[str, Any], path: Path) -> None:
     figure.savefig(path, dpi=120)
 
 
+def write_json(result: dict[str, Any], path: Path) -> None:
+    """The raw figures, in a file (and its folder) written now."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2))
+
+
 def write_reports(result: dict[str, Any], out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(result, indent=2))
+    write_json(result, out / "results.json")
     (out / "results.md").write_text(markdown(result))
     plot(result, out / "latency.png")

@@ -128,10 +128,18 @@ class OrderStore(Protocol):
         orders ended (commands on in-process queues are lost with the process): they
         owe nothing any more, and ``owing`` leaves them out."""
 
+    async def owe(self, order_ids: Sequence[str], at: datetime) -> None:
+        """Note these orders as owing a message again (a second note of an order changes
+        nothing): before the move that makes them owe it, so that a crash after the
+        move leaves a note that ``owing`` finds: a released order's execution command,
+        a cancelled one's ``payment.cancelled`` event."""
+
     async def owing(self, before: datetime, limit: int) -> Sequence[PaymentOrder]:
-        """Orders that still owe their execution command and were last changed before
-        ``before``, oldest first: for the recovery sweep, which finishes what a crash
-        interrupted. One that ended meanwhile is settled here and left out."""
+        """Orders that still owe a message and were last changed before ``before``,
+        oldest first: for the recovery sweep, which finishes what a crash interrupted.
+        An order owes its execution command until it ends, a CANCELLED one its event
+        until that is marked published (``owes_message``); one that owes nothing any
+        more is settled here and left out."""
 
     async def schedule(self, due: Mapping[str, date]) -> None:
         """Note these orders due on these days (a second note of an order changes
@@ -141,12 +149,12 @@ class OrderStore(Protocol):
     async def due(self, day: date, limit: int) -> Sequence[PaymentOrder]:
         """Up to ``limit`` orders noted due on or before ``day``, earliest day first:
         SCHEDULED ones to release, and any whose release a crash interrupted before its
-        command was sent (``unschedule``). The note of an order that ended is dropped
+        note went (``unschedule``). The note of an order that ended is dropped
         here and the order left out. Served by an index: the cost does not grow with
         the orders due later."""
 
     async def unschedule(self, order_ids: Sequence[str]) -> None:
-        """The commands of these released orders are sent (or the orders ended): their
+        """These orders left SCHEDULED (they owe their command instead, ``owe``): their
         notes go."""
 
     async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
@@ -184,3 +192,12 @@ class OrderStore(Protocol):
         and counts read, so that reading them costs the same however many orders there
         are (MongoDB); nothing to do where indexes serve them (SQLite). The ingestion
         service calls it every second."""
+
+
+def owes_message(order: PaymentOrder) -> bool:
+    """Whether an order noted owing (``owing``) still owes the broker something: its
+    execution command, unless it ended; its ``payment.cancelled`` event, if it ended
+    CANCELLED and that is not marked published."""
+    if order.status is OrderStatus.CANCELLED:
+        return order.event_published_at is None
+    return not order.status.terminal

@@ -30,7 +30,7 @@ from payments.domain.rejections import (
 from payments.domain.request import CreatePaymentOrder
 from payments.domain.store import IdempotencyConflict, Move, OrderRef, OrderStore, StatusChange
 from payments.domain.transitions import moved
-from payments.lifecycle.keys import CLIENT_ID, IDEMPOTENCY_KEY, ORDER_CREATED, ORDER_ID, RELEASED
+from payments.lifecycle.keys import CLIENT_ID, IDEMPOTENCY_KEY, ORDER_CREATED, ORDER_ID
 from payments.lifecycle.orders import Clock, require
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,9 @@ _REASONS = {
     OrderStatus.ACCEPTED: "accepted for execution",
     OrderStatus.EXECUTING: "execution command issued",
 }
+# How many due orders a release takes at once (a page, then the next while they come
+# full): what a release holds in memory, however many orders are due.
+RELEASE_PAGE = 500
 # How often an order that others keep moving is read again before its advance gives up
 # (the exchange fails; the recovery sweep brings the order back).
 _ADVANCE_ROUNDS = 3
@@ -138,8 +141,9 @@ class Ingestion:
         one write per order; then each body becomes its execution command. An order for
         a later day goes to SCHEDULED instead, noted due on its day first
         (``OrderStore.schedule``); it owes no command until ``release_due`` brings it
-        back, and its exchange stops here. An order someone else moved meanwhile is read
-        again and moved on from there."""
+        back, and its exchange stops here. Released, it owes its command again (noted
+        before the move, as a new order's is) and its note goes. An order someone else
+        moved meanwhile is read again and moved on from there."""
         orders = await asyncio.gather(*map(self._current, exchanges))
         for _ in range(_ADVANCE_ROUNDS):
             now = self.clock()
@@ -156,12 +160,17 @@ class Ingestion:
             }
             if waiting:  # noted before the move, so that a crash leaves a note
                 await self.store.schedule(waiting)
+            releasing = [
+                move.order_id for move in moves if move.changes[0].expected is OrderStatus.SCHEDULED
+            ]
+            if releasing:  # likewise: owed before it leaves SCHEDULED
+                await self.store.owe(releasing, now)
             done = await self.store.move_all(moves)
             for index, move, applied in zip(due, moves, done, strict=True):
                 after = moved(orders[index], move) if applied else None
                 orders[index] = after or await require(self.store, move.order_id)
         today = self.rules.today(self.clock())
-        scheduled = []
+        scheduled, released = [], []
         for exchange, order in zip(exchanges, orders, strict=True):
             exchange.properties[ORDER_ID] = order.id
             if order.status.terminal:
@@ -172,24 +181,24 @@ class Ingestion:
                 scheduled.append(order.id)
                 exchange.stopped = True
             else:
-                exchange.properties[RELEASED] = order.execution_date is not None
+                if order.execution_date is not None and _was_scheduled(order):
+                    released.append(order.id)
                 exchange.body = ExecutePaymentCommand.for_order(order)
         if scheduled:  # their notes stand for them now
             await self.store.settle(scheduled)
-
-    async def settle_all(self, exchanges: Sequence[Exchange]) -> None:
-        """The orders' commands are delivered (or, on in-process queues, executed); those
-        of released orders, their due notes too."""
-        await self.store.settle([exchange.properties[ORDER_ID] for exchange in exchanges])
-        released = [e.properties[ORDER_ID] for e in exchanges if e.properties.get(RELEASED)]
-        if released:
+        if released:  # what they owe stands for them now
             await self.store.unschedule(released)
 
+    async def settle_all(self, exchanges: Sequence[Exchange]) -> None:
+        """The orders' commands are delivered."""
+        await self.store.settle([exchange.properties[ORDER_ID] for exchange in exchanges])
+
     async def release_due(self, exchange: Exchange) -> None:
-        """The body becomes the orders due today (up to 500, earliest day first): the
-        SCHEDULED ones, and any whose release a crash interrupted, for the advance to send
-        their commands."""
-        exchange.body = await self.store.due(self.rules.today(self.clock()), limit=500)
+        """The body becomes a page of the orders due today (up to ``RELEASE_PAGE``,
+        earliest day first): the SCHEDULED ones, and any whose release a crash
+        interrupted, for the advance to send their commands. Released, they leave the
+        next page."""
+        exchange.body = await self.store.due(self.rules.today(self.clock()), RELEASE_PAGE)
 
     async def _current(self, exchange: Exchange) -> PaymentOrder:
         """The order as the body carries it (its compare-and-set catches a stale copy),
@@ -223,6 +232,10 @@ def changes_for(order: PaymentOrder, today: date) -> Sequence[StatusChange]:
         StatusChange(expected, target, _reason(target, order))
         for expected, target in itertools.pairwise(path)
     ]
+
+
+def _was_scheduled(order: PaymentOrder) -> bool:
+    return any(step.status is OrderStatus.SCHEDULED for step in order.history)
 
 
 def _reason(status: OrderStatus, order: PaymentOrder) -> str:

@@ -22,8 +22,6 @@ CANCEL_SUFFIX = "/cancel"
 ORDER_CREATED = "paymentCreated"  # True: a new order; False: the key's earlier order
 ORDER_ID = "paymentOrderId"
 PAYMENT_ORDER = "paymentOrder"  # the order a cancel answers with
-CANCELLED_EVENT = "paymentCancelledEvent"  # its payment.cancelled event, while owed
-RELEASED = "paymentReleased"  # True: the command of an order for a day, noted due till sent
 ORDER_REF = "paymentOrderRef"  # the OrderRef a worker ends the order from
 NEXT = "paymentNext"  # a Next: what the execution does next with this command
 

@@ -21,7 +21,6 @@ from payments.domain.store import OrderStore
 from payments.lifecycle.cancellation import Cancellation
 from payments.lifecycle.execution import Execution
 from payments.lifecycle.ingestion import Ingestion
-from payments.lifecycle.orders import mark_events_published
 from payments.operations.reconciliation import Reconciler
 
 
@@ -31,9 +30,8 @@ def ingestion_beans(lifecycle: Ingestion, recovery_after: float) -> dict[str, An
     cancellation = Cancellation(lifecycle.store, lifecycle.clock)
     return {
         "cancelOrder": cancellation.cancel,
-        "markCancellationsPublished": partial(
-            mark_events_published, lifecycle.store, lifecycle.clock
-        ),
+        "cancelledEvent": cancellation.event,
+        "markCancellationsPublished": cancellation.published,
         "receiveOrder": lifecycle.receive,
         "createOrders": lifecycle.create_all,
         "answerPlaced": answers.placed,

@@ -108,6 +108,10 @@ class ObservedOrderStore:
         with self._timed("settle"):
             await self.store.settle(order_ids)
 
+    async def owe(self, order_ids: Sequence[str], at: datetime) -> None:
+        with self._timed("owe"):
+            await self.store.owe(order_ids, at)
+
     async def owing(self, before: datetime, limit: int) -> Sequence[PaymentOrder]:
         with self._timed("owing"):
             return await self.store.owing(before, limit)

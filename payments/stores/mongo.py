@@ -37,7 +37,7 @@ from components.mongodb.client_pool import Collection, Document
 from components.mongodb.codecs import DECIMAL_TYPES
 from components.mongodb.connect_guard import close_client
 from payments.domain.model import OrderStatus, PaymentOrder
-from payments.domain.store import Created, Move, OrderIdTaken, StoreUnavailable
+from payments.domain.store import Created, Move, OrderIdTaken, StoreUnavailable, owes_message
 from payments.domain.transitions import checked, claimable, store_time
 from payments.stores.documents import (
     page_size,
@@ -122,7 +122,7 @@ class MongoOrderStore:
         # The orders of each owed document this store wrote or recovered that are not
         # settled yet: the document goes once the last of them is.
         self._owed: dict[str, set[str]] = {}
-        self._owed_by: dict[str, str] = {}
+        self._owed_by: dict[str, set[str]] = {}
         # The days with due notes, read at the first ``due``; None until then.
         self._due_days: set[str] | None = None
 
@@ -210,9 +210,10 @@ class MongoOrderStore:
     async def settle(self, order_ids: Sequence[str]) -> None:
         done = []
         for order_id in order_ids:
-            owed_id = self._owed_by.pop(order_id, None)
-            if owed_id is not None:
-                remaining = self._owed[owed_id]
+            for owed_id in self._owed_by.pop(order_id, ()):
+                remaining = self._owed.get(owed_id)
+                if remaining is None:  # gone with its other orders
+                    continue
                 remaining.discard(order_id)
                 if not remaining:
                     del self._owed[owed_id]
@@ -221,30 +222,43 @@ class MongoOrderStore:
             for owed_id in done:
                 await self.revisions.delete_one({"_id": owed_id})
 
+    async def owe(self, order_ids: Sequence[str], at: datetime) -> None:
+        """One owed document per order (``owed:<id>``): inserted again, it is refused."""
+        since = store_time(at)
+        await self._insert(
+            [
+                {"_id": f"{OWED}:{order_id}", KIND: OWED, "orders": [order_id], "since": since}
+                for order_id in order_ids
+            ]
+        )
+        for order_id in order_ids:
+            self._owe(f"{OWED}:{order_id}", [order_id])
+
     async def owing(self, before: datetime, limit: int) -> Sequence[PaymentOrder]:
         """From the owed documents older than ``before``, oldest first; one whose orders
         all ended (or never were) is deleted here."""
         before = store_time(before)
         with _reachable():
             owed = await self.revisions.find({KIND: OWED}).to_list()
-        found: list[PaymentOrder] = []
+        found: dict[str, PaymentOrder] = {}  # an order owed twice (a cancel's note) once
         for document in sorted(owed, key=lambda document: document["since"]):
             if document["since"] >= before or len(found) >= page_size(limit):
                 break
             orders = await asyncio.gather(*map(self.get, document["orders"]))
-            live = [order for order in orders if order is not None and not order.status.terminal]
+            live = [order for order in orders if order is not None and owes_message(order)]
             if not live:
                 with _reachable():
                     await self.revisions.delete_one({"_id": document["_id"]})
                 continue
             self._owe(document["_id"], [order.id for order in live])
-            found += [order for order in live if order.updated_at < before]
-        return sorted(found, key=lambda order: (order.updated_at, order.id))[:limit]
+            found.update((order.id, order) for order in live if order.updated_at < before)
+        return sorted(found.values(), key=lambda order: (order.updated_at, order.id))[:limit]
 
     def _owe(self, owed_id: str, order_ids: Sequence[str]) -> None:
         if order_ids:
             self._owed[owed_id] = set(order_ids)
-            self._owed_by.update(dict.fromkeys(order_ids, owed_id))
+            for order_id in order_ids:
+                self._owed_by.setdefault(order_id, set()).add(owed_id)
 
     async def schedule(self, due: Mapping[str, date]) -> None:
         if self._due_days is not None:

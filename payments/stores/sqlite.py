@@ -73,6 +73,17 @@ def _transaction(work: Work[T]) -> Work[T]:
     return transaction
 
 
+def _many(sql: str, rows: Sequence[Sequence[Any]]) -> Work[None]:
+    """``sql`` for each row. Its cursor is closed here, in the store's thread: left to
+    the garbage collector, it would be finalised in another thread, beside the store's
+    next statement, and SQLite calls that misuse."""
+
+    def many(db: sqlite3.Connection) -> None:
+        db.executemany(sql, rows).close()
+
+    return many
+
+
 def _count(db: sqlite3.Connection, client_id: str, status: OrderStatus, change: int) -> None:
     db.execute(COUNT, (client_id, status.value, change))
 
@@ -198,11 +209,18 @@ class SqliteOrderStore:
             marks = _marks(len(order_ids))
             await self._fetch(f"DELETE FROM {OWED} WHERE order_id IN ({marks})", order_ids)
 
+    async def owe(self, order_ids: Sequence[str], at: datetime) -> None:
+        rows = [(order_id,) for order_id in order_ids]
+        note = f"INSERT OR IGNORE INTO {OWED} VALUES (?)"
+        await self._run(_transaction(_many(note, rows)))
+
     async def owing(self, before: datetime, limit: int) -> Sequence[PaymentOrder]:
         def owing(db: sqlite3.Connection) -> list[tuple[str]]:
-            db.execute(
+            db.execute(  # as owes_message: ended, and not CANCELLED with its event owed
                 f"DELETE FROM {OWED} WHERE order_id IN (SELECT id FROM orders"
-                f" WHERE status IN ({ENDED})) OR order_id NOT IN (SELECT id FROM orders)"
+                f" WHERE status IN ({ENDED}) AND (status != '{OrderStatus.CANCELLED}'"
+                f" OR id IN (SELECT order_id FROM {PUBLISHED})))"
+                " OR order_id NOT IN (SELECT id FROM orders)"
             )
             return db.execute(
                 f"SELECT document FROM orders JOIN {OWED} ON order_id = id"
@@ -215,7 +233,7 @@ class SqliteOrderStore:
     async def schedule(self, due: Mapping[str, date]) -> None:
         rows = [(order_id, day.isoformat()) for order_id, day in due.items()]
         note = f"INSERT OR IGNORE INTO {DUE} VALUES (?, ?)"  # the first day stays
-        await self._run(_transaction(lambda db: db.executemany(note, rows)))
+        await self._run(_transaction(_many(note, rows)))
 
     async def due(self, day: date, limit: int) -> Sequence[PaymentOrder]:
         def due(db: sqlite3.Connection) -> list[tuple[str]]:
@@ -239,7 +257,7 @@ class SqliteOrderStore:
     async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
         mark = f"INSERT OR IGNORE INTO {PUBLISHED} VALUES (?, ?)"  # the first time stays
         rows = [(order_id, millis(at)) for order_id in order_ids]
-        await self._run(_transaction(lambda db: db.executemany(mark, rows)))
+        await self._run(_transaction(_many(mark, rows)))
 
     async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
         at = store_time(at)

@@ -6,6 +6,7 @@ bank's ledger. The services read a clock the test moves on."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,15 @@ from typing import Any
 import aiohttp
 import pytest
 
+from endpoints.exchange import Exchange
 from payments.bank import SimulatedBank
+from payments.domain.model import OrderStatus
 from payments.domain.topics import TopicNames
+from payments.lifecycle.cancellation import Cancellation
+from payments.lifecycle.keys import CLIENT_ID, ORDER_ID
+from payments.lifecycle.orders import require
 from payments.service.build import PaymentService
+from routes.metrics import RouteMetrics
 from tests.faults.topics import read_topic
 from tests.payments.conftest import KEY_A, KEY_B, KEY_OPS, VALID_ORDER, StartService, bearer
 from tests.payments.test_lifecycle import get, post, until_terminal
@@ -41,12 +48,35 @@ def embedded(request: pytest.FixtureRequest) -> bool:
     return bool(request.param)
 
 
+CancelledEvents = Callable[[], Awaitable[list[str]]]
+
+
+@pytest.fixture
+def cancelled_events(kafka_bootstrap: str, tenant: str) -> CancelledEvents:
+    """The keys (order ids) of the records on this test's ``payment.cancelled``."""
+
+    async def keys() -> list[str]:
+        events = await read_topic(kafka_bootstrap, TopicNames(f"{tenant}.").cancelled)
+        return [event.key.decode() for event in events]
+
+    return keys
+
+
+async def runs_twice_more(route: RouteMetrics) -> None:
+    """Until the route completed two more exchanges than it has now."""
+    seen = route.completed
+
+    async def twice_more() -> bool:
+        return route.completed >= seen + 2
+
+    await eventually(twice_more)
+
+
 async def test_a_scheduled_order_cancelled_is_never_paid_and_its_event_published_once(
     start_service: StartService,
     client: aiohttp.ClientSession,
     embedded: bool,
-    kafka_bootstrap: str,
-    tenant: str,
+    cancelled_events: CancelledEvents,
 ) -> None:
     clock, bank = MovedClock(MONDAY), SimulatedBank()
     service = await start_service(embedded=embedded, bank=bank, clock=clock, release_period=0.05)
@@ -61,19 +91,44 @@ async def test_a_scheduled_order_cancelled_is_never_paid_and_its_event_published
     assert (again, repeated) == (200, cancelled)
 
     clock.move(timedelta(days=2))  # its day: the release passes it by
-    release = service.engine.routes["release-payment-orders"].metrics
-    seen = release.completed
-
-    async def released_twice_more() -> bool:
-        return release.completed >= seen + 2
-
-    await eventually(released_twice_more)
+    await runs_twice_more(service.engine.routes["release-payment-orders"].metrics)
     _, order = await get(client, service, f"/payment-orders/{created['id']}")
     assert order["status"] == "CANCELLED"
     assert bank.entries_for(created["id"]) == []
     if not embedded:
-        events = await read_topic(kafka_bootstrap, TopicNames(f"{tenant}.").cancelled)
-        assert [event.key.decode() for event in events] == [created["id"]]
+        assert await cancelled_events() == [created["id"]]
+
+
+async def test_a_cancelled_order_s_event_lost_in_a_crash_is_published_by_the_sweep(
+    start_service: StartService,
+    client: aiohttp.ClientSession,
+    embedded: bool,
+    cancelled_events: CancelledEvents,
+) -> None:
+    """A crash between the cancel's move and its event: the order is CANCELLED and owes
+    its event; the recovery sweep publishes it, once, and the order is never paid."""
+    clock, bank = MovedClock(MONDAY), SimulatedBank()
+    service = await start_service(
+        embedded=embedded, bank=bank, clock=clock, recovery_period=0.05, recovery_after=0.01
+    )
+    _, created, _ = await post(client, service, LATER)
+    await scheduled(client, service, created["id"])
+    order = await require(service.store, created["id"])
+    crashed = Exchange.of(headers={CLIENT_ID: order.client_id})
+    crashed.properties[ORDER_ID] = order.id
+    # The cancel route's first step alone, as if the process died right after it.
+    await Cancellation(service.store, clock).cancel(crashed)
+    assert crashed.body.status is OrderStatus.CANCELLED
+
+    async def event_marked() -> bool:
+        return (await require(service.store, order.id)).event_published_at is not None
+
+    await eventually(event_marked)
+    await runs_twice_more(service.engine.routes["recover-payment-orders"].metrics)
+    assert (await get(client, service, f"/payment-orders/{order.id}"))[1]["status"] == "CANCELLED"
+    assert bank.entries_for(order.id) == []
+    if not embedded:  # published once: the sweeps since found nothing owed
+        assert await cancelled_events() == [order.id]
 
 
 async def test_an_order_paid_or_unknown_cannot_be_cancelled(

@@ -22,6 +22,7 @@ PAYMENT_ROUTES = {
     "get-payment-order",
     "get-payment-order-history",
     "cancel-payment-order",
+    "publish-payment-cancelled",
     "list-payment-orders",
     "queue-payment-order",
     "advance-payment-order",

@@ -55,6 +55,20 @@ SEND_COMMAND = '        - to: "{{payment.commands}}"\n'
 PAY = '              - to: "{{payment.gateway}}"\n'
 COMPLETE = "              - batch: {process: completePayments, "
 
+RELEASE_STEPS = """\
+        - process: {ref: releaseDueOrders}
+        - loop:
+            doWhile: true
+            simple: "${body.size} > 0"
+            steps:
+              - split:
+                  simple: "${body}"
+                  parallelProcessing: true
+                  steps:
+                    - to: direct:advance-payment-order
+              - process: {ref: releaseDueOrders}
+"""
+
 # (file, old text, new text, what the refusal says)
 BREAKS = {
     "answered before stored": (
@@ -102,7 +116,7 @@ BREAKS = {
     ),
     "no release of scheduled orders": (
         "ingest/lifecycle.yaml",
-        "        - process: {ref: releaseDueOrders}\n",
+        RELEASE_STEPS,
         "        - log: resting\n",
         "no route releases the orders whose day came",
     ),

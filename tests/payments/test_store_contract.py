@@ -53,6 +53,7 @@ from tests.payments.store_steps import (
 
 PENDING, VALIDATED, ACCEPTED = OrderStatus.PENDING, OrderStatus.VALIDATED, OrderStatus.ACCEPTED
 EXECUTING, EXECUTED, FAILED = OrderStatus.EXECUTING, OrderStatus.EXECUTED, OrderStatus.FAILED
+CANCELLED = OrderStatus.CANCELLED
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
 
 Opener = Callable[[], Awaitable[OrderStore]]
@@ -478,6 +479,32 @@ async def test_a_command_owed_by_an_order_that_ended_is_no_longer_owed(
     await transition(store, order.id, EXECUTING, FAILED, T0, "refused")
 
     assert await store.owing(T0 + timedelta(minutes=5), 10) == []
+
+
+async def test_a_cancelled_order_owes_its_event_until_marked_and_settled(
+    store: OrderStore,
+) -> None:
+    """A cancel notes the order owing before its move (even one that owed nothing, as a
+    SCHEDULED one): CANCELLED, it stays owed until its event is marked published;
+    noted twice, it is owed once."""
+    pending, waiting = [await created(store, new_order()) for _ in range(2)]
+    await store.settle([waiting.id])  # a SCHEDULED order's note stands for it
+    at = T0 + timedelta(minutes=1)
+    await store.owe([pending.id, waiting.id], at)
+    await store.owe([waiting.id], at)
+    for order in (pending, waiting):
+        assert await transition(store, order.id, PENDING, CANCELLED, at, "cancelled")
+
+    async def owed() -> list[tuple[str, OrderStatus]]:
+        orders = await store.owing(T0 + timedelta(minutes=5), 10)
+        return sorted((order.id, order.status) for order in orders)
+
+    assert await owed() == sorted([(pending.id, CANCELLED), (waiting.id, CANCELLED)])
+    await store.mark_events_published([pending.id], at)
+    assert await owed() == [(waiting.id, CANCELLED)]
+    await store.mark_events_published([waiting.id], at)
+    await store.settle([waiting.id])
+    assert await owed() == []
 
 
 async def test_an_order_for_a_day_reads_back_with_its_days(store: OrderStore) -> None:
