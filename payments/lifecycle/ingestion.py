@@ -170,24 +170,29 @@ class Ingestion:
                 after = moved(orders[index], move) if applied else None
                 orders[index] = after or await require(self.store, move.order_id)
         today = self.rules.today(self.clock())
-        scheduled, released = [], []
-        for exchange, order in zip(exchanges, orders, strict=True):
+        sendable = [not order.status.terminal and not changes_for(order, today) for order in orders]
+        noted = [o.id for o, ok in zip(orders, sendable, strict=True) if ok and _waits(o)]
+        if noted:  # their due notes stand for them now
+            await self.store.settle(noted)
+        released = [
+            order.id
+            for order, ok in zip(orders, sendable, strict=True)
+            if ok and not _waits(order) and _was_scheduled(order)
+        ]
+        if released:  # what they owe stands for them now
+            await self.store.unschedule(released)
+        # The bodies change last: a write above that fails leaves each exchange as it
+        # came, for its redelivery to run this again.
+        for exchange, order, ok in zip(exchanges, orders, sendable, strict=True):
             exchange.properties[ORDER_ID] = order.id
             if order.status.terminal:
                 exchange.stopped = True
-            elif changes_for(order, today):
+            elif not ok:
                 exchange.exception = LookupError(f"order {order.id} keeps being moved by others")
-            elif order.status is OrderStatus.SCHEDULED:  # waits for its day
-                scheduled.append(order.id)
+            elif _waits(order):
                 exchange.stopped = True
             else:
-                if order.execution_date is not None and _was_scheduled(order):
-                    released.append(order.id)
                 exchange.body = ExecutePaymentCommand.for_order(order)
-        if scheduled:  # their notes stand for them now
-            await self.store.settle(scheduled)
-        if released:  # what they owe stands for them now
-            await self.store.unschedule(released)
 
     async def settle_all(self, exchanges: Sequence[Exchange]) -> None:
         """The orders' commands are delivered."""
@@ -234,8 +239,15 @@ def changes_for(order: PaymentOrder, today: date) -> Sequence[StatusChange]:
     ]
 
 
+def _waits(order: PaymentOrder) -> bool:
+    return order.status is OrderStatus.SCHEDULED
+
+
 def _was_scheduled(order: PaymentOrder) -> bool:
-    return any(step.status is OrderStatus.SCHEDULED for step in order.history)
+    """An order for a day, released: its due note may still be there."""
+    return order.execution_date is not None and any(
+        step.status is OrderStatus.SCHEDULED for step in order.history
+    )
 
 
 def _reason(status: OrderStatus, order: PaymentOrder) -> str:
