@@ -218,9 +218,7 @@ class MongoOrderStore:
                 if not remaining:
                     del self._owed[owed_id]
                     done.append(owed_id)
-        with _reachable():
-            for owed_id in done:
-                await self.revisions.delete_one({"_id": owed_id})
+        await self._delete(done)
 
     async def owe(self, order_ids: Sequence[str], at: datetime) -> None:
         """One owed document for the call, as ``create_all`` writes one for its batch."""
@@ -236,7 +234,7 @@ class MongoOrderStore:
         before = store_time(before)
         with _reachable():
             owed = await self.revisions.find({KIND: OWED}).to_list()
-        found: dict[str, PaymentOrder] = {}  # an order owed twice (a cancel's note) once
+        found: dict[str, PaymentOrder] = {}  # an order in two owed documents, once
         for document in sorted(owed, key=lambda document: document["since"]):
             if document["since"] >= before or len(found) >= page_size(limit):
                 break
