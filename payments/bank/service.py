@@ -113,13 +113,7 @@ async def pay(request: web.Request) -> web.Response:
     payment = PaymentRequest.model_validate(document)  # invalid fields answer 422
     requests = request.app[METRICS].requests
     try:
-        booking = await request.app[BANK].execute(
-            key,
-            payment.debtor_account,
-            payment.creditor_account,
-            payment.amount,
-            payment.currency,
-        )
+        booking = await request.app[BANK].execute(key, payment)
     except TransientGatewayError as error:
         requests.labels("unavailable").inc()
         raise ProblemError(HTTPStatus.SERVICE_UNAVAILABLE, str(error)) from None

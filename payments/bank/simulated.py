@@ -15,7 +15,6 @@ import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import partial
 
 from endpoints.exchange import utcnow
@@ -53,22 +52,15 @@ class SimulatedBank:
         self._rejected: dict[str, str] = {}  # reason by key
         self._in_flight: dict[str, asyncio.Task[Payment]] = {}
 
-    async def pay(
-        self, idempotency_key: str, debtor: str, creditor: str, amount: Decimal, currency: str
-    ) -> Payment:
-        booking = await self.execute(idempotency_key, debtor, creditor, amount, currency)
+    async def pay(self, idempotency_key: str, request: PaymentRequest) -> Payment:
+        booking = await self.execute(idempotency_key, request)
         return booking.payment
 
-    async def execute(
-        self, idempotency_key: str, debtor: str, creditor: str, amount: Decimal, currency: str
-    ) -> Booking:
+    async def execute(self, idempotency_key: str, request: PaymentRequest) -> Booking:
         """Pay, and say whether this call booked the payment or replayed an earlier one.
 
         Raises ``TransientGatewayError`` (nothing booked, try again) or
         ``PaymentRejected`` (final for this key)."""
-        request = PaymentRequest(
-            debtor_account=debtor, creditor_account=creditor, amount=amount, currency=currency
-        )
         key = idempotency_key
         if (booked := self._by_key.get(key)) is not None:
             return Booking(_same_request(booked, request), replayed=True)

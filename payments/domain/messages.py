@@ -99,6 +99,10 @@ class ExecutePaymentCommand(Message):
     """The API client the order belongs to."""
     created_at: datetime | None = None
     """When the order was created."""
+    end_to_end_id: str | None = None
+    """The client's reference of the payment (ISO 20022 EndToEndId), for the bank."""
+    remittance_information: str | None = None
+    """What the creditor reads about the payment, for the bank."""
 
     @classmethod
     def for_order(cls, order: PaymentOrder) -> ExecutePaymentCommand:
@@ -113,6 +117,8 @@ class ExecutePaymentCommand(Message):
             executing_since=order.updated_at,
             client_id=order.client_id,
             created_at=order.created_at,
+            end_to_end_id=order.end_to_end_id,
+            remittance_information=order.remittance_information,
         )
 
 

@@ -97,6 +97,10 @@ class PaymentOrder(CamelModel):
     # business day it is paid on (``payments.domain.calendar``), which waits SCHEDULED.
     requested_execution_date: date | None = None
     execution_date: date | None = None
+    # The client's reference of the payment and the creditor's text, as it sent them
+    # (``payments.domain.request``), passed to the bank unchanged.
+    end_to_end_id: str | None = None
+    remittance_information: str | None = None
     attempts: int = 0
     failure_reason: str | None = None
     gateway_reference: str | None = None  # the bank's reference of an executed payment

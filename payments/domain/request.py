@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -87,6 +88,38 @@ Day = Annotated[
 ]
 
 
+def _max_text(limit: int) -> Callable[[Any], str]:
+    """ISO 20022's ``Max<limit>Text``: 1 to ``limit`` characters, here printable ones
+    (a control character has no place in a reference a bank forwards) and not blank."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("must be a string")
+        if not value.strip():
+            raise ValueError("must not be blank")
+        if len(value) > limit:
+            raise ValueError(f"must have at most {limit} characters, not {len(value)}")
+        if not value.isprintable():
+            raise ValueError("must hold printable characters only")
+        return value
+
+    return check
+
+
+# The client's own reference of the payment, passed to the bank and on to the creditor
+# unchanged (ISO 20022 ``EndToEndId``), and the text the creditor reads (``RmtInf/Ustrd``).
+EndToEndId = Annotated[
+    str,
+    BeforeValidator(_max_text(35)),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 35}, mode="validation"),
+]
+RemittanceInformation = Annotated[
+    str,
+    BeforeValidator(_max_text(140)),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 140}, mode="validation"),
+]
+
+
 class CreatePaymentOrder(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, extra="forbid", frozen=True)
 
@@ -104,6 +137,20 @@ class CreatePaymentOrder(BaseModel):
     requested_execution_date: Annotated[
         Day | None,
         Field(description="The day to pay it on; absent: as soon as possible."),
+    ] = None
+    end_to_end_id: Annotated[
+        EndToEndId | None,
+        Field(
+            description="Your reference of the payment, passed to the bank unchanged "
+            "(ISO 20022 EndToEndId, at most 35 characters).",
+        ),
+    ] = None
+    remittance_information: Annotated[
+        RemittanceInformation | None,
+        Field(
+            description="What the creditor reads about the payment (ISO 20022 "
+            "unstructured remittance information, at most 140 characters)."
+        ),
     ] = None
 
     def problems(self) -> list[FieldProblem]:
@@ -150,6 +197,11 @@ class CreatePaymentOrder(BaseModel):
         ]
         if self.requested_execution_date is not None:  # a request without one hashes as before
             fields.append(self.requested_execution_date.isoformat())
+        # Named, so no optional field's value can pass for another's.
+        if self.end_to_end_id is not None:
+            fields.append(f"endToEndId={self.end_to_end_id}")
+        if self.remittance_information is not None:
+            fields.append(f"remittanceInformation={self.remittance_information}")
         canonical = "|".join(fields)
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -23,6 +23,8 @@ class PaymentRequest(CamelModel):
     creditor_account: str
     amount: Decimal
     currency: str
+    end_to_end_id: str | None = None  # the client's reference, passed on unchanged
+    remittance_information: str | None = None  # what the creditor reads
 
 
 class Payment(PaymentRequest):
@@ -36,6 +38,4 @@ class Payment(PaymentRequest):
 class Bank(Protocol):
     """What the ``gateway:`` component pays through: in process or over HTTP."""
 
-    async def pay(
-        self, idempotency_key: str, debtor: str, creditor: str, amount: Decimal, currency: str
-    ) -> Payment: ...
+    async def pay(self, idempotency_key: str, request: PaymentRequest) -> Payment: ...

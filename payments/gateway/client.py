@@ -8,7 +8,6 @@ timeout is a ``GatewayTimeout``.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from components.http import HttpClientError, HttpNoResponse, HttpServerError, HttpTimeout
@@ -27,12 +26,7 @@ class RemoteBank:
         """``producer``: an ``http://host:port/payments?method=POST`` producer."""
         self._producer = producer
 
-    async def pay(
-        self, idempotency_key: str, debtor: str, creditor: str, amount: Decimal, currency: str
-    ) -> Payment:
-        request = PaymentRequest(
-            debtor_account=debtor, creditor_account=creditor, amount=amount, currency=currency
-        )
+    async def pay(self, idempotency_key: str, request: PaymentRequest) -> Payment:
         exchange = Exchange.of(request, {REQUEST_HEADER_PREFIX + IDEMPOTENCY_KEY: idempotency_key})
         try:
             await self._producer.process(exchange)

@@ -25,7 +25,7 @@ from endpoints.exchange import Exchange
 from endpoints.tracing import start_span
 from endpoints.uri import mask_credentials
 from payments.domain.messages import ExecutePaymentCommand, UnreadableMessage, read_message
-from payments.gateway.bank import PAYMENTS_PATH, Bank, Payment
+from payments.gateway.bank import PAYMENTS_PATH, Bank, Payment, PaymentRequest
 from payments.gateway.client import RemoteBank
 from payments.gateway.errors import (
     GatewayTimeout,
@@ -134,10 +134,14 @@ class GatewayProducer(Producer):
         async with asyncio.timeout(self.endpoint.timeout):
             return await self.endpoint.bank.pay(
                 command.order_id,
-                command.debtor_account,
-                command.creditor_account,
-                command.amount,
-                command.currency,
+                PaymentRequest(
+                    debtor_account=command.debtor_account,
+                    creditor_account=command.creditor_account,
+                    amount=command.amount,
+                    currency=command.currency,
+                    end_to_end_id=command.end_to_end_id,
+                    remittance_information=command.remittance_information,
+                ),
             )
 
 

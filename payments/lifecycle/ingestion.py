@@ -112,6 +112,8 @@ class Ingestion:
             history=(Transition(status=OrderStatus.PENDING, at=now, reason=received),),
             requested_execution_date=requested,
             execution_date=execution.day if execution is not None else None,
+            end_to_end_id=request.end_to_end_id,
+            remittance_information=request.remittance_information,
             client_id=client,
             idempotency_key=key,
             request_hash=request.fingerprint(),

@@ -31,6 +31,7 @@ from payments.gateway import (
     InvalidPaymentCommand,
     Payment,
     PaymentRejected,
+    PaymentRequest,
     TransientGatewayError,
 )
 from payments.operations.reconciliation import bank_ledger
@@ -59,9 +60,15 @@ def command(order_id: str = "order-1", amount: str = "125.50") -> ExecutePayment
 
 
 async def pay(bank: SimulatedBank, key: str = "order-1", amount: str = "125.50") -> Payment:
-    paid = command(key, amount)
-    return await bank.pay(
-        key, paid.debtor_account, paid.creditor_account, paid.amount, paid.currency
+    return await bank.pay(key, request(command(key, amount)))
+
+
+def request(paid: ExecutePaymentCommand) -> PaymentRequest:
+    return PaymentRequest(
+        debtor_account=paid.debtor_account,
+        creditor_account=paid.creditor_account,
+        amount=paid.amount,
+        currency=paid.currency,
     )
 
 
@@ -84,13 +91,8 @@ async def test_same_key_paid_twice_books_one_entry() -> None:
 
 async def test_concurrent_pays_with_one_key_book_one_entry() -> None:
     bank = SimulatedBank(latency=0.01)
-    paid = command()
-    bookings = await asyncio.gather(
-        *(
-            bank.execute("order-1", paid.debtor_account, paid.creditor_account, paid.amount, "EUR")
-            for _ in range(50)
-        )
-    )
+    paid = request(command())
+    bookings = await asyncio.gather(*(bank.execute("order-1", paid) for _ in range(50)))
     assert len(bank.ledger()) == 1
     assert {booking.payment.reference for booking in bookings} == {bank.ledger()[0].reference}
     assert [booking.replayed for booking in bookings].count(False) == 1
@@ -375,6 +377,22 @@ async def test_producer_replaces_the_command_with_the_payment(
     await producer.process(replay)
     assert replay.body == exchange.body
     assert bank.entries_for("order-1") == [exchange.body]
+
+
+async def test_the_bank_gets_the_clients_reference_and_remittance_unchanged(
+    pay_through: PayThrough,
+) -> None:
+    bank = SimulatedBank()
+    producer = await pay_through(bank)
+    referenced = command().model_copy(
+        update={"end_to_end_id": "INV-2026/0042", "remittance_information": "Invoice 42, ünd"}
+    )
+    await producer.process(Exchange.of(referenced))
+    [booked] = bank.entries_for("order-1")
+    assert (booked.end_to_end_id, booked.remittance_information) == (
+        "INV-2026/0042",
+        "Invoice 42, ünd",
+    )
 
 
 async def test_producer_raises_transient_failures(pay_through: PayThrough) -> None:

@@ -97,6 +97,30 @@ async def test_an_order_reaches_executed_with_its_whole_history_in_order(
     assert json.loads(event.value)["status"] == "EXECUTED"
 
 
+async def test_an_orders_end_to_end_id_and_remittance_are_shown_and_reach_the_bank(
+    start_service: StartService, client: aiohttp.ClientSession
+) -> None:
+    bank = SimulatedBank()
+    service = await start_service(bank=bank)
+    referenced = {**ORDER, "endToEndId": "INV-2026-0042", "remittanceInformation": "Invoice 42"}
+    status, created, _ = await post(client, service, referenced, key="ref-1")
+    assert status == 201
+    assert (created["endToEndId"], created["remittanceInformation"]) == (
+        "INV-2026-0042",
+        "Invoice 42",
+    )
+    order = await until_terminal(client, service, created["id"])
+    assert order["status"] == "EXECUTED"
+    assert (order["endToEndId"], order["remittanceInformation"]) == ("INV-2026-0042", "Invoice 42")
+    [booked] = bank.entries_for(created["id"])
+    assert (booked.end_to_end_id, booked.remittance_information) == ("INV-2026-0042", "Invoice 42")
+    # The reference is part of the request: the same key with another one is refused.
+    again, _, _ = await post(
+        client, service, {**referenced, "endToEndId": "INV-2026-0043"}, "ref-1"
+    )
+    assert again == 422
+
+
 async def test_transient_gateway_failures_are_retried_until_success(
     start_service: StartService, client: aiohttp.ClientSession
 ) -> None:

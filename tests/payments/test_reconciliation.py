@@ -25,6 +25,7 @@ from infra.server import free_port
 from infra.services import service_processes
 from payments.bank import SimulatedBank
 from payments.domain.model import OrderStatus
+from payments.gateway import PaymentRequest
 from payments.operations.reconciliation import run
 from payments.operations.statements import write_csv
 from payments.service.build import PaymentService
@@ -222,10 +223,12 @@ async def test_the_ingestion_service_reconciles_on_a_timer_and_publishes_the_mis
         await eventually(lambda: reported(2, 0))
         await bank.pay(
             "no-such-order",
-            "DE89370400440532013000",
-            "GB82WEST12345698765432",
-            Decimal("5.00"),
-            "EUR",
+            PaymentRequest(
+                debtor_account="DE89370400440532013000",
+                creditor_account="GB82WEST12345698765432",
+                amount=Decimal("5.00"),
+                currency="EUR",
+            ),
         )  # a booking no order explains
         report = await eventually(lambda: reported(2, 1))
         assert report["mismatches"][0]["kind"] == "booked-without-order"
