@@ -12,6 +12,7 @@ from endpoints import headers
 from endpoints.base import Producer
 from endpoints.exchange import Exchange
 from routes.eips.gathering import Run, gather, part_of, run_parts
+from routes.eips.splitter import parts_at_once, run_streaming, split_items, streamed_parts
 from routes.expressions import Expression, Ref
 from routes.pipeline import Step, call, run_steps
 from routes.predicates import holds, holds_with
@@ -96,13 +97,20 @@ class BlockSteps:
 
         async def split(exchange: Exchange) -> None:
             items = split_items(await call(items_of, exchange), definition.delimiter)
-            parts = [part_of(exchange, item, keep_body=False) for item in items]
-            for index, part in enumerate(parts):
-                last = index == len(parts) - 1
-                part.properties[headers.SPLIT_INDEX] = index
-                if last or not definition.streaming:
-                    part.properties[headers.SPLIT_SIZE] = len(parts)
-                part.properties[headers.SPLIT_COMPLETE] = last
+            if definition.streaming:
+                gathered, failure = await run_streaming(
+                    streamed_parts(exchange, items),
+                    self._runner(steps),
+                    parallel=definition.parallel_processing,
+                    stop_on_exception=definition.stop_on_exception,
+                    strategy=strategy,
+                )
+                if failure is not None:
+                    exchange.exception = failure
+                elif gathered is not None:
+                    exchange.message = gathered.message
+                return
+            parts = parts_at_once(exchange, items)
             await run_parts(
                 [(part, self._runner(steps)) for part in parts],
                 parallel=definition.parallel_processing,
@@ -249,24 +257,6 @@ class BlockSteps:
                 index += 1
 
         return loop
-
-
-def split_items(value: Any, delimiter: str = ",") -> list[Any]:
-    """What a split iterates over, as Camel's ``ObjectHelper.createIterator``: a list's
-    items, a map's entries, a text's non-empty parts between ``delimiter``s, nothing for
-    None, and anything else as the one item. The delimiter ``single`` keeps any value
-    whole; ``false`` keeps a text whole."""
-    if value is None:
-        return []
-    if delimiter == "single":
-        return [value]
-    if isinstance(value, list | tuple):
-        return list(value)
-    if isinstance(value, dict):
-        return list(value.items())
-    if isinstance(value, str) and delimiter != "false":
-        return [part for part in value.split(delimiter) if part]
-    return [value]
 
 
 def _recipients(value: Any, delimiter: str) -> list[str]:

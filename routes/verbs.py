@@ -219,17 +219,20 @@ class Steps:
         stop_on_exception: bool = False,
         aggregation_strategy: Strategy | None = None,
         delimiter: str = ",",
+        streaming: bool = False,
     ) -> Block[Self]:
-        """Run the block once for each item ``expression`` gives (a list's items, a
-        text's parts between ``delimiter``s), each as an exchange of its own with the
-        headers and properties of this one. This exchange then goes on as it came (or as
-        ``aggregation_strategy`` gathers the parts), failed with the first error of a
-        part."""
+        """Run the block once for each item ``expression`` gives (a list's items, what an
+        iterator yields, a text's parts between ``delimiter``s), each as an exchange of
+        its own with the headers and properties of this one. This exchange then goes on
+        as it came (or as ``aggregation_strategy`` gathers the parts), failed with the
+        first error of a part. ``streaming``: the items are taken as the parts run
+        (``routes.eips.splitter``)."""
         step = SplitStep(
             expression,
             parallel_processing=parallel_processing,
             stop_on_exception=stop_on_exception,
             aggregation_strategy=aggregation_strategy,
+            streaming=streaming,
             delimiter=delimiter,
         )
         self._add(step)

@@ -4,13 +4,15 @@ the exchange that was split goes on as it was, failed if an item failed."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from endpoints.exchange import Exchange
+from endpoints.headers import SPLIT_COMPLETE, SPLIT_SIZE
 from routes.dsl import RouteBuilder
+from routes.eips.splitter import STREAMING_IN_FLIGHT
 from routes.engine import Engine
 from routes.expressions import body, header
 from routes.simple import simple
@@ -135,3 +137,92 @@ def test_a_split_in_yaml_builds_its_python_twin_and_is_drawn_with_its_block(
     assert (node.kind, node.label) == ("split", "each of ${body}, in parallel")
     assert [(inner.kind, inner.label) for inner in node.steps] == [("to", "direct:each")]
     assert graph.sends_to() == ["direct:each"]
+
+
+async def test_a_streaming_split_takes_items_as_the_parts_run(run: StartRoutes) -> None:
+    """Camel's streaming: the items are taken one at a time, so a generator is never
+    read ahead of its parts; only the last part carries the size."""
+    taken: list[int] = []
+
+    def items() -> Iterator[int]:
+        for item in range(4):
+            taken.append(item)
+            yield item
+
+    seen: list[tuple[int, int, object, bool]] = []
+
+    def note(exchange: Exchange) -> None:
+        props = exchange.properties
+        # The one item ahead that tells the last part it is the last.
+        seen.append((exchange.body, len(taken), props.get(SPLIT_SIZE), props[SPLIT_COMPLETE]))
+
+    engine = await run(
+        lambda r: r.from_("direct:in").split(header("items"), streaming=True).process(note).end()
+    )
+    sent = await engine.send("direct:in", "whole", {"items": items()})
+    assert sent.exception is None
+    assert seen == [(0, 2, None, False), (1, 3, None, False), (2, 4, None, False), (3, 4, 4, True)]
+
+
+async def test_a_parallel_streaming_split_runs_a_bounded_number_of_parts_at_once(
+    run: StartRoutes,
+) -> None:
+    """However many items, no more than Camel's default pool runs and queues at once;
+    the strategy gathers each part as it ends (here: a count, not the parts)."""
+    running = high = 0
+    items = STREAMING_IN_FLIGHT * 3
+
+    async def slow(exchange: Exchange) -> None:
+        nonlocal running, high
+        running += 1
+        high = max(high, running)
+        await asyncio.sleep(0)
+        running -= 1
+
+    def count(gathered: Exchange | None, incoming: Exchange) -> Exchange:
+        if gathered is None:
+            incoming.body = 1
+            return incoming
+        gathered.body += 1
+        return gathered
+
+    engine = await run(
+        lambda r: (
+            r.from_("direct:in")
+            .split(
+                header("items"),
+                streaming=True,
+                parallel_processing=True,
+                aggregation_strategy=count,
+            )
+            .process(slow)
+            .end()
+        )
+    )
+    sent = await asyncio.wait_for(
+        engine.send("direct:in", "whole", {"items": iter(range(items))}), 30
+    )
+    assert sent.exception is None
+    assert sent.body == items
+    assert 1 < high <= STREAMING_IN_FLIGHT
+
+
+async def test_a_failed_part_of_a_streaming_split_stops_it_with_stop_on_exception(
+    run: StartRoutes,
+) -> None:
+    def refuse_two(exchange: Exchange) -> None:
+        if exchange.body == 2:
+            raise ValueError("two is refused")
+
+    engine = await run(
+        lambda r: (
+            r.from_("direct:in")
+            .split(body(), streaming=True, stop_on_exception=True)
+            .process(refuse_two)
+            .to("mock:items")
+            .end()
+        )
+    )
+    sent = await engine.send("direct:in", [1, 2, 3])
+    assert isinstance(sent.exception, ValueError)
+    assert mock(engine, "mock:items").bodies == [1]
