@@ -1,7 +1,8 @@
 """``http:/path/{param}?method=GET``: a route served by the component's server.
 
 A request becomes an exchange: the body as ``bodyFormat`` says (JSON by default,
-numbers with a fraction as ``Decimal``), request headers by lowercased name, plus
+numbers with a fraction as ``Decimal``; ``file``: its ``Path``, spooled as it arrived
+and removed once the route answered: ``bodies``), request headers by lowercased name, plus
 ``http.method``, ``http.path``, ``http.query`` and one ``http.path.<name>`` per path
 parameter. When the route is done its exchange becomes the response: status from
 ``http.status`` (else 200, or 204 without a body), headers from ``http.response.*``,
@@ -22,7 +23,6 @@ a service answers with that service's status unless it sets its own.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -32,15 +32,22 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from components.http.access import CREDENTIAL_HEADERS, PRINCIPAL
-from components.http.codec import encode_body, is_json
+from components.http.bodies import (
+    check_consumes,
+    check_media_type,
+    read_limited,
+    repeated_member_problem,
+    spooled,
+)
+from components.http.codec import encode_body
 from components.http.correlation import correlation_id_of
 from components.http.headers import (
     PATH_PARAM_PREFIX,
     RESPONSE_HEADER_PREFIX,
     with_prefix,
 )
-from components.http.options import BodyFormat, HttpOptions
-from components.http.problem import FieldError, ProblemError
+from components.http.options import HttpOptions
+from components.http.problem import ProblemError
 from components.http.server import HttpServer
 from endpoints import headers
 from endpoints.base import Consumer, Endpoint, Producer, RouteHandler
@@ -51,7 +58,6 @@ from endpoints.tracing import start_span
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("components.http")
-MAX_LISTED = 20  # repeated members a problem lists one by one
 
 
 class HttpServerEndpoint(Endpoint):
@@ -136,7 +142,16 @@ class HttpConsumer(Consumer):
                 self._idle.set()
 
     async def _respond(self, request: web.Request) -> web.Response:
-        exchange = Exchange.of(await self._read_body(request), request_headers(request))
+        options = self.endpoint.options
+        if options.consumes is not None:
+            check_consumes(request, options.consumes)
+        if options.body_format == "file":
+            async with spooled(request, options.max_body_size) as path:
+                return await self._answer(request, path)
+        return await self._answer(request, await self._read_body(request))
+
+    async def _answer(self, request: web.Request, body: Any) -> web.Response:
+        exchange = Exchange.of(body, request_headers(request))
         exchange.headers[headers.CORRELATION_ID] = correlation_id_of(request)
         if PRINCIPAL in request:
             exchange.headers[headers.HTTP_PRINCIPAL] = request[PRINCIPAL]
@@ -154,7 +169,7 @@ class HttpConsumer(Consumer):
         if body_format == "bytes":
             return raw
         blank = not raw.strip()
-        if not blank:  # an empty body has no media type to check
+        if not blank and self.endpoint.options.consumes is None:  # none to check when empty
             check_media_type(request, body_format)
         try:
             if body_format == "text":
@@ -166,69 +181,6 @@ class HttpConsumer(Consumer):
             raise ProblemError(
                 HTTPStatus.BAD_REQUEST, f"malformed {body_format} body: {error}"
             ) from None
-
-
-_ACCEPTED = {
-    "json": "application/json (or application/*+json)",
-    "text": "text/* (text/plain …)",
-}
-
-
-def check_media_type(request: web.Request, body_format: BodyFormat) -> None:
-    """A 415 unless the body's media type is one ``body_format`` reads, in UTF-8."""
-    given = request.content_type if hdrs.CONTENT_TYPE in request.headers else None
-    kind = is_json(given) if body_format == "json" else bool(given and given.startswith("text/"))
-    if kind and is_utf8(request.charset):
-        return
-    sent = request.headers.get(hdrs.CONTENT_TYPE, "no Content-Type")
-    accepted = f"{_ACCEPTED[body_format]} in UTF-8"
-    raise ProblemError(
-        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-        f"the request body must be {accepted}, not {sent}",
-        errors=[FieldError("Content-Type", f"must be {accepted}")],
-    )
-
-
-def is_utf8(charset: str | None) -> bool:
-    """No charset (UTF-8 is JSON's and this service's), or a name of UTF-8."""
-    if charset is None:
-        return True
-    try:
-        return codecs.lookup(charset).name == "utf-8"
-    except LookupError:
-        return False
-
-
-def repeated_member_problem(error: RepeatedMember) -> ProblemError:
-    """A 400 naming each repeated member (the first ``MAX_LISTED``), as a field error."""
-    return ProblemError(
-        HTTPStatus.BAD_REQUEST,
-        f"ambiguous json body: {error}",
-        errors=[
-            FieldError(
-                ".".join(map(str, path)),
-                "appears more than once in its object; send it once",
-                path,
-            )
-            for path in error.paths[:MAX_LISTED]
-        ],
-    )
-
-
-async def read_limited(request: web.Request, limit: int) -> bytes:
-    def too_large() -> ProblemError:
-        return ProblemError(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"the request body exceeds {limit} bytes"
-        )
-
-    if request.content_length is not None and request.content_length > limit:
-        raise too_large()
-    body = bytearray()
-    async for chunk in request.content.iter_any():
-        body += chunk
-        if len(body) > limit:
-            raise too_large()
-    return bytes(body)
 
 
 def request_headers(request: web.Request) -> dict[str, Any]:

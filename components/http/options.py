@@ -14,7 +14,7 @@ from pydantic import Field
 from endpoints.component import EndpointOptions
 
 HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-BodyFormat = Literal["json", "text", "bytes"]
+BodyFormat = Literal["json", "text", "bytes", "file"]
 
 
 class HttpOptions(EndpointOptions):
@@ -23,13 +23,16 @@ class HttpOptions(EndpointOptions):
     # Served route only: how the request body becomes the exchange body.
     body_format: BodyFormat = "json"
     max_body_size: int = Field(default=64 * 1024, ge=0)
+    # Served route only, as Camel's platform-http: the media types a request body may
+    # come as (comma-separated); another is a 415. None: as ``body_format`` reads.
+    consumes: str | None = None
     # Call only: seconds for the whole call, connecting included.
     timeout: float = Field(default=10.0, gt=0)
     # Call only: false keeps a 4xx/5xx answer as the body instead of raising.
     throw_exception_on_failure: bool = True
 
 
-SERVER_ONLY = frozenset({"body_format", "max_body_size"})
+SERVER_ONLY = frozenset({"body_format", "max_body_size", "consumes"})
 CLIENT_ONLY = frozenset({"timeout", "throw_exception_on_failure"})
 
 

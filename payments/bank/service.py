@@ -22,8 +22,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from components.http.bodies import check_media_type
 from components.http.codec import JSON
-from components.http.consumer import check_media_type
 from components.http.problem import FieldError, ProblemError, problem_middleware
 from components.http.server import plain_answers, single_query_middleware
 from config.settings import InvalidSettings, Settings, load_prefixed

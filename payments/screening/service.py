@@ -32,8 +32,8 @@ from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from components.http.bodies import check_media_type, repeated_member_problem
 from components.http.codec import JSON
-from components.http.consumer import check_media_type, repeated_member_problem
 from components.http.problem import ProblemError, problem_middleware, validation_problem
 from components.http.server import plain_answers, single_query_middleware
 from config.settings import load_prefixed

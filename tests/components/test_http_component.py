@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import socket
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -257,6 +260,14 @@ async def test_a_body_nested_deeper_than_the_parser_goes_is_a_400_not_a_500(
         ("&bodyFormat=text", "application/json", 415),
         ("&bodyFormat=bytes", "application/xml", 200),
         ("&bodyFormat=bytes", None, 200),
+        ("&bodyFormat=bytes&consumes=application/xml,text/xml", "text/xml", 200),
+        ("&bodyFormat=bytes&consumes=application/xml", "application/xml; charset=utf-8", 200),
+        ("&bodyFormat=bytes&consumes=application/xml", "application/xml; charset=latin-1", 415),
+        ("&bodyFormat=bytes&consumes=application/xml", "application/json", 415),
+        ("&bodyFormat=bytes&consumes=application/xml", None, 415),
+        ("&bodyFormat=bytes&consumes=application/*%2Bxml", "application/rss+xml", 200),
+        ("&consumes=application/vnd.orders%2Bjson", "application/vnd.orders+json", 200),
+        ("&consumes=application/vnd.orders%2Bjson", "application/json", 415),
     ],
 )
 async def test_a_body_is_read_only_in_a_media_type_its_format_takes_in_utf8(
@@ -333,6 +344,41 @@ async def test_a_body_over_the_limit_is_a_413_problem(
     async with client.post(f"{component.url}/upload", data=b"x" * 1024) as response:
         assert response.status == 204
     assert sizes == [1024]
+
+
+def spools() -> set[Path]:
+    """The spooled bodies in the temporary directory now."""
+    return set(Path(tempfile.gettempdir()).glob("http-body-*"))
+
+
+async def test_a_file_body_is_spooled_to_disk_and_gone_once_answered(
+    component: HttpComponent, client: aiohttp.ClientSession
+) -> None:
+    """``bodyFormat=file``: the route gets the body as a file of its own, whole, which
+    is removed once the route answered, and once a body over the limit was refused."""
+    spooled: list[Path] = []
+
+    async def handler(exchange: Exchange) -> None:
+        path = exchange.body
+        assert isinstance(path, Path)
+        spooled.append(path)
+        exchange.body = {"size": path.stat().st_size, "tail": path.read_bytes()[-3:].decode()}
+
+    await serve(component, {"http:/files?method=POST&bodyFormat=file&maxBodySize=3000000": handler})
+    body = b"x" * 2_500_000 + b"end"
+    async with client.post(f"{component.url}/files", data=io.BytesIO(body)) as response:
+        assert await response.json() == {"size": len(body), "tail": "end"}
+    assert not spooled[0].exists()
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: counted while read
+        for _ in range(4):
+            yield b"x" * 1_000_000
+
+    before = spools()
+    async with client.post(f"{component.url}/files", data=chunked()) as response:
+        await problem(response, 413)
+    assert spools() <= before
+    assert len(spooled) == 1
 
 
 # -- consumer: errors as problem details ------------------------------------------------
