@@ -179,6 +179,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between two releases of the scheduled orders that became due.",
     )
+    payment_file_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=1024,
+        description="The largest pain.001 `POST /payment-files` takes, in bytes (spooled "
+        "to disk as it arrives, never held in memory; 50,000 transfers are about 30 MB).",
+    )
     reconcile_ledgers: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description="More banks whose ledgers the reconciliation reads beside GATEWAY_URL's, "

@@ -51,6 +51,13 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+async def drop_database(mongo_uri: str, database: str) -> None:
+    """Drop a test's own database from the MongoDB-wire server."""
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo_uri)
+    await client.drop_database(database)
+    await client.close()
+
+
 @pytest.fixture(scope="session")
 async def kafka_admin(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)

@@ -1,8 +1,9 @@
 """Serves the console page, its scripts and stylesheet (package data: no build step and
 nothing from a CDN), and the JSON the console needs: orders counted by state, every
-client's orders and timelines (the API's read side, with no client filter), the route
-map and the routes' live metrics. Only operators reach it once clients are configured
-(see ``payments.service.access``).
+client's orders and timelines (the API's read side, with no client filter), every
+client's payment files and their transfers, the route map and the routes' live
+metrics. Only operators reach it once clients are configured (see
+``payments.service.access``).
 """
 
 from __future__ import annotations
@@ -25,14 +26,17 @@ from payments.api.queries import (
     limit_problem,
     parse_limit,
 )
+from payments.domain.files import PaymentFile
 from payments.domain.model import OrderStatus
 from payments.domain.store import OrderStore, StoreUnavailable
+from payments.files.report import FileReceipt, FileReports
 from payments.operations.dead_letters import DeadLetter, NoDeadLetters
 from payments.operations.reconciliation import Reconciler
 from routes.engine import Engine
 
 CONSOLE_PATH = "/console"
 DEAD_LETTERS_SHOWN, MAX_DEAD_LETTERS = 50, 500
+FILES_SHOWN = 50  # the newest payment files, of every client
 # The newest dead letters, at most this many, newest first.
 DeadLetterSource = Callable[[int], Awaitable[list[DeadLetter]]]
 _ASSETS = {
@@ -58,10 +62,12 @@ def add_console(
     store: OrderStore,
     reconciler: Reconciler | None = None,
     dead_letters: DeadLetterSource | None = None,
+    files: FileReports | None = None,
 ) -> None:
     """``reconciler``: the periodic reconciliation (RECONCILE_PERIOD), whose last report
     ``/reconciliation`` serves; ``dead_letters``: the newest records of the DLT (none on
-    the embedded default), which ``/dead-letters`` lists."""
+    the embedded default), which ``/dead-letters`` lists; ``files``: every client's
+    payment files, which ``/files`` lists and ``/files/{id}`` opens."""
     static = resources.files(__package__) / "static"
     for name, content_type in _ASSETS.items():
         path = CONSOLE_PATH if name == "console.html" else f"{CONSOLE_PATH}/{name}"
@@ -107,6 +113,19 @@ def add_console(
             raise ProblemError(503, f"the dead letters cannot be read: {error}") from None
         return _json({"items": [letter.summary() for letter in found]})
 
+    async def file_list(_: web.Request) -> web.Response:
+        if files is None:
+            raise ProblemError(404, "this service takes no payment files")
+        found = await files.files.list(None, FILES_SHOWN)
+        return _json({"items": [_listed(file) for file in found]})
+
+    async def file_summary(request: web.Request) -> web.Response:
+        file_id = request.match_info["id"]
+        file = None if files is None else await files.files.get(file_id)
+        if files is None or file is None:
+            raise ProblemError(404, f"no payment file {file_id}")
+        return _json(files.summary(await files.state(file)))
+
     api = CONSOLE_PATH + "/api"
     for path, handler in [
         ("/orders", orders),
@@ -117,8 +136,18 @@ def add_console(
         ("/routes/metrics", route_metrics),
         ("/reconciliation", reconciliation),
         ("/dead-letters", letters),
+        ("/files", file_list),
+        ("/files/{id}", file_summary),
     ]:
         app.router.add_get(api + path, _answering_503(handler))
+
+
+def _listed(file: PaymentFile) -> dict[str, object]:
+    """A file as the console lists it: whose, which message, how many transfers."""
+    return {
+        **FileReceipt.of(file).model_dump(mode="json", by_alias=True),
+        "clientId": file.client_id,
+    }
 
 
 def _json(body: object) -> web.Response:

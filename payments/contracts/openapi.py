@@ -13,6 +13,7 @@ from pydantic.json_schema import models_json_schema
 
 from payments.domain.model import OrderStatus, PaymentOrder, Transition
 from payments.domain.request import CreatePaymentOrder
+from payments.files.report import FileList, FileReceipt, FileSummary
 
 
 class OrderPage(BaseModel):
@@ -49,6 +50,9 @@ _MODELS: list[type[BaseModel]] = [
     OrderPage,
     OrderHistory,
     Problem,
+    FileReceipt,
+    FileSummary,
+    FileList,
 ]
 
 
@@ -89,6 +93,75 @@ def _problems(*statuses: int) -> dict[str, Any]:
 
 
 _ORDER_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_PAIN_001 = {
+    "schema": {
+        "type": "string",
+        "description": "an ISO 20022 pain.001.001.03 or pain.001.001.09 document, UTF-8",
+    }
+}
+
+
+def _files() -> dict[str, Any]:
+    """The paths of payment files (``payments.api.files``)."""
+    return {
+        "/payment-files": {
+            "post": {
+                "operationId": "sendPaymentFile",
+                "description": "Every credit transfer of a pain.001 becomes a payment order, "
+                "or is refused alone with an ISO 20022 reason code (AC01 an account, AM01 "
+                "AM02 AM12 an amount, AM03 a currency, DT01 a day, AM05 an EndToEndId "
+                "repeated in its block, NARR otherwise). A file refused whole answers a "
+                "problem whose detail starts with its reason code: FF01 (400) not a valid "
+                "pain.001, AM18 or AM10 (422) a count or control sum that does not add up, "
+                "DU02 (422) a PmtInfId given twice, DU01 (409) a MsgId sent before with "
+                "other content.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/xml": _PAIN_001, "text/xml": _PAIN_001},
+                },
+                "responses": {
+                    "202": {"description": "received and split", **_json(FileReceipt)},
+                    "200": {
+                        "description": "the file this MsgId named, the same bytes "
+                        "(split to its end if a crash had cut it short)",
+                        **_json(FileReceipt),
+                    },
+                    **_problems(409, 413, 415, 422, 503),
+                },
+            },
+            "get": {
+                "operationId": "listPaymentFiles",
+                "responses": {
+                    "200": {"description": "newest first", **_json(FileList)},
+                    **_problems(503),
+                },
+            },
+        },
+        "/payment-files/{id}": {
+            "get": {
+                "operationId": "getPaymentFile",
+                "parameters": [_ORDER_ID],
+                "responses": {
+                    "200": {"description": "as its orders stand now", **_json(FileSummary)},
+                    **_problems(404, 503),
+                },
+            }
+        },
+        "/payment-files/{id}/status-report": {
+            "get": {
+                "operationId": "getPaymentFileStatusReport",
+                "parameters": [_ORDER_ID],
+                "responses": {
+                    "200": {
+                        "description": "the pain.002 (.03 for a .03 file, .10 for a .09 "
+                        "one), as its orders stand now",
+                        "content": {"application/xml": {"schema": {"type": "string"}}},
+                    },
+                    **_problems(404, 503),
+                },
+            }
+        },
+    }
 
 
 def openapi_document() -> dict[str, Any]:
@@ -180,6 +253,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            **_files(),
         },
         "security": [{"bearerKey": []}, {"headerKey": []}],
         "components": {

@@ -33,6 +33,7 @@ from components.http.access import Check
 from config.settings import Settings
 from payments.api.answers import ORDERS_PATH
 from payments.api.clients import InvalidClientsFile, RateLimit, Registry, load_clients
+from payments.api.files import FILES_PATH
 from payments.api.rate_limit import RateLimiter
 from payments.console import CONSOLE_PATH
 from payments.domain.model import ANONYMOUS_CLIENT
@@ -151,6 +152,7 @@ class AccessPolicy:
     def checks(self) -> Mapping[str, Check]:
         return {
             ORDERS_PATH: self.client,
+            FILES_PATH: self.client,
             CONSOLE_PATH: self.operator,
             METRICS_PATH: self.operator_if_any,
             ASYNCAPI_PATH: self.operator_if_any,

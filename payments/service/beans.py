@@ -15,9 +15,11 @@ from functools import partial
 from typing import Any
 
 from endpoints.exchange import Exchange
-from payments.api import answers
+from payments.api import answers, files
+from payments.api.files import FileQueries
 from payments.api.queries import OrderQueries
 from payments.domain.store import OrderStore
+from payments.files.intake import FileIntake
 from payments.lifecycle.cancellation import Cancellation
 from payments.lifecycle.execution import Execution
 from payments.lifecycle.ingestion import Ingestion
@@ -47,6 +49,24 @@ def ingestion_beans(lifecycle: Ingestion, recovery_after: float) -> dict[str, An
             lifecycle.unfinished, older_than=timedelta(seconds=recovery_after)
         ),
         "summariseOrders": _summarise(lifecycle.store),
+    }
+
+
+def file_beans(intake: FileIntake, queries: FileQueries) -> dict[str, Any]:
+    """The file routes': a pain.001 split into orders, its summary and status report."""
+    return {
+        "receivePaymentFile": intake.receive,
+        "paymentFileTransfers": intake.transfers,
+        "transferAsOrder": intake.as_order,
+        "transferPlaced": intake.placed,
+        "transferRefused": intake.refused,
+        "recordTransfers": intake.record_all,
+        "paymentFileSplit": intake.split_done,
+        "answerFileReceived": files.received,
+        "answerFileRefused": files.refused,
+        "getPaymentFile": queries.get,
+        "getPaymentFileStatusReport": queries.status_report,
+        "listPaymentFiles": queries.list_files,
     }
 
 

@@ -25,6 +25,7 @@ from endpoints.base import PartitionedConsumer
 from endpoints.exchange import utcnow
 from endpoints.uri import mask_credentials
 from observability.metrics import metrics_handler, service_registry
+from payments.api.files import FileQueries
 from payments.bank import SimulatedBank
 from payments.console import add_console
 from payments.console.api import DeadLetterSource
@@ -32,8 +33,11 @@ from payments.contracts.asyncapi import TopicUse
 from payments.contracts.asyncapi import document as asyncapi_document
 from payments.contracts.openapi import openapi_document
 from payments.domain.calendar import BusinessCalendar, ExecutionRules
+from payments.domain.files import FileStore
 from payments.domain.store import OrderStore, StoreUnavailable
 from payments.domain.topics import PROCESSOR_GROUP, TopicNames
+from payments.files.intake import FileIntake
+from payments.files.report import FileReports
 from payments.gateway import GatewayComponent
 from payments.lifecycle.execution import Execution
 from payments.lifecycle.ingestion import Ingestion
@@ -47,14 +51,19 @@ from payments.operations.reconciliation import (
 )
 from payments.operations.statements import Booking, ledger_bookings
 from payments.service.access import ASYNCAPI_PATH, METRICS_PATH, AccessPolicy, access_policy
-from payments.service.beans import execution_beans, ingestion_beans, reconciliation_beans
+from payments.service.beans import (
+    execution_beans,
+    file_beans,
+    ingestion_beans,
+    reconciliation_beans,
+)
 from payments.service.errors import ConfigurationError, ServerUnreachable
 from payments.service.flow import EXECUTE_ROUTE, Topology, load_flow, topic_uses
 from payments.service.metrics import PaymentMetrics
 from payments.service.observed_store import ObservedOrderStore
 from payments.service.safety import check_flow
 from payments.service.topics import ensure_topics
-from payments.stores import store_for
+from payments.stores import file_store_for, store_for
 from routes.dsl import RouteBuilder
 from routes.engine import Engine
 from routes.yaml import settings_properties
@@ -77,6 +86,7 @@ class PaymentService:
     access: AccessPolicy
     kafka: KafkaComponent | None = None
     bank: SimulatedBank | None = None
+    files: FileStore | None = None  # where the API is served
     _running: bool = field(default=False, init=False)
 
     async def start(self) -> None:
@@ -92,16 +102,22 @@ class PaymentService:
                 )
             except KafkaUnavailable as error:
                 raise ServerUnreachable("KAFKA_BOOTSTRAP_SERVERS", servers, str(error)) from None
+        stores: list[OrderStore | FileStore] = [self.store]
+        if self.files is not None:
+            stores.append(self.files)
         try:
-            await self.store.start()
+            for store in stores:
+                await store.start()
         except StoreUnavailable as error:
-            await self.store.stop()
+            for store in stores:
+                await store.stop()
             uri = mask_credentials(self.settings.mongo_uri or "")
             raise ServerUnreachable("MONGO_URI", uri, "no MongoDB server answered") from error
         try:
             await self.engine.start()
         except BaseException:
-            await self.store.stop()
+            for store in stores:
+                await store.stop()
             raise
         self._running = True
         logger.info("%s service listening on %s", self.mode, self.http.url)
@@ -111,6 +127,8 @@ class PaymentService:
             self._running = False
             await self.engine.stop()
             await self.store.stop()
+            if self.files is not None:
+                await self.files.stop()
 
     def reload_clients(self) -> bool:
         """Read ``API_CLIENTS_FILE`` again (``app.py`` does on SIGHUP)."""
@@ -201,6 +219,11 @@ def build_service(
         )
         lifecycle = Ingestion(observed, clock, rules)
         beans |= ingestion_beans(lifecycle, settings.recovery_after)
+        files = file_store_for(settings)
+        reports = FileReports(files, store, clock)
+        beans |= file_beans(FileIntake(files, clock), FileQueries(files, reports))
+    else:
+        files, reports = None, None
     if mode in ("all", "ingest") and settings.reconcile_period is not None:
         reconciler = Reconciler(
             store, _bookings(settings, bank, mode), metrics.reconciliation_mismatches
@@ -220,14 +243,16 @@ def build_service(
     check_flow(builder.routes, topology, "ingest" in folders, "process" in folders)
     uses = topic_uses(builder, settings.kafka_topic_prefix) if kafka is not None else None
     engine.add_routes(builder)
-    service = PaymentService(mode, settings, engine, http, store, metrics, access, kafka, bank)
+    service = PaymentService(
+        mode, settings, engine, http, store, metrics, access, kafka, bank, files
+    )
     _add_service_endpoints(http.app, service, openapi=mode != "process", topics=uses)
     if mode != "process":
         letters: DeadLetterSource | None = None
         if settings.kafka_bootstrap_servers:
             dlt = TopicNames(settings.kafka_topic_prefix).dead_letter
             letters = partial(latest_dead_letters, settings.kafka_bootstrap_servers, dlt)
-        add_console(http.app, engine, store, reconciler, letters)
+        add_console(http.app, engine, store, reconciler, letters, reports)
 
     async def count_orders() -> None:
         await metrics.refresh_orders(store)

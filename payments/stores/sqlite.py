@@ -12,16 +12,14 @@ event loop never blocks on the disk.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from payments.domain.model import TERMINAL, OrderStatus, PaymentOrder
-from payments.domain.store import Created, Move, OrderIdTaken, StoreUnavailable
+from payments.domain.store import Created, Move, OrderIdTaken
 from payments.domain.transitions import checked, claimable, moved, store_time
 from payments.stores.documents import Change, page_size, replay, storable
 from payments.stores.sqlite_schema import (
@@ -41,11 +39,9 @@ from payments.stores.sqlite_schema import (
     orders_of,
     row_of,
 )
+from payments.stores.sqlite_thread import SqliteThread, Work
 
 T = TypeVar("T")
-Work = Callable[[sqlite3.Connection], T]
-
-MEMORY = ":memory:"
 
 
 def _marks(count: int) -> str:
@@ -108,46 +104,16 @@ def _owned_by(client_id: str | None) -> tuple[str, tuple[str, ...]]:
 class SqliteOrderStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self._executor: ThreadPoolExecutor | None = None
-        self._connection: sqlite3.Connection | None = None
+        self._db = SqliteThread(self.path, connect, "order")
 
     async def start(self) -> None:
-        if self.path != MEMORY:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-orders")
-        try:
-            connection = await asyncio.get_running_loop().run_in_executor(
-                executor, connect, self.path
-            )
-        except sqlite3.Error as error:
-            executor.shutdown(wait=False)
-            raise StoreUnavailable(
-                f"cannot open the order database {self.path}: {error}"
-            ) from error
-        self._executor, self._connection = executor, connection
+        await self._db.open()
 
     async def stop(self) -> None:
-        executor, connection = self._executor, self._connection
-        self._executor = self._connection = None
-        if executor is not None and connection is not None:
-            await asyncio.get_running_loop().run_in_executor(executor, connection.close)
-            executor.shutdown(wait=False)
-
-    async def _run(self, work: Work[T]) -> T:
-        executor, connection = self._executor, self._connection
-        if executor is None or connection is None:
-            raise StoreUnavailable("the SQLite order store is not started")
-        try:
-            return await asyncio.get_running_loop().run_in_executor(executor, work, connection)
-        except sqlite3.OperationalError as error:  # locked past the busy timeout, disk I/O
-            raise StoreUnavailable(f"the order database {self.path} failed: {error}") from error
-
-    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """One statement's rows; fetching them all ends it, and with it its transaction."""
-        return await self._run(lambda db: db.execute(sql, params).fetchall())
+        await self._db.close()
 
     async def ping(self) -> None:
-        await self._fetch("SELECT 1")
+        await self._db.fetch("SELECT 1")
 
     async def create_all(self, orders: Sequence[PaymentOrder]) -> Sequence[Created]:
         orders = [storable(order) for order in orders]
@@ -171,11 +137,11 @@ class SqliteOrderStore:
                 results.append((order, True))
             return results
 
-        return await self._run(_transaction(insert_all))
+        return await self._db.run(_transaction(insert_all))
 
     async def get(self, order_id: str, *, client_id: str | None = None) -> PaymentOrder | None:
         where, params = _owned_by(client_id)
-        rows = await self._fetch(f"{READ} WHERE id = ?{where}", (order_id, *params))
+        rows = await self._db.fetch(f"{READ} WHERE id = ?{where}", (order_id, *params))
         return marked(rows)[0] if rows else None
 
     async def move_all(self, moves: Sequence[Move]) -> Sequence[bool]:
@@ -195,24 +161,24 @@ class SqliteOrderStore:
                 done.append(after is not None)
             return done
 
-        return await self._run(_transaction(move_each))
+        return await self._db.run(_transaction(move_each))
 
     async def claim_payments(self, order_ids: Sequence[str]) -> Sequence[bool]:
         def claim_each(db: sqlite3.Connection) -> list[bool]:
             insert = f"INSERT OR IGNORE INTO {CLAIMS} VALUES (?)"
             return [db.execute(insert, (order_id,)).rowcount == 1 for order_id in order_ids]
 
-        return await self._run(_transaction(claim_each))
+        return await self._db.run(_transaction(claim_each))
 
     async def settle(self, order_ids: Sequence[str]) -> None:
         if order_ids:
             marks = _marks(len(order_ids))
-            await self._fetch(f"DELETE FROM {OWED} WHERE order_id IN ({marks})", order_ids)
+            await self._db.fetch(f"DELETE FROM {OWED} WHERE order_id IN ({marks})", order_ids)
 
     async def owe(self, order_ids: Sequence[str], at: datetime) -> None:
         rows = [(order_id,) for order_id in order_ids]
         note = f"INSERT OR IGNORE INTO {OWED} VALUES (?)"
-        await self._run(_transaction(_many(note, rows)))
+        await self._db.run(_transaction(_many(note, rows)))
 
     async def owing(self, before: datetime, limit: int) -> Sequence[PaymentOrder]:
         def owing(db: sqlite3.Connection) -> list[tuple[str]]:
@@ -228,12 +194,12 @@ class SqliteOrderStore:
                 (millis(before), page_size(limit)),
             ).fetchall()
 
-        return orders_of(await self._run(_transaction(owing)))
+        return orders_of(await self._db.run(_transaction(owing)))
 
     async def schedule(self, due: Mapping[str, date]) -> None:
         rows = [(order_id, day.isoformat()) for order_id, day in due.items()]
         note = f"INSERT OR IGNORE INTO {DUE} VALUES (?, ?)"  # the first day stays
-        await self._run(_transaction(_many(note, rows)))
+        await self._db.run(_transaction(_many(note, rows)))
 
     async def due(self, day: date, limit: int) -> Sequence[PaymentOrder]:
         def due(db: sqlite3.Connection) -> list[tuple[str]]:
@@ -247,17 +213,17 @@ class SqliteOrderStore:
             db.executemany(f"DELETE FROM {DUE} WHERE order_id = ?", gone)
             return live
 
-        return orders_of(await self._run(_transaction(due)))
+        return orders_of(await self._db.run(_transaction(due)))
 
     async def unschedule(self, order_ids: Sequence[str]) -> None:
         if order_ids:
             marks = _marks(len(order_ids))
-            await self._fetch(f"DELETE FROM {DUE} WHERE order_id IN ({marks})", order_ids)
+            await self._db.fetch(f"DELETE FROM {DUE} WHERE order_id IN ({marks})", order_ids)
 
     async def mark_events_published(self, order_ids: Sequence[str], at: datetime) -> None:
         mark = f"INSERT OR IGNORE INTO {PUBLISHED} VALUES (?, ?)"  # the first time stays
         rows = [(order_id, millis(at)) for order_id in order_ids]
-        await self._run(_transaction(_many(mark, rows)))
+        await self._db.run(_transaction(_many(mark, rows)))
 
     async def claim_event(self, order_id: str, at: datetime, lease: timedelta) -> bool:
         at = store_time(at)
@@ -282,7 +248,7 @@ class SqliteOrderStore:
                 done.append(changed is not None)
             return done
 
-        return await self._run(_transaction(change_each))
+        return await self._db.run(_transaction(change_each))
 
     async def list(
         self,
@@ -314,10 +280,10 @@ class SqliteOrderStore:
             query = sql.format(f"{where} AND ({by} < ? OR ({by} = ? AND id < ?))")
             return db.execute(query, (*params, at, at, after, size)).fetchall()
 
-        return orders_of(await self._run(page))
+        return orders_of(await self._db.run(page))
 
     async def count_by_status(self) -> Mapping[OrderStatus, int]:
-        rows = await self._fetch(
+        rows = await self._db.fetch(
             f"SELECT status, SUM(orders) FROM {COUNTS} GROUP BY status HAVING SUM(orders) > 0"
         )
         return {OrderStatus(status): count for status, count in rows}

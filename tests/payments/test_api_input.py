@@ -292,6 +292,9 @@ async def test_the_openapi_document_describes_every_endpoint(
         "/payment-orders/{id}",
         "/payment-orders/{id}/history",
         "/payment-orders/{id}/cancel",
+        "/payment-files",
+        "/payment-files/{id}",
+        "/payment-files/{id}/status-report",
     }
     create = document["components"]["schemas"]["CreatePaymentOrder"]
     assert set(create["required"]) == {"debtorAccount", "creditorAccount", "amount", "currency"}

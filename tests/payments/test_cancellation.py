@@ -24,9 +24,10 @@ from payments.lifecycle.orders import require
 from payments.service.build import PaymentService
 from routes.metrics import RouteMetrics
 from tests.faults.topics import read_topic
+from tests.payments.clocks import MONDAY, MovedClock
 from tests.payments.conftest import KEY_A, KEY_B, KEY_OPS, VALID_ORDER, StartService, bearer
 from tests.payments.test_lifecycle import get, post, until_terminal
-from tests.payments.test_scheduled_orders import MONDAY, MovedClock, scheduled
+from tests.payments.test_scheduled_orders import scheduled
 from tests.polling import eventually
 
 LATER = {**VALID_ORDER, "requestedExecutionDate": "2026-12-09"}  # a Wednesday

@@ -31,6 +31,10 @@ PAYMENT_ROUTES = {
     "summarise-payment-orders",
     "execute-payment-order",
     "fail-payment-order",
+    "receive-payment-file",
+    "get-payment-file",
+    "get-payment-file-status-report",
+    "list-payment-files",
 }
 
 
@@ -106,6 +110,7 @@ async def test_the_route_map_draws_the_flow_and_routes_beside_it_with_live_metri
         ("execute-payment-order", "fail-payment-order"),  # the dead letters' way
         ("recover-payment-orders", "advance-payment-order"),  # the sweep's sends
         ("release-payment-orders", "advance-payment-order"),  # the scheduled orders' day
+        ("receive-payment-file", "queue-payment-order"),  # each transfer of a file
     } <= links
     graphs = {graph["route_id"]: graph for graph in route_map["routes"]}
     assert graphs["execute-payment-order"]["dead_letter_uri"] == "direct:fail-payment-order"

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -22,6 +23,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from payments.domain.model import OrderStatus
 from payments.domain.topics import TopicNames
+from tests.iso20022.files import sepa_file
 from tests.payments.conftest import (
     KEY_A,
     KEY_B,
@@ -173,6 +175,28 @@ async def test_operators_follow_orders_and_routes_in_the_console(
     letters = page.locator("#letters tbody tr")
     await expect(letters).to_have_count(1)
     await expect(letters.first).to_contain_text("payments.lifecycle.execution.PoisonCommand")
+
+    # A client's payment file: listed, and opened, its transfers follow their orders.
+    await expect(page.locator("#files-note")).to_have_text("none yet")
+    day = date.today() - timedelta(days=1)  # paid at once
+    pain = sepa_file(tmp_path, "pain.001.001.09", 3, day=day)
+    async with client.post(
+        f"{service.http.url}/payment-files",
+        data=io.BytesIO(pain.read_bytes()),
+        headers={"Content-Type": "application/xml", **bearer(KEY_A)},
+    ) as answer:
+        assert answer.status == 202
+        file_id = (await answer.json())["id"]
+    await page.click("#files-reload")
+    listed = page.locator(f"#files tbody tr[data-file-id='{file_id}']")
+    await expect(listed).to_contain_text("shop-a")
+    await listed.locator(".file-id").click()
+    transfers = page.locator("#transfers tbody tr")
+    await expect(transfers).to_have_count(3)
+    await expect(page.locator("#transfers .badge")).to_have_text(["EXECUTED"] * 3, timeout=WAIT_MS)
+    await expect(page.locator("#file-note")).to_contain_text("group status ACSC")
+    await transfers.first.locator(".order-id").click()
+    await expect(page.locator("#timeline-steps .status")).to_have_text(LIFECYCLE)
 
     await page.click(f"#orders tbody tr[data-order-id='{ids[0]}'] .order-id")
     await expect(page.locator("#timeline-id")).to_have_text(ids[0])

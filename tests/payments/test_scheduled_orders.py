@@ -6,7 +6,7 @@ test moves on: no test waits for a day."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,6 @@ import aiohttp
 import pytest
 
 from bench.release import seed
-from endpoints.exchange import utcnow
 from payments.bank import SimulatedBank
 from payments.domain.model import OrderStatus, PaymentOrder
 from payments.lifecycle.ingestion import RELEASE_PAGE
@@ -22,27 +21,11 @@ from payments.operations.reconciliation import Mismatch, reconcile
 from payments.operations.statements import Booking
 from payments.service.build import PaymentService
 from payments.stores import SqliteOrderStore
+from tests.payments.clocks import MONDAY, MovedClock
 from tests.payments.conftest import VALID_ORDER, StartService
 from tests.payments.store_steps import new_order
 from tests.payments.test_lifecycle import post, until_terminal
 from tests.polling import eventually
-
-# Monday 7 December 2026, 10:00 in Berlin: before the 16:00 cut-off.
-MONDAY = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-
-
-class MovedClock:
-    """The time as if it were ``start`` when the test began; ``move`` jumps ahead. It
-    runs on with the real time, so what waits for time to pass still sees it pass."""
-
-    def __init__(self, start: datetime) -> None:
-        self.offset = start - utcnow()
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-    def move(self, by: timedelta) -> None:
-        self.offset += by
 
 
 @pytest.fixture(params=[False, True], ids=["kafka+ferretdb", "embedded+sqlite"])

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 import pytest
 from bson.codec_options import CodecOptions
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from components.mongodb.codecs import DECIMAL_TYPES
@@ -37,7 +36,7 @@ from payments.domain.store import (
 from payments.domain.transitions import moved
 from payments.stores import MongoOrderStore, OrderIdTaken, SqliteOrderStore
 from payments.stores.documents import to_document
-from tests.conftest import unique_name
+from tests.conftest import drop_database, unique_name
 from tests.payments.store_steps import (
     THROUGH,
     SteppedClock,
@@ -81,11 +80,7 @@ async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
     for store in opened:
         await store.stop()
     if request.param == "mongo":
-        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-            request.getfixturevalue("mongo_uri")
-        )
-        await client.drop_database(database)
-        await client.close()
+        await drop_database(request.getfixturevalue("mongo_uri"), database)
 
 
 @pytest.fixture

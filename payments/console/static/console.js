@@ -1,6 +1,6 @@
 // The operators' console: counts by state, every client's orders and one order's
-// timeline (console/api/orders, the API's read side for operators), the newest dead
-// letters and the last reconciliation, and a diagram of every route drawn from the engine's route
+// timeline (console/api/orders, the API's read side for operators), every client's
+// payment files and one file's transfers, the newest dead letters and the last reconciliation, and a diagram of every route drawn from the engine's route
 // definitions, with live metrics. Data reaches the page only through textContent and
 // attribute values, never as markup.
 import { drawRoute, showMetrics } from "./diagram.js";
@@ -11,7 +11,9 @@ const STATES = [
 const TERMINAL = new Set(["EXECUTED", "FAILED"]);
 const REFRESH_MS = 2000;
 const PAGE_SIZE = 20;
-const view = { status: "", next: null, timeline: null, routes: new Map(), offline: false };
+const view = {
+  status: "", next: null, timeline: null, file: null, routes: new Map(), offline: false,
+};
 
 function element(tag, attributes = {}, text = undefined) {
   const node = document.createElement(tag);
@@ -178,6 +180,57 @@ async function refreshReconciliation() {
   rows("#mismatches", report.mismatches, (found) => [found.kind, found.order_id, found.detail]);
 }
 
+// -- payment files ------------------------------------------------------------------------
+async function loadFiles() {
+  const data = await loadOrSay("console/api/files", "files-note");
+  const items = data ? data.items : [];
+  if (data) {
+    document.getElementById("files-note").textContent = items.length
+      ? `the newest ${items.length}, of every client` : "none yet";
+  }
+  document.querySelector("#files tbody").replaceChildren(...items.map((file) => {
+    const row = element("tr", { "data-file-id": file.id });
+    const open = element("button", { type: "button", class: "file-id" }, file.messageId);
+    open.addEventListener("click", () => openFile(file.id).catch(report));
+    row.append(
+      element("td", {}, new Date(file.receivedAt).toLocaleString()),
+      element("td", {}, file.clientId),
+      element("td"),
+      element("td", { class: "num" }, file.numberOfTransactions),
+      element("td", {}, file.split),
+    );
+    row.cells[2].append(open);
+    return row;
+  }));
+}
+
+async function openFile(id) {
+  const file = await getJson(`console/api/files/${encodeURIComponent(id)}`);
+  view.file = file.id;
+  document.getElementById("file").hidden = false;
+  document.getElementById("file-message-id").textContent = file.messageId;
+  const counts = Object.entries(file.transactionsByStatus).map(([s, n]) => `${n} ${s}`);
+  document.getElementById("file-note").textContent =
+    `${file.message}, group status ${file.groupStatus}: ${counts.join(", ")}`;
+  document.querySelector("#transfers tbody").replaceChildren(...file.transactions.map((t) => {
+    const row = element("tr");
+    row.append(
+      element("td", { class: "mono" }, t.endToEndId),
+      element("td", { class: "num" }, `${t.amount ?? "–"} ${t.currency ?? ""}`),
+      element("td"),
+      element("td", {}, t.reason ? `${t.reason} ${t.detail ?? ""}` : "–"),
+      element("td"),
+    );
+    row.cells[2].append(element("span", { class: `badge state-${t.status}` }, t.status));
+    if (t.orderId) {
+      const open = element("button", { type: "button", class: "order-id" }, t.orderId);
+      open.addEventListener("click", () => openTimeline(t.orderId).catch(report));
+      row.cells[4].append(open);
+    }
+    return row;
+  }));
+}
+
 // -- routes -------------------------------------------------------------------------------
 async function loadRoutes() {
   const map = await getJson("console/api/routes");
@@ -213,6 +266,7 @@ async function refresh() {
       refreshRouteMetrics(),
       refreshReconciliation(),
       view.timeline ? openTimeline(view.timeline) : null,
+      view.file ? openFile(view.file) : null,
     ]);
     document.getElementById("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     if (view.offline) showMessage("");
@@ -233,8 +287,10 @@ async function start() {
   document.getElementById("more").addEventListener("click", () => loadOrders(false).catch(report));
   document.getElementById("letters-reload")
     .addEventListener("click", () => loadDeadLetters().catch(report));
+  document.getElementById("files-reload")
+    .addEventListener("click", () => loadFiles().catch(report));
   try {
-    await Promise.all([loadRoutes(), loadOrders(true), loadDeadLetters()]);
+    await Promise.all([loadRoutes(), loadOrders(true), loadDeadLetters(), loadFiles()]);
   } catch (error) {
     report(error);
   }
