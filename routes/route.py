@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from enum import StrEnum
 
 from endpoints.base import Consumer
 from endpoints.cohort import COHORT, Cohort
 from endpoints.exchange import Exchange, utcnow
-from endpoints.headers import CORRELATION_ID
+from endpoints.headers import CORRELATION_ID, EXCEPTION_CAUGHT
 from routes.batch import BatchSizes, RouteParking
 from routes.context import routing
 from routes.definition import RouteDefinition
@@ -18,12 +19,25 @@ from routes.pipeline import Step, run_steps
 from routes.tracing import route_span
 
 
+def _log_unhandled(route_id: str, exchange: Exchange) -> None:
+    """A failure no error handler saw (one a ``doTry`` let through, which Camel's error
+    handler does not apply to) is logged as Camel's consumers log it, once the route that
+    took the exchange in is done with it; the error handler logs its own."""
+    error = exchange.exception
+    if error is not None and exchange.properties.get(EXCEPTION_CAUGHT) is not error:
+        logger.warning(
+            "route %s: error processing exchange: %s: %s", route_id, type(error).__name__, error
+        )
+
+
 class RouteStatus(StrEnum):
     STOPPED = "Stopped"
     STARTING = "Starting"
     STARTED = "Started"
     STOPPING = "Stopping"
 
+
+logger = logging.getLogger(__name__)
 
 # The batch_sizes entry of the batches a batch consumer hands the route.
 SOURCE_BATCHES = "from"
@@ -72,6 +86,7 @@ class Route:
         finally:
             exchange.routes_in -= 1
             if not exchange.routes_in:  # the route that took it in: its unit of work ends
+                _log_unhandled(self.route_id, exchange)
                 done, exchange.on_completion = exchange.on_completion, []
                 for callback in done:
                     callback()

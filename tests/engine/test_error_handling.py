@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 from collections.abc import Callable
@@ -378,3 +379,31 @@ async def test_an_on_exception_without_steps_leaves_the_error_to_the_dead_letter
     [letter] = mock(engine, "mock:dlq").received
     assert headers.REDELIVERED not in letter.headers  # handled: the traces are removed
     assert letter.headers[headers.ATTEMPTS] == 3
+
+
+async def test_a_failure_a_do_try_lets_through_is_logged_once_its_route_is_done(
+    run: StartRoutes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Camel's error handler does not apply to a doTry; what no doCatch caught goes back
+    to the consumer, which logs it: a queue's route fails loudly, never silently."""
+    done = asyncio.Event()
+
+    def boom(exchange: Exchange) -> None:
+        raise ValueError("boom")
+
+    engine = await run(
+        lambda r: (
+            r.from_("seda:in")
+            .route_id("queued")
+            .do_try()
+            .process(boom)
+            .do_finally()
+            .process(lambda exchange: done.set())
+            .end()
+        )
+    )
+    await engine.send("seda:in", "x")
+    await asyncio.wait_for(done.wait(), 5)
+    await engine.routes["queued"].wait_idle()
+    logged = [r.getMessage() for r in caplog.records if r.name == "routes.route"]
+    assert logged == ["route queued: error processing exchange: ValueError: boom"]
