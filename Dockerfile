@@ -10,6 +10,8 @@ COPY payments ./payments
 COPY observability ./observability
 RUN pip install --no-cache-dir .
 ENV HTTP_HOST=0.0.0.0 PYTHONDONTWRITEBYTECODE=1
+# Its own data (the embedded store, pain.001 files kept until split) is the user's.
+RUN mkdir -p /app/data/payment-files && chown -R 10001:10001 /app/data
 # Not root; numeric, so Kubernetes' runAsNonRoot can check it.
 USER 10001:10001
 EXPOSE 8080

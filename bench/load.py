@@ -8,7 +8,7 @@ import contextlib
 import gc
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -211,9 +211,16 @@ class ExecutedWatcher:
             self._arrived.set()
 
     async def wait_for(self, order_ids: list[str], deadline: float) -> None:
+        await self._wait(lambda: all(i in self.executed_at for i in order_ids), deadline)
+
+    async def wait_for_count(self, count: int, deadline: float) -> None:
+        """Return once ``count`` orders were EXECUTED, or after ``deadline`` seconds."""
+        await self._wait(lambda: len(self.executed_at) >= count, deadline)
+
+    async def _wait(self, done: Callable[[], bool], deadline: float) -> None:
         loop = asyncio.get_running_loop()
         end = loop.time() + deadline
-        while any(i not in self.executed_at for i in order_ids) and loop.time() < end:
+        while not done() and loop.time() < end:
             self._arrived.clear()
             try:
                 await asyncio.wait_for(self._arrived.wait(), max(0.0, end - loop.time()))

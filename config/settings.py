@@ -185,6 +185,11 @@ class Settings(BaseSettings):
         description="The largest pain.001 `POST /payment-files` takes, in bytes (spooled "
         "to disk as it arrives, never held in memory; 50,000 transfers are about 30 MB).",
     )
+    payment_files_dir: Path = Field(
+        default=Path("data/payment-files"),
+        description="Where an accepted pain.001 is kept until each of its transfers is an "
+        "order or refused; a restart finishes the split of those left there.",
+    )
     reconcile_ledgers: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description="More banks whose ledgers the reconciliation reads beside GATEWAY_URL's, "

@@ -7,7 +7,8 @@ each transaction becomes an order, or is refused alone with an ISO 20022 reason 
 What became of each is recorded once (``record``: a second record of one transaction
 changes nothing), so a file split again — sent again after a crash cut its split short —
 makes no order twice and records nothing twice. A file is split to its end when
-``split_done`` says so (``mark_split``).
+``split_done`` says so (``mark_split``). Once a transaction's order ended, its outcome
+is kept too (``settle``), so that following a file reads only the orders on their way.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from payments.domain.model import CamelModel
+from payments.domain.model import CamelModel, OrderStatus, PaymentOrder
 
 
 class FileBlock(CamelModel):
@@ -63,6 +64,25 @@ class FileTransaction(CamelModel):
     detail: str | None = None  # what the code does not say
 
 
+class FileOutcome(CamelModel):
+    """Where a transaction's order stands: kept once it ended, so that reading a file
+    again reads only the orders still on their way."""
+
+    file_id: str
+    index: int
+    status: OrderStatus
+    failure_reason: str | None = None
+
+    @classmethod
+    def of(cls, transaction: FileTransaction, order: PaymentOrder) -> FileOutcome:
+        return cls(
+            file_id=transaction.file_id,
+            index=transaction.index,
+            status=order.status,
+            failure_reason=order.failure_reason,
+        )
+
+
 class MessageIdTaken(Exception):
     """The client sent another file under this MsgId before."""
 
@@ -101,6 +121,12 @@ class FileStore(Protocol):
 
     async def transactions(self, file_id: str) -> Sequence[FileTransaction]:
         """The file's recorded transactions, in the file's order."""
+
+    async def settle(self, outcomes: Sequence[FileOutcome]) -> None:
+        """These transactions' orders ended so; an outcome kept before stays as it was."""
+
+    async def outcomes(self, file_id: str) -> Sequence[FileOutcome]:
+        """The outcomes kept of the file's transactions."""
 
     async def list(self, client_id: str | None, limit: int) -> Sequence[PaymentFile]:
         """The newest files first, the client's only with ``client_id``."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,9 +28,12 @@ from endpoints.exchange import Exchange, utcnow
 from payments.domain.files import FileBlock, FileStore, FileTransaction, PaymentFile
 from payments.domain.model import PaymentOrder
 from payments.domain.rejections import FieldProblem, InvalidOrder, Rejected
+from payments.files.kept import KeptFiles
 from payments.iso20022.pain001 import CreditTransfer, PaymentBlock, check, read
 from payments.lifecycle.keys import CLIENT_ID, IDEMPOTENCY_KEY
 from payments.lifecycle.orders import Clock
+
+logger = logging.getLogger(__name__)
 
 # Properties the file routes keep on an exchange.
 FILE = "paymentFile"  # the PaymentFile received (or sent before with its MsgId)
@@ -91,13 +95,18 @@ def _digest(path: Path) -> str:
 
 
 class FileIntake:
-    def __init__(self, files: FileStore, clock: Clock = utcnow) -> None:
+    def __init__(self, files: FileStore, kept: KeptFiles, clock: Clock = utcnow) -> None:
         self.files = files
         self.clock = clock
+        self.kept = kept
+        # The files of this process queued for their split or being split.
+        self._splitting: set[str] = set()
 
     async def receive(self, exchange: Exchange) -> None:
         """The body, a spooled pain.001 (``Path``), checked whole and registered for
-        the client ``CLIENT_ID`` names: FileRefused or MessageIdTaken otherwise."""
+        the client ``CLIENT_ID`` names (FileRefused or MessageIdTaken otherwise), then
+        kept until it is split; the body becomes the file. ``FILE_TO_SPLIT``: it is
+        not split to its end, nor queued for its split here."""
         path = exchange.body
         if not isinstance(path, Path):
             raise TypeError(f"a payment file comes as a spooled Path, not {type(path)}")
@@ -126,14 +135,41 @@ class FileIntake:
             ),
         )
         registered = await self.files.register(file)
-        exchange.properties[FILE] = registered.file
+        file = registered.file
+        to_split = not file.split_done and file.id not in self._splitting
+        # Sent again while its split is cut short: these bytes are the same.
+        if to_split and (registered.created or not self.kept.path_of(file.id).exists()):
+            await asyncio.to_thread(self.kept.keep, path, file.id)
+        if to_split:
+            self._splitting.add(file.id)
+        exchange.properties[FILE] = exchange.body = file
         exchange.properties[FILE_CREATED] = registered.created
-        exchange.properties[FILE_TO_SPLIT] = not registered.file.split_done
+        exchange.properties[FILE_TO_SPLIT] = to_split
+
+    async def unsplit(self, exchange: Exchange) -> None:
+        """What a crash or an outage cut short: the body becomes the files kept whose
+        split is not done and not queued here; those whose split is done go."""
+        found: list[PaymentFile] = []
+        for file_id in await asyncio.to_thread(self.kept.ids):
+            if file_id in self._splitting:
+                continue
+            file = await self.files.get(file_id)
+            if file is None or file.split_done:
+                await asyncio.to_thread(self.kept.drop, file_id)
+                continue
+            self._splitting.add(file_id)
+            found.append(file)
+        if found:
+            logger.warning("resuming the split of %d payment file(s)", len(found))
+        exchange.body = found
 
     def transfers(self, exchange: Exchange) -> None:
-        """The body becomes the file's credit transfers (``FileTransfer``), read as the
-        split takes them."""
-        exchange.body = _transfers(exchange.body, exchange.properties[FILE])
+        """The body, a file, becomes its credit transfers (``FileTransfer``), read from
+        the file kept as the split takes them."""
+        file: PaymentFile = exchange.body
+        exchange.properties[FILE] = file
+        exchange.headers[CLIENT_ID] = file.client_id  # whose orders they become
+        exchange.body = _transfers(self.kept.path_of(file.id), file)
 
     def as_order(self, exchange: Exchange) -> None:
         """The transfer becomes the request of its order, keyed for idempotency by its
@@ -166,10 +202,15 @@ class FileIntake:
         await self.files.record([exchange.body for exchange in exchanges])
 
     async def split_done(self, exchange: Exchange) -> None:
-        """Every transfer of the file is recorded."""
+        """Every transfer of the file is recorded: its bytes go."""
         file: PaymentFile = exchange.properties[FILE]
         await self.files.mark_split(file.id)
-        exchange.properties[FILE] = file.model_copy(update={"split_done": True})
+        await asyncio.to_thread(self.kept.drop, file.id)
+
+    def split_left(self, exchange: Exchange) -> None:
+        """The split of the file ended here, done or failed (then ``unsplit`` takes
+        it up again)."""
+        self._splitting.discard(exchange.properties[FILE].id)
 
 
 def _as_rejected(error: BaseException | None) -> Rejected:

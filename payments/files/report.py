@@ -3,8 +3,9 @@ and the pain.002 status report in the version that answers the file's.
 
 A transaction's status is its order's: ACSC once EXECUTED, RJCT with MS03 (a reason the
 bank's answer gives, in its text) once FAILED, RJCT with DS02 (OrderCancelled) once
-CANCELLED, PDNG before; one refused when the file was split is RJCT with its code. Each
-order is read as it is now, a bounded number at once.
+CANCELLED, PDNG before; one refused when the file was split is RJCT with its code. The
+orders still on their way are read as they are now, a bounded number at once; the
+outcome of one that ended is kept with the file, and not read again.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from payments.domain.files import FileStore, FileTransaction, PaymentFile
-from payments.domain.model import CamelModel, OrderStatus, PaymentOrder
+from payments.domain.files import FileOutcome, FileStore, FileTransaction, PaymentFile
+from payments.domain.model import CamelModel, OrderStatus
 from payments.domain.store import OrderStore
 from payments.iso20022.pain001 import GroupHeader, PaymentBlock
 from payments.iso20022.pain002 import (
@@ -28,7 +29,6 @@ from payments.iso20022.pain002 import (
     BlockOutcome,
     TransactionOutcome,
     group_status,
-    report_message,
     status_report,
 )
 from payments.lifecycle.orders import Clock
@@ -91,54 +91,59 @@ class FileList(CamelModel):
 
 @dataclass(frozen=True)
 class FileState:
-    """A file with each transaction's outcome as its order stands now."""
+    """A file with where each transaction's order stands now (None: it has no order, or
+    its order is not to be found)."""
 
     file: PaymentFile
-    transactions: Sequence[tuple[FileTransaction, PaymentOrder | None]]
+    transactions: Sequence[tuple[FileTransaction, FileOutcome | None]]
 
-    def outcome(
-        self, transaction: FileTransaction, order: PaymentOrder | None
-    ) -> TransactionOutcome:
-        status, reason, text = _status(transaction, order)
+    @staticmethod
+    def outcome(transaction: FileTransaction, standing: FileOutcome | None) -> TransactionOutcome:
+        status, reason, text = _status(transaction, standing)
         return TransactionOutcome(
             transaction.end_to_end_id, transaction.instruction_id, status, reason, text
         )
 
     def counts(self) -> dict[str, int]:
         """How many transactions are in each status: their orders', or REFUSED."""
-        counted = Counter(
-            REFUSED_STATUS if order is None else order.status.value
-            for _, order in self.transactions
-        )
+        counted = Counter(_shown(t, standing) for t, standing in self.transactions)
         return dict(sorted(counted.items()))
 
     def group_status(self) -> str:
         return group_status(self.outcome(t, o).status for t, o in self.transactions)
 
 
+def _shown(transaction: FileTransaction, standing: FileOutcome | None) -> str:
+    if transaction.order_id is None:
+        return REFUSED_STATUS
+    return OrderStatus.PENDING.value if standing is None else standing.status.value
+
+
 def _status(
-    transaction: FileTransaction, order: PaymentOrder | None
+    transaction: FileTransaction, standing: FileOutcome | None
 ) -> tuple[str, str | None, str | None]:
-    if order is None:
+    if transaction.order_id is None:
         return REFUSED, transaction.reason, transaction.detail
-    if order.status is OrderStatus.EXECUTED:
+    if standing is None:
+        return PENDING, None, None
+    if standing.status is OrderStatus.EXECUTED:
         return ACCEPTED, None, None
-    if order.status is OrderStatus.FAILED:
-        return REFUSED, FAILED_REASON, order.failure_reason
-    if order.status is OrderStatus.CANCELLED:
+    if standing.status is OrderStatus.FAILED:
+        return REFUSED, FAILED_REASON, standing.failure_reason
+    if standing.status is OrderStatus.CANCELLED:
         return REFUSED, CANCELLED_REASON, "cancelled by its client"
     return PENDING, None, None
 
 
-def _state(transaction: FileTransaction, order: PaymentOrder | None) -> TransactionState:
-    _, reason, detail = _status(transaction, order)
+def _state(transaction: FileTransaction, standing: FileOutcome | None) -> TransactionState:
+    _, reason, detail = _status(transaction, standing)
     return TransactionState(
         end_to_end_id=transaction.end_to_end_id,
         payment_information_id=transaction.block,
         amount=transaction.amount,
         currency=transaction.currency,
         order_id=transaction.order_id,
-        status=REFUSED_STATUS if order is None else order.status.value,
+        status=_shown(transaction, standing),
         reason=reason,
         detail=detail,
     )
@@ -151,18 +156,26 @@ class FileReports:
         self.clock = clock
 
     async def state(self, file: PaymentFile) -> FileState:
-        """The file's transactions, each with its order as it is now."""
+        """The file's transactions, each with where its order stands now: the outcomes
+        kept of those that ended, and the orders of the others read (a bounded number at
+        once), whose outcome is kept once they ended too."""
         transactions = await self.files.transactions(file.id)
+        kept = {outcome.index: outcome for outcome in await self.files.outcomes(file.id)}
+        to_read = [t for t in transactions if t.order_id is not None and t.index not in kept]
         gate = asyncio.Semaphore(READS_AT_ONCE)
 
-        async def order_of(transaction: FileTransaction) -> PaymentOrder | None:
-            if transaction.order_id is None:
-                return None
+        async def read(transaction: FileTransaction) -> FileOutcome | None:
+            assert transaction.order_id is not None
             async with gate:
-                return await self.orders.get(transaction.order_id)
+                order = await self.orders.get(transaction.order_id)
+            return None if order is None else FileOutcome.of(transaction, order)
 
-        orders = await asyncio.gather(*(order_of(t) for t in transactions))
-        return FileState(file, list(zip(transactions, orders, strict=True)))
+        read_now = await asyncio.gather(*map(read, to_read))
+        ended = [outcome for outcome in read_now if outcome and outcome.status.terminal]
+        if ended:
+            await self.files.settle(ended)
+        standing = kept | {outcome.index: outcome for outcome in read_now if outcome}
+        return FileState(file, [(t, standing.get(t.index)) for t in transactions])
 
     @staticmethod
     def summary(state: FileState) -> FileSummary:
@@ -171,7 +184,7 @@ class FileReports:
             **FileReceipt.of(state.file).model_dump(),
             group_status=state.group_status(),
             transactions_by_status=state.counts(),
-            transactions=[_state(t, order) for t, order in state.transactions],
+            transactions=[_state(t, standing) for t, standing in state.transactions],
         )
 
     def status_report(self, state: FileState) -> bytes:
@@ -186,8 +199,8 @@ class FileReports:
             initiating_party=file.initiating_party,
         )
         by_block: dict[str, list[TransactionOutcome]] = {block.id: [] for block in file.blocks}
-        for transaction, order in state.transactions:
-            by_block[transaction.block].append(state.outcome(transaction, order))
+        for transaction, standing in state.transactions:
+            by_block[transaction.block].append(state.outcome(transaction, standing))
         blocks = [
             BlockOutcome(
                 PaymentBlock(
@@ -205,8 +218,3 @@ class FileReports:
         now = self.clock()
         report_id = f"{file.id[:8]}-{now:%Y%m%d%H%M%S}"
         return status_report(header, blocks, report_id=report_id, created_at=now)
-
-
-def report_name(file: PaymentFile) -> str:
-    """The message the status report of ``file`` is (pain.002.001.03 or .10)."""
-    return report_message(file.message)

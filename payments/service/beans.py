@@ -62,6 +62,8 @@ def file_beans(intake: FileIntake, queries: FileQueries) -> dict[str, Any]:
         "transferRefused": intake.refused,
         "recordTransfers": intake.record_all,
         "paymentFileSplit": intake.split_done,
+        "paymentFileLeft": intake.split_left,
+        "unsplitPaymentFiles": intake.unsplit,
         "answerFileReceived": files.received,
         "answerFileRefused": files.refused,
         "getPaymentFile": queries.get,

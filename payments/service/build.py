@@ -37,6 +37,7 @@ from payments.domain.files import FileStore
 from payments.domain.store import OrderStore, StoreUnavailable
 from payments.domain.topics import PROCESSOR_GROUP, TopicNames
 from payments.files.intake import FileIntake
+from payments.files.kept import KeptFiles
 from payments.files.report import FileReports
 from payments.gateway import GatewayComponent
 from payments.lifecycle.execution import Execution
@@ -221,7 +222,8 @@ def build_service(
         beans |= ingestion_beans(lifecycle, settings.recovery_after)
         files = file_store_for(settings)
         reports = FileReports(files, store, clock)
-        beans |= file_beans(FileIntake(files, clock), FileQueries(files, reports))
+        intake = FileIntake(files, KeptFiles(settings.payment_files_dir), clock)
+        beans |= file_beans(intake, FileQueries(files, reports))
     else:
         files, reports = None, None
     if mode in ("all", "ingest") and settings.reconcile_period is not None:

@@ -19,13 +19,20 @@ from components.mongodb.bulk import insert_unordered
 from components.mongodb.client_pool import Collection, Document
 from components.mongodb.codecs import DECIMAL_TYPES
 from components.mongodb.connect_guard import close_client
-from payments.domain.files import FileTransaction, MessageIdTaken, PaymentFile, Registered
+from payments.domain.files import (
+    FileOutcome,
+    FileTransaction,
+    MessageIdTaken,
+    PaymentFile,
+    Registered,
+)
 from payments.domain.store import StoreUnavailable
 from payments.stores.documents import page_size
 
 FILES = "payment_files"
 TRANSACTIONS = "payment_file_transactions"
 SPLIT = "payment_files_split"  # a file's id: its transactions are all recorded
+OUTCOMES = "payment_file_outcomes"
 _KEY = "clientMessage"
 _CODECS: CodecOptions[Document] = CodecOptions(tz_aware=True, type_registry=DECIMAL_TYPES)
 
@@ -59,12 +66,14 @@ class MongoFileStore:
         self.files: Collection = db.get_collection(FILES)
         self.transfers: Collection = db.get_collection(TRANSACTIONS)
         self.split: Collection = db.get_collection(SPLIT)
+        self.ended: Collection = db.get_collection(OUTCOMES)
 
     async def start(self) -> None:
         with _reachable():
             await self.files.create_index(_KEY, unique=True, name=f"{_KEY}_unique")
             await self.files.create_index("clientId")
             await self.transfers.create_index("fileId")
+            await self.ended.create_index("fileId")
 
     async def stop(self) -> None:
         await close_client(self._client)
@@ -96,12 +105,27 @@ class MongoFileStore:
         return await self._with_mark(document)
 
     async def record(self, transactions: Sequence[FileTransaction]) -> None:
+        await self._insert(self.transfers, transactions)
+
+    async def settle(self, outcomes: Sequence[FileOutcome]) -> None:
+        await self._insert(self.ended, outcomes)
+
+    @staticmethod
+    async def _insert(
+        collection: Collection, items: Sequence[FileTransaction | FileOutcome]
+    ) -> None:
+        """Each item under ``<file id>/<index>``: a repeat is refused by its ``_id``."""
         documents = [
-            {"_id": f"{t.file_id}/{t.index}", **t.model_dump(mode="json", by_alias=True)}
-            for t in transactions
+            {"_id": f"{item.file_id}/{item.index}", **item.model_dump(mode="json", by_alias=True)}
+            for item in items
         ]
         with _reachable():
-            await insert_unordered(self.transfers, documents)  # a repeat is refused
+            await insert_unordered(collection, documents)
+
+    async def outcomes(self, file_id: str) -> Sequence[FileOutcome]:
+        with _reachable():
+            documents = await self.ended.find({"fileId": file_id}).to_list()
+        return [FileOutcome.model_validate(document) for document in documents]
 
     async def mark_split(self, file_id: str) -> None:
         with _reachable(), contextlib.suppress(DuplicateKeyError):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from payments.domain.files import (
+    FileOutcome,
     FileTransaction,
     MessageIdTaken,
     PaymentFile,
@@ -34,6 +35,12 @@ CREATE TABLE IF NOT EXISTS payment_files (
 );
 CREATE INDEX IF NOT EXISTS payment_files_received ON payment_files (received_at);
 CREATE TABLE IF NOT EXISTS payment_file_transactions (
+    file_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (file_id, idx)
+);
+CREATE TABLE IF NOT EXISTS payment_file_outcomes (
     file_id TEXT NOT NULL,
     idx INTEGER NOT NULL,
     document TEXT NOT NULL,
@@ -103,12 +110,22 @@ class SqliteFileStore:
         return found
 
     async def record(self, transactions: Sequence[FileTransaction]) -> None:
-        rows = [(t.file_id, t.index, t.model_dump_json()) for t in transactions]
-        await self._db.run(
-            lambda db: db.executemany(
-                "INSERT OR IGNORE INTO payment_file_transactions VALUES (?, ?, ?)", rows
-            ).close()
+        await self._insert("payment_file_transactions", transactions)
+
+    async def settle(self, outcomes: Sequence[FileOutcome]) -> None:
+        await self._insert("payment_file_outcomes", outcomes)
+
+    async def _insert(self, table: str, items: Sequence[FileTransaction | FileOutcome]) -> None:
+        """Each item under its file and index, unless one is there already."""
+        rows = [(item.file_id, item.index, item.model_dump_json()) for item in items]
+        sql = f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)"
+        await self._db.run(lambda db: db.executemany(sql, rows).close())
+
+    async def outcomes(self, file_id: str) -> Sequence[FileOutcome]:
+        rows = await self._db.fetch(
+            "SELECT document FROM payment_file_outcomes WHERE file_id = ?", (file_id,)
         )
+        return [FileOutcome.model_validate_json(row[0]) for row in rows]
 
     async def mark_split(self, file_id: str) -> None:
         await self._db.run(

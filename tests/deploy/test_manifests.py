@@ -134,6 +134,20 @@ def test_services_run_unprivileged_on_a_read_only_root_with_a_writable_tmp(
             assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]
 
 
+def test_the_ingestion_spools_and_keeps_payment_files_on_a_volume_of_their_own(
+    objects: list[Object],
+) -> None:
+    """A pain.001 (64 MiB at most) is spooled and kept beside /tmp, never in it."""
+    deployment = _named(objects, "Deployment", "payorch-ingestion")
+    pod = deployment["spec"]["template"]["spec"]
+    assert {"name": "payment-files", "emptyDir": {"sizeLimit": "2Gi"}} in pod["volumes"]
+    (container,) = _containers(deployment)
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    assert env["TMPDIR"] == "/var/lib/payorch"
+    assert env["PAYMENT_FILES_DIR"] == "/var/lib/payorch/payment-files"
+    assert {"name": "payment-files", "mountPath": "/var/lib/payorch"} in container["volumeMounts"]
+
+
 def test_pods_get_longer_to_stop_than_the_engine_drains_in_flight_orders(
     objects: list[Object],
 ) -> None:

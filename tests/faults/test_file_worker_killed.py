@@ -10,6 +10,7 @@ import signal
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -18,6 +19,7 @@ from payments.iso20022.pain002 import read_report
 from tests.faults.harness import Deploy, booked, outcome, request
 from tests.faults.summary import FaultReport, report
 from tests.iso20022.files import sepa_file
+from tests.polling import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo, pytest.mark.faults, pytest.mark.timeout(300)]
 
@@ -48,9 +50,12 @@ async def test_a_worker_killed_while_a_files_orders_run_leaves_a_complete_report
     fault_over = time.monotonic()
     received = await sending
     assert received.status == 202, received.body
-    assert received.body["split"] == "DONE"
-    summary = await request(client, "GET", f"{files}/{received.body['id']}", bound=60)
-    order_ids = [t["orderId"] for t in summary.body["transactions"]]
+
+    async def split() -> Any:
+        found = await request(client, "GET", f"{files}/{received.body['id']}", bound=60)
+        return found.body if found.body["split"] == "DONE" else None
+
+    order_ids = [t["orderId"] for t in (await eventually(split, 120))["transactions"]]
     result = await outcome(client, deployment.bank, deployment.store, order_ids, 180)
     recovered_in = time.monotonic() - fault_over
 

@@ -69,6 +69,7 @@ async def start_service(
             "mongo_database": tenant,
             "kafka_topic_prefix": f"{tenant}.",
             "store_path": tmp_path / "orders.sqlite3",
+            "payment_files_dir": tmp_path / "payment-files",
             "execute_topic_partitions": 6,
             "processor_concurrency": 8,
             "gateway_redelivery_delay": 0.01,

@@ -32,6 +32,8 @@ PAYMENT_ROUTES = {
     "execute-payment-order",
     "fail-payment-order",
     "receive-payment-file",
+    "split-payment-file",
+    "resume-payment-files",
     "get-payment-file",
     "get-payment-file-status-report",
     "list-payment-files",
@@ -110,7 +112,9 @@ async def test_the_route_map_draws_the_flow_and_routes_beside_it_with_live_metri
         ("execute-payment-order", "fail-payment-order"),  # the dead letters' way
         ("recover-payment-orders", "advance-payment-order"),  # the sweep's sends
         ("release-payment-orders", "advance-payment-order"),  # the scheduled orders' day
-        ("receive-payment-file", "queue-payment-order"),  # each transfer of a file
+        ("receive-payment-file", "split-payment-file"),  # a file, once received
+        ("split-payment-file", "queue-payment-order"),  # each transfer of a file
+        ("resume-payment-files", "split-payment-file"),  # a split a crash cut short
     } <= links
     graphs = {graph["route_id"]: graph for graph in route_map["routes"]}
     assert graphs["execute-payment-order"]["dead_letter_uri"] == "direct:fail-payment-order"

@@ -13,11 +13,13 @@ import pytest
 
 from payments.domain.files import (
     FileBlock,
+    FileOutcome,
     FileStore,
     FileTransaction,
     MessageIdTaken,
     PaymentFile,
 )
+from payments.domain.model import OrderStatus
 from payments.stores import MongoFileStore, SqliteFileStore
 from tests.conftest import drop_database, unique_name
 
@@ -136,3 +138,15 @@ async def test_files_are_listed_newest_first_the_clients_own(files: FileStore) -
     await files.register(a_file("file-b", client="shop-b", at=T0 + timedelta(hours=1)))
     assert [f.id for f in await files.list("shop-a", 2)] == ["file-2", "file-1"]
     assert [f.id for f in await files.list(None, 10)] == ["file-b", "file-2", "file-1", "file-0"]
+
+
+async def test_an_outcome_is_kept_once(files: FileStore) -> None:
+    await files.register(a_file())
+    executed = FileOutcome(file_id="file-1", index=0, status=OrderStatus.EXECUTED)
+    failed = FileOutcome(
+        file_id="file-1", index=1, status=OrderStatus.FAILED, failure_reason="rejected"
+    )
+    await files.settle([executed, failed])
+    await files.settle([executed.model_copy(update={"status": OrderStatus.CANCELLED})])
+    assert sorted(await files.outcomes("file-1"), key=lambda o: o.index) == [executed, failed]
+    assert await files.outcomes("file-2") == []

@@ -17,6 +17,8 @@ from endpoints.exchange import Exchange
 from payments.bank import SimulatedBank
 from payments.domain.model import ANONYMOUS_CLIENT
 from payments.files.intake import FileIntake
+from payments.files.kept import KeptFiles
+from payments.iso20022.pain001 import check
 from payments.iso20022.pain002 import read_report
 from payments.service.build import PaymentService
 from tests.iso20022.files import CREDITOR, DEBTOR, amount_of, edited, sepa_file
@@ -62,14 +64,16 @@ async def test_every_transfer_of_a_file_becomes_an_order_paid_once(
     status, received, response = await post_file(client, service, path)
     assert status == 202, received
     assert response.headers["Location"] == f"/payment-files/{received['id']}"
-    assert (received["numberOfTransactions"], received["split"]) == (5, "DONE")
+    assert (received["numberOfTransactions"], received["split"]) == (5, "INCOMPLETE")
 
     async def settled() -> Any:
         found = await summary(client, service, received["id"])
-        return found if found["groupStatus"] == "ACSC" else None
+        return found if (found["groupStatus"], found["split"]) == ("ACSC", "DONE") else None
 
     done = await eventually(settled, 30)
-    assert done["transactionsByStatus"] == {"EXECUTED": 5}
+    assert (done["transactionsByStatus"], done["split"]) == ({"EXECUTED": 5}, "DONE")
+    assert service.files is not None  # each order ended: read no more, its outcome kept
+    assert len(await service.files.outcomes(received["id"])) == 5
     orders = {t["endToEndId"]: t["orderId"] for t in done["transactions"]}
     assert sorted(orders) == [f"E2E-{n}" for n in range(5)]
     assert service.bank is not None
@@ -165,6 +169,7 @@ async def test_a_file_refused_whole_is_a_problem_naming_why_and_stores_nothing(
     assert await files_listed(client, service) == []
     async with client.get(f"{service.http.url}/payment-orders") as orders:
         assert (await orders.json())["items"] == []
+    assert not any((tmp_path / "payment-files").glob("*"))  # nothing kept
 
 
 async def test_a_bad_transfer_is_refused_alone_with_its_reason_code(
@@ -319,20 +324,20 @@ async def test_orders_the_bank_rejects_are_rejected_in_the_report_with_its_reaso
         assert "rejected" in " ".join(reason.addtl_inf)
 
 
-async def test_a_split_cut_short_is_finished_by_the_file_sent_again_without_a_second_order(
+async def test_a_split_a_crash_cut_short_is_finished_from_the_kept_file_without_a_second_order(
     start_service: StartService, client: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    """As after a crash mid-split: the file is registered and its first transfer's
-    order stored, but nothing recorded. Sent again, the split goes to its end, and the
-    first transfer's order is the one stored before."""
+    """As after a crash mid-split: the file registered and kept, its first transfer's
+    order stored, nothing recorded, and no process splitting it. The sweep takes it up
+    again, the split goes to its end, and the first transfer's order is the one stored
+    before; sent again, the file is the same file."""
     bank = SimulatedBank()
-    service = await start_service(embedded=True, bank=bank, clock=MovedClock(MONDAY))
+    service = await start_service(
+        embedded=True, bank=bank, clock=MovedClock(MONDAY), recovery_period=0.2
+    )
     path = sepa_file(tmp_path, "pain.001.001.03", 3, day=YESTERDAY)
-    assert service.files is not None
-    intake = FileIntake(service.files, MovedClock(MONDAY))
-    registering = Exchange.of(path, {"payment.clientId": ANONYMOUS_CLIENT})
-    await intake.receive(registering)
-    file = registering.properties["paymentFile"]
+    sent = path.read_bytes()
+    checked = check(path)
     first = {
         "debtorAccount": DEBTOR,
         "creditorAccount": CREDITOR,
@@ -341,21 +346,28 @@ async def test_a_split_cut_short_is_finished_by_the_file_sent_again_without_a_se
         "endToEndId": "E2E-0",
         "remittanceInformation": "invoice 0",
     }
-    key = f"pain.001/{file.message_id}/{file.blocks[0].id}/E2E-0"
+    key = f"pain.001/{checked.header.message_id}/{checked.blocks[0].id}/E2E-0"
     async with client.post(
         f"{service.http.url}/payment-orders", json=first, headers={"Idempotency-Key": key}
     ) as response:
         assert response.status == 201
         stored_before = (await response.json())["id"]
-    assert (await service.files.get(file.id)).split_done is False  # type: ignore[union-attr]
-
-    status, received, _ = await post_file(client, service, path)
-    assert (status, received["id"], received["split"]) == (200, file.id, "DONE")
+    assert service.files is not None
+    crashed = FileIntake(service.files, KeptFiles(tmp_path / "payment-files"), MovedClock(MONDAY))
+    registering = Exchange.of(path, {"payment.clientId": ANONYMOUS_CLIENT})
+    await crashed.receive(registering)  # registered and kept; the process "dies" here
+    file = registering.properties["paymentFile"]
 
     async def executed() -> Any:
         found = await summary(client, service, file.id)
-        return found if found["transactionsByStatus"] == {"EXECUTED": 3} else None
+        done = found["transactionsByStatus"] == {"EXECUTED": 3} and found["split"] == "DONE"
+        return found if done else None
 
     done = await eventually(executed, 20)
     assert done["transactions"][0]["orderId"] == stored_before
+    assert bank.booked() == 3
+    assert not (tmp_path / "payment-files" / f"{file.id}.xml").exists()
+    path.write_bytes(sent)
+    status, received, _ = await post_file(client, service, path)
+    assert (status, received["id"], received["split"]) == (200, file.id, "DONE")
     assert bank.booked() == 3
