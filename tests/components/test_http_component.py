@@ -278,7 +278,9 @@ async def test_a_body_is_read_only_in_a_media_type_its_format_takes_in_utf8(
     status: int,
 ) -> None:
     """Every route of the component, the ones to come too: a body read in another charset
-    than it was checked in, or a form any web page can send, never reaches a route."""
+    than it was checked in, or a form any web page can send, never reaches a route.
+    ``consumes`` as Camel's platform-http (components/platform-http.adoc: "the content
+    type this endpoint accepts as an input"): another is a 415."""
     received: list[object] = []
 
     async def handler(exchange: Exchange) -> None:

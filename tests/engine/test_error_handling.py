@@ -384,7 +384,8 @@ async def test_an_on_exception_without_steps_leaves_the_error_to_the_dead_letter
 async def test_a_failure_a_do_try_lets_through_is_logged_once_its_route_is_done(
     run: StartRoutes, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Camel's error handler does not apply to a doTry; what no doCatch caught goes back
+    """Camel's error handler does not apply to a doTry (manual/try-catch-finally.adoc:
+    "the regular Camel Error Handler is not in use"); what no doCatch caught goes back
     to the consumer, which logs it: a queue's route fails loudly, never silently."""
     done = asyncio.Event()
 

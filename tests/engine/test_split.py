@@ -140,8 +140,9 @@ def test_a_split_in_yaml_builds_its_python_twin_and_is_drawn_with_its_block(
 
 
 async def test_a_streaming_split_takes_items_as_the_parts_run(run: StartRoutes) -> None:
-    """Camel's streaming: the items are taken one at a time, so a generator is never
-    read ahead of its parts; only the last part carries the size."""
+    """Camel's streaming (eips/split-eip.adoc, ``streaming``: "splits the original
+    message on-demand"; CamelSplitSize on the last part only): the items are taken one
+    at a time, so a generator is never read ahead of its parts."""
     taken: list[int] = []
 
     def items() -> Iterator[int]:
@@ -168,7 +169,8 @@ async def test_a_parallel_streaming_split_runs_a_bounded_number_of_parts_at_once
     run: StartRoutes,
 ) -> None:
     """However many items, no more than Camel's default pool runs and queues at once;
-    the strategy gathers each part as it ends (here: a count, not the parts)."""
+    the strategy gathers each part as it ends, "in the order they come back"
+    (eips/split-eip.adoc, ``streaming``); here a count, not the parts."""
     running = high = 0
     items = STREAMING_IN_FLIGHT * 3
 
