@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_FILE = Path(".env")
@@ -129,7 +136,19 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="Seconds a retry waits at most."
     )
     gateway_latency: float = Field(
-        default=0.0, ge=0, description="Seconds the in-process simulated bank takes to answer."
+        default=0.0,
+        ge=0,
+        description="Seconds the in-process simulated bank takes to answer (the median, "
+        "with `GATEWAY_LATENCY_P99`).",
+    )
+    gateway_latency_p99: float | None = Field(
+        default=None,
+        gt=0,
+        description="The 99th percentile of the in-process simulated bank's answer time: "
+        "log-normal around `GATEWAY_LATENCY`; unset, always that.",
+    )
+    gateway_latency_cap: float | None = Field(
+        default=None, gt=0, description="Seconds the simulated bank's answer takes at most."
     )
     gateway_transient_failure_rate: float = Field(
         default=0.0,
@@ -225,6 +244,18 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(url.strip() for url in value.split(",") if url.strip())
         return value
+
+    @field_validator("gateway_latency_p99", "gateway_latency_cap")
+    @classmethod
+    def _above_the_median(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return above_the_median(value, info.data.get("gateway_latency"), "GATEWAY_LATENCY")
+
+
+def above_the_median(value: float | None, median: float | None, name: str) -> float | None:
+    """A latency's p99 or cap: at least its median (``name``), which must be above 0."""
+    if value is not None and median is not None and not 0 < median <= value:
+        raise ValueError(f"must be at least {name} ({median:g} s), which must be above 0")
+    return value
 
 
 def load_prefixed(

@@ -19,16 +19,17 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from components.http.bodies import check_media_type
 from components.http.codec import JSON
 from components.http.problem import FieldError, ProblemError, problem_middleware
 from components.http.server import plain_answers, single_query_middleware
-from config.settings import InvalidSettings, Settings, load_prefixed
+from config.settings import InvalidSettings, Settings, above_the_median, load_prefixed
 from endpoints.json_codec import decode_json, encode_json
 from observability.metrics import metrics_handler
+from payments.bank.latency import Latency
 from payments.bank.simulated import SimulatedBank
 from payments.gateway.bank import IDEMPOTENCY_KEY, PAYMENTS_PATH, PaymentRequest
 from payments.gateway.errors import PaymentRejected, TransientGatewayError
@@ -65,14 +66,22 @@ class BankSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=9000, ge=0, le=65535)
-    latency: float = 0.0
+    latency: float = Field(default=0.0, ge=0)
+    latency_p99: float | None = Field(default=None, gt=0)  # log-normal, by p50 and p99
+    latency_cap: float | None = Field(default=None, gt=0)
     transient_failure_rate: float = 0.0
     permanent_failure_rate: float = 0.0
     seed: int | None = None
 
+    @field_validator("latency_p99", "latency_cap")
+    @classmethod
+    def _above_the_median(cls, value: float | None, info: ValidationInfo) -> float | None:
+        return above_the_median(value, info.data.get("latency"), "GATEWAY_LATENCY")
+
     def bank(self) -> SimulatedBank:
+        latency = Latency(self.latency, self.latency_p99, self.latency_cap)
         return SimulatedBank(
-            self.latency, self.transient_failure_rate, self.permanent_failure_rate, self.seed
+            latency, self.transient_failure_rate, self.permanent_failure_rate, self.seed
         )
 
 

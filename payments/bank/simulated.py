@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from endpoints.exchange import utcnow
+from payments.bank.latency import Latency
 from payments.gateway.bank import Payment, PaymentRequest
 from payments.gateway.errors import PaymentRejected, TransientGatewayError
 
@@ -33,17 +34,15 @@ class Booking:
 class SimulatedBank:
     def __init__(
         self,
-        latency: float = 0.0,
+        latency: float | Latency = 0.0,
         transient_failure_rate: float = 0.0,
         permanent_failure_rate: float = 0.0,
         seed: int | None = None,
     ) -> None:
-        if latency < 0:
-            raise ValueError("latency must be >= 0")
         rates = (transient_failure_rate, permanent_failure_rate)
         if any(not 0 <= rate <= 1 for rate in rates) or sum(rates) > 1:
             raise ValueError("failure rates must be within [0, 1] and add up to at most 1")
-        self.latency = latency
+        self.latency = latency if isinstance(latency, Latency) else Latency(latency)
         self.transient_failure_rate = transient_failure_rate
         self.permanent_failure_rate = permanent_failure_rate
         self._rng = random.Random(seed)
@@ -76,8 +75,8 @@ class SimulatedBank:
         return Booking(_same_request(await asyncio.shield(attempt), request), replayed=True)
 
     async def _attempt(self, key: str, request: PaymentRequest) -> Payment:
-        if self.latency:
-            await asyncio.sleep(self.latency)
+        if seconds := self.latency.draw(self._rng):
+            await asyncio.sleep(seconds)
         draw = self._rng.random()
         if draw < self.permanent_failure_rate:
             self._rejected[key] = reason = self._rng.choice(REJECTION_REASONS)

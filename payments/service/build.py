@@ -27,6 +27,7 @@ from endpoints.uri import mask_credentials
 from observability.metrics import metrics_handler, service_registry
 from payments.api.files import FileQueries
 from payments.bank import SimulatedBank
+from payments.bank.latency import Latency
 from payments.console import add_console
 from payments.console.api import DeadLetterSource
 from payments.contracts.asyncapi import TopicUse
@@ -190,7 +191,9 @@ def build_service(
         engine.add_component("gateway", GatewayComponent(metrics=metrics))
     else:
         bank = bank or SimulatedBank(
-            latency=settings.gateway_latency,
+            latency=Latency(
+                settings.gateway_latency, settings.gateway_latency_p99, settings.gateway_latency_cap
+            ),
             transient_failure_rate=settings.gateway_transient_failure_rate,
             permanent_failure_rate=settings.gateway_permanent_failure_rate,
         )
