@@ -34,7 +34,7 @@ from bench.load import (
     open_loop,
 )
 from bench.report import Level, summarise, write_reports
-from bench.systems import CpuMeter, System, embedded_system, kafka_system
+from bench.systems import CpuMeter, System, bank_env, embedded_system, kafka_system
 from config import event_loop
 from infra.services import cpu_seconds
 
@@ -115,8 +115,10 @@ async def drive(args: argparse.Namespace, system: System) -> dict[str, Any]:
     for concurrency in args.concurrency:
         orders = args.single_orders if concurrency == 1 else args.orders
         await level(partial(closed_loop, system.api, orders, concurrency))
-    rate = args.rate or max(1.0, max(level.executed_per_s for level in levels) / 2)
-    await level(partial(open_loop, system.api, args.open_orders, rate))
+    rates = args.rates or [max(1.0, max(level.executed_per_s for level in levels) / 2)]
+    for rate in rates:
+        orders = round(rate * args.open_seconds) if args.open_seconds else args.open_orders
+        await level(partial(open_loop, system.api, orders, rate))
 
     submitted = [s.order_id for level in levels for s in level.run.submissions]
     verification = {
@@ -132,6 +134,7 @@ async def drive(args: argparse.Namespace, system: System) -> dict[str, Any]:
             "platform": platform.platform(),
         },
         "setup": system.setup,
+        "bank": bank_env(args),
         "limits": system.limits.as_json() if system.limits else None,
         "levels": [level.as_json() for level in levels],
         "cpu_seconds_per_order": {name: s / total_orders for name, s in cpu.seconds.items()},
@@ -141,7 +144,7 @@ async def drive(args: argparse.Namespace, system: System) -> dict[str, Any]:
 
 async def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="payorch-bench-"))
-    system = embedded_system(work) if args.embedded else kafka_system(args, work)
+    system = embedded_system(work, bank_env(args)) if args.embedded else kafka_system(args, work)
     async with system as running:
         return await drive(args, running)
 
@@ -161,9 +164,39 @@ def main(argv: list[str] | None = None) -> int:
         default=900,
         help="orders of the open loop, whose p99 is its slowest 1%% (9 orders by default)",
     )
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 64, 256])
     parser.add_argument(
-        "--rate", type=float, default=None, help="open-loop orders/s (default: half the best)"
+        "--concurrency",
+        type=int,
+        nargs="*",
+        default=[1, 16, 64, 256],
+        help="closed-loop clients of each level (none: open loops only)",
+    )
+    parser.add_argument(
+        "--rates",
+        type=float,
+        nargs="+",
+        default=None,
+        help="open-loop orders/s, a level each (default: half the best closed level)",
+    )
+    parser.add_argument(
+        "--open-seconds",
+        type=float,
+        default=None,
+        help="seconds each open loop sends for (rate x seconds orders; else --open-orders)",
+    )
+    parser.add_argument(
+        "--bank-latency",
+        type=float,
+        nargs=3,
+        metavar=("P50", "P99", "CAP"),
+        default=None,
+        help="the simulated bank's answer time in seconds: log-normal, capped (default: at once)",
+    )
+    parser.add_argument(
+        "--transient-rate",
+        type=float,
+        default=0.0,
+        help="share of the simulated bank's answers that are 503s (retried)",
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(

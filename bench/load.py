@@ -39,7 +39,9 @@ ORDER_READERS = 16
 @dataclass
 class Submission:
     order_id: str
-    sent_at: float  # time.perf_counter() when the POST was sent
+    # time.perf_counter() when the POST was due: when it was sent in a closed loop, its
+    # planned time in an open one (a late send counts as latency: no coordinated omission)
+    sent_at: float
     post_seconds: float
 
 
@@ -78,8 +80,14 @@ class Progress:
                 print(file=sys.stderr)
 
 
-async def _post(session: aiohttp.ClientSession, url: str, run: Run, progress: Progress) -> None:
-    sent = time.perf_counter()
+async def _post(
+    session: aiohttp.ClientSession,
+    url: str,
+    run: Run,
+    progress: Progress,
+    planned: float | None = None,
+) -> None:
+    sent = time.perf_counter() if planned is None else planned
     try:
         async with session.post(url, json=ORDER) as response:
             body = await response.json()
@@ -138,10 +146,12 @@ async def open_loop(base_url: str, orders: int, rate: float) -> Run:
             tasks = []
             try:
                 for n in range(orders):
-                    delay = run.started + n / rate - time.perf_counter()
+                    planned = run.started + n / rate
+                    delay = planned - time.perf_counter()
                     if delay > 0:
                         await asyncio.sleep(delay)  # pacing the open loop, not synchronising
-                    tasks.append(asyncio.create_task(_post(session, url, run, progress)))
+                    post = _post(session, url, run, progress, planned)
+                    tasks.append(asyncio.create_task(post))
                 await asyncio.gather(*tasks)
             finally:  # cancelled (a signal): no POST may outlive its session
                 for task in tasks:

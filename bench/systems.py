@@ -156,6 +156,21 @@ class Limits:
         }
 
 
+def bank_env(args: argparse.Namespace) -> dict[str, str]:
+    """The simulated bank's settings: answering at once, or as ``--bank-latency`` says
+    (p50 p99 cap, in seconds: log-normal, capped), with ``--transient-rate`` of its
+    answers a 503."""
+    env = {"GATEWAY_LATENCY": "0", "GATEWAY_TRANSIENT_FAILURE_RATE": str(args.transient_rate)}
+    if args.bank_latency:
+        p50, p99, cap = args.bank_latency
+        env |= {
+            "GATEWAY_LATENCY": str(p50),
+            "GATEWAY_LATENCY_P99": str(p99),
+            "GATEWAY_LATENCY_CAP": str(cap),
+        }
+    return env
+
+
 @dataclass
 class System:
     """What a run drives and measures: the API it posts to, the orchestrator's services
@@ -183,7 +198,7 @@ async def kafka_system(args: argparse.Namespace, work: Path) -> AsyncIterator[Sy
             **env,
             "MONGO_DATABASE": tenant,
             "KAFKA_TOPIC_PREFIX": f"{tenant}.",
-            "GATEWAY_LATENCY": "0",
+            **bank_env(args),
             "LOG_LEVEL": "WARNING",
         }
         async with (
@@ -241,8 +256,9 @@ async def verify_ledger(bank_url: str, submitted: list[str]) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def embedded_system(work: Path) -> AsyncIterator[System]:
-    """One ``python app.py all`` process on its embedded defaults. Empty Kafka and
+async def embedded_system(work: Path, bank: dict[str, str] | None = None) -> AsyncIterator[System]:
+    """One ``python app.py all`` process on its embedded defaults, with its in-process
+    bank (``bank``: its GATEWAY_* settings; answering at once by default). Empty Kafka and
     MongoDB settings (and bank URL) keep a setting this process inherited from leaking
     in; the store is a file of this run's own."""
     env = {
@@ -251,6 +267,7 @@ async def embedded_system(work: Path) -> AsyncIterator[System]:
         "GATEWAY_URL": "",
         "STORE_PATH": str(work / "orders.sqlite3"),
         "GATEWAY_LATENCY": "0",
+        **(bank or {}),
         "LOG_LEVEL": "WARNING",
     }
     async with service_processes(work) as processes:

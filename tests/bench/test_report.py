@@ -148,3 +148,34 @@ def test_an_embedded_run_has_no_store_limit(tmp_path: Path) -> None:
     assert "- closed c=2: createOrders 2.0, advanceOrders 4.0\n" in table
     assert figures["levels"][0]["store_limit_per_s"] is None
     assert figures["levels"][0]["of_store_limit"] is None
+
+
+def test_an_open_loop_reports_its_slowest_orders_and_the_rate_it_sustained(
+    tmp_path: Path,
+) -> None:
+    """Latency from each order's planned send; 1 of 4 orders over 1 s is 25 %: that
+    level is not sustained, the one with none over is."""
+    slow = Run("open 100/s", started=0.0, accepted_by=0.04)
+    slow.submissions = [Submission(f"s{n}", sent_at=n * 0.01, post_seconds=0.02) for n in range(4)]
+    level = summarise(slow, {"s0": 0.3, "s1": 0.4, "s2": 0.5, "s3": 1.6}, [], None, BATCH_SIZES)
+    assert level.executed_ms["max"] == 1000 * (1.6 - 0.03)
+    assert level.executed_ms["share_over_1s"] == 0.25
+    quick = Run("open 50/s", started=0.0, accepted_by=0.08)
+    quick.submissions = [Submission(f"q{n}", sent_at=n * 0.02, post_seconds=0.02) for n in range(4)]
+    kept = summarise(quick, {f"q{n}": n * 0.02 + 0.3 for n in range(4)}, [], None, BATCH_SIZES)
+    bank = {
+        "GATEWAY_LATENCY": "0.12",
+        "GATEWAY_LATENCY_P99": "0.38",
+        "GATEWAY_LATENCY_CAP": "2.0",
+        "GATEWAY_TRANSIENT_FAILURE_RATE": "0.007",
+    }
+    table, _ = _reports(
+        tmp_path,
+        setup={"mode": "embedded", "store": "SQLite"},
+        bank=bank,
+        limits=None,
+        levels=[kept.as_json(), level.as_json()],
+    )
+    assert "log-normal time, p50 120 ms, p99 380 ms, capped at 2 s; 0.7% of its answers" in table
+    assert "| 25.00% |" in table
+    assert "Highest open-loop rate with at most 1 % of orders over 1 s: 50/s." in table
