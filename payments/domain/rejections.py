@@ -11,10 +11,12 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class FieldProblem:
     """One field at fault: ``field`` as the client named it (``creditorAccount``,
-    ``Idempotency-Key``), ``detail`` what is wrong with it."""
+    ``Idempotency-Key``), ``detail`` what is wrong with it, and ``reason`` the ISO 20022
+    status reason code of it where the rule knows one (a pain.002 reports it)."""
 
     field: str
     detail: str
+    reason: str | None = None
 
 
 class Rejected(Exception):

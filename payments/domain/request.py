@@ -158,17 +158,20 @@ class CreatePaymentOrder(BaseModel):
         found: list[FieldProblem] = []
         minor_units = currency_minor_units(self.currency)
         if minor_units is None:
-            found.append(FieldProblem("currency", f"{self.currency} is not an ISO 4217 currency"))
+            found.append(
+                FieldProblem("currency", f"{self.currency} is not an ISO 4217 currency", "AM03")
+            )
         if self.amount <= 0:
-            found.append(FieldProblem("amount", "must be greater than zero"))
+            found.append(FieldProblem("amount", "must be greater than zero", "AM01"))
         elif self.amount >= MAX_AMOUNT:
-            found.append(FieldProblem("amount", f"must be less than {MAX_AMOUNT:,.0f}"))
+            found.append(FieldProblem("amount", f"must be less than {MAX_AMOUNT:,.0f}", "AM02"))
         elif minor_units is not None and _fraction_digits(self.amount) > minor_units:
             found.append(
                 FieldProblem(
                     "amount",
                     f"{self.currency} has {minor_units} minor unit digit(s); "
                     f"{self.amount} has {_fraction_digits(self.amount)}",
+                    "AM12",
                 )
             )
         for field, account in (
@@ -176,9 +179,10 @@ class CreatePaymentOrder(BaseModel):
             ("creditorAccount", self.creditor_account),
         ):
             if looks_like_iban(account) and not iban_checksum_ok(account):
-                found.append(FieldProblem(field, "IBAN check digits are wrong (mod 97)"))
+                found.append(FieldProblem(field, "IBAN check digits are wrong (mod 97)", "AC01"))
         if self.debtor_account == self.creditor_account:
-            found.append(FieldProblem("creditorAccount", "must differ from debtorAccount"))
+            # ISO 20022 has no code for it: NARR, the text says why.
+            found.append(FieldProblem("creditorAccount", "must differ from debtorAccount", "NARR"))
         return found
 
     def normalized_amount(self) -> Decimal:

@@ -43,10 +43,12 @@ TRANSFER = "paymentFileTransfer"  # the FileTransfer a split part carries
 
 # The idempotency key of a transfer's order: unique per client, as the file is per MsgId.
 KEY_PREFIX = "pain.001"
-# ISO 20022 ExternalStatusReason1Code of a refused transfer, by the field at fault.
+# ISO 20022 ExternalStatusReason1Code of a transfer refused for a field whose rule names
+# none: one the request's shape refuses (pydantic's) before any rule runs.
 _REASONS = {
     "debtorAccount": "AC01",  # IncorrectAccountNumber
     "creditorAccount": "AC01",
+    "amount": "AM12",  # InvalidAmount
     "currency": "AM03",  # NotAllowedCurrency
     "requestedExecutionDate": "DT01",  # InvalidDate
     "endToEndId": "FF01",  # InvalidFileFormat: what the XSD let through but we cannot keep
@@ -68,22 +70,13 @@ class FileTransfer:
 
 
 def reason_for(refusal: Rejected) -> tuple[str, str]:
-    """The ISO 20022 status reason code of a transfer's refusal, and its text."""
+    """The ISO 20022 status reason code of a transfer's refusal (its first field's: the
+    rule's own, else the field's), and its text."""
     text = "; ".join(f"{p.field}: {p.detail}" for p in refusal.problems) or refusal.detail
-    fields = [problem.field for problem in refusal.problems]
-    if fields and fields[0] == "amount":
-        return _amount_reason(refusal.problems[0]), text
-    if fields and fields[0] == "creditorAccount" and "differ" in refusal.problems[0].detail:
+    if not refusal.problems:
         return UNSPECIFIED, text
-    return (_REASONS.get(fields[0], UNSPECIFIED) if fields else UNSPECIFIED), text
-
-
-def _amount_reason(problem: FieldProblem) -> str:
-    if "greater than zero" in problem.detail:
-        return "AM01"  # ZeroAmount
-    if "less than" in problem.detail:
-        return "AM02"  # NotAllowedAmount
-    return "AM12"  # InvalidAmount: more fraction digits than the currency has
+    first = refusal.problems[0]
+    return first.reason or _REASONS.get(first.field, UNSPECIFIED), text
 
 
 def _digest(path: Path) -> str:
@@ -177,11 +170,11 @@ class FileIntake:
         transfer: FileTransfer = exchange.body
         exchange.properties[TRANSFER] = transfer
         if transfer.repeated:
-            raise InvalidOrder(
+            twice = (
                 f"EndToEndId {transfer.transfer.end_to_end_id} is in payment information "
-                f"{transfer.block.id} twice",
-                [FieldProblem("endToEndId", "appears more than once in its block")],
+                f"{transfer.block.id} twice"
             )
+            raise InvalidOrder(twice, [FieldProblem("endToEndId", twice, DUPLICATE)])
         credit = transfer.transfer
         key = (KEY_PREFIX, transfer.file.message_id, transfer.block.id, credit.end_to_end_id)
         exchange.headers[IDEMPOTENCY_KEY] = "/".join(key)
@@ -194,8 +187,7 @@ class FileIntake:
 
     def refused(self, exchange: Exchange) -> None:
         """The transfer cannot be an order: the body becomes what to record of it."""
-        refusal = _as_rejected(exchange.caught_exception)
-        reason, text = (DUPLICATE, refusal.detail) if _is_repeat(exchange) else reason_for(refusal)
+        reason, text = reason_for(_as_rejected(exchange.caught_exception))
         exchange.body = _outcome(exchange.properties[TRANSFER], reason=reason, detail=text)
 
     async def record_all(self, exchanges: Sequence[Exchange]) -> None:
@@ -225,11 +217,6 @@ def _as_rejected(error: BaseException | None) -> Rejected:
         ]
         return InvalidOrder("the transfer is not a valid payment", problems)
     raise TypeError(f"no refusal of a transfer: {error!r}")
-
-
-def _is_repeat(exchange: Exchange) -> bool:
-    transfer: FileTransfer = exchange.properties[TRANSFER]
-    return transfer.repeated
 
 
 def _transfers(path: Path, file: PaymentFile) -> Iterator[FileTransfer]:

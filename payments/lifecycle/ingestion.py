@@ -82,7 +82,7 @@ class Ingestion:
             try:
                 execution = self.rules.execution_day(requested, now)
             except ExecutionDateRefused as refused:
-                problems.append(FieldProblem("requestedExecutionDate", str(refused)))
+                problems.append(FieldProblem("requestedExecutionDate", str(refused), "DT01"))
         if problems:
             raise InvalidOrder("the payment order is not valid", problems)
         key = exchange.headers.get(IDEMPOTENCY_KEY)
